@@ -1,0 +1,193 @@
+// Package config loads Hehuo's one typed configuration: a YAML file from
+// configs/, then environment overrides, then validation. Secrets come only
+// from the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything the binary can be told.
+type Config struct {
+	// Demo relaxes start-up rules for a local demonstration: missing bootstrap
+	// passwords are generated and printed instead of refusing to start.
+	Demo     bool     `yaml:"demo"`
+	HTTP     HTTP     `yaml:"http"`
+	Database Database `yaml:"database"`
+	Redis    Redis    `yaml:"redis"`
+	Auth     Auth     `yaml:"auth"`
+	DingTalk DingTalk `yaml:"dingtalk"`
+	Log      Log      `yaml:"log"`
+}
+
+// HTTP configures the web server.
+type HTTP struct {
+	Addr string `yaml:"addr"`
+	// PublicURL is how browsers reach the server; links in notices use it.
+	PublicURL string `yaml:"public_url"`
+	// SecureCookies marks the session cookie Secure (set behind HTTPS).
+	SecureCookies bool `yaml:"secure_cookies"`
+}
+
+// Database configures Postgres.
+type Database struct {
+	URL          string `yaml:"url"`
+	MaxOpenConns int    `yaml:"max_open_conns"`
+}
+
+// Redis configures Redis.
+type Redis struct {
+	URL string `yaml:"url"`
+	// Prefix is put before every key, so several instances or tests can share one Redis.
+	Prefix string `yaml:"prefix"`
+}
+
+// Auth configures sign-in and sessions.
+type Auth struct {
+	SessionTTL     time.Duration `yaml:"session_ttl"`
+	MaxFailures    int           `yaml:"max_failures"`
+	LockDuration   time.Duration `yaml:"lock_duration"`
+	AdminPassword  string        `yaml:"-"` // HEHUO_ADMIN_PASSWORD only
+	BizadminPasswd string        `yaml:"-"` // HEHUO_BIZADMIN_PASSWORD only
+}
+
+// DingTalk configures the DingTalk app Hehuo runs as.
+type DingTalk struct {
+	APIBase   string `yaml:"api_base"`
+	OAPIBase  string `yaml:"oapi_base"`
+	CorpID    string `yaml:"corp_id"`
+	AppKey    string `yaml:"app_key"`
+	AppSecret string `yaml:"-"` // HEHUO_DINGTALK_APP_SECRET only
+	AgentID   string `yaml:"agent_id"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Default returns the configuration used when no file says otherwise.
+func Default() Config {
+	return Config{
+		HTTP:     HTTP{Addr: "127.0.0.1:8080"},
+		Database: Database{URL: "postgres://postgres@127.0.0.1:5432/hehuo?sslmode=disable", MaxOpenConns: 20},
+		Redis:    Redis{URL: "redis://127.0.0.1:6379/0", Prefix: "hehuo:"},
+		Auth:     Auth{SessionTTL: 12 * time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute},
+		DingTalk: DingTalk{APIBase: "https://api.dingtalk.com", OAPIBase: "https://oapi.dingtalk.com"},
+		Log:      Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads path (if not empty) over the defaults, applies the environment
+// and validates the result.
+func Load(path string) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config %s: %w", path, err)
+		}
+		if err := yaml.Unmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("parse config %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(os.LookupEnv); err != nil {
+		return c, err
+	}
+	if c.HTTP.PublicURL == "" {
+		c.HTTP.PublicURL = "http://" + c.HTTP.Addr
+	}
+	return c, c.Validate()
+}
+
+// applyEnv overrides fields from HEHUO_* variables.
+func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
+	str := map[string]*string{
+		"HEHUO_HTTP_ADDR":           &c.HTTP.Addr,
+		"HEHUO_PUBLIC_URL":          &c.HTTP.PublicURL,
+		"HEHUO_DATABASE_URL":        &c.Database.URL,
+		"HEHUO_REDIS_URL":           &c.Redis.URL,
+		"HEHUO_REDIS_PREFIX":        &c.Redis.Prefix,
+		"HEHUO_ADMIN_PASSWORD":      &c.Auth.AdminPassword,
+		"HEHUO_BIZADMIN_PASSWORD":   &c.Auth.BizadminPasswd,
+		"HEHUO_DINGTALK_API_BASE":   &c.DingTalk.APIBase,
+		"HEHUO_DINGTALK_OAPI_BASE":  &c.DingTalk.OAPIBase,
+		"HEHUO_DINGTALK_CORP_ID":    &c.DingTalk.CorpID,
+		"HEHUO_DINGTALK_APP_KEY":    &c.DingTalk.AppKey,
+		"HEHUO_DINGTALK_APP_SECRET": &c.DingTalk.AppSecret,
+		"HEHUO_DINGTALK_AGENT_ID":   &c.DingTalk.AgentID,
+		"HEHUO_LOG_LEVEL":           &c.Log.Level,
+		"HEHUO_LOG_FORMAT":          &c.Log.Format,
+	}
+	for name, dst := range str {
+		if v, ok := lookup(name); ok {
+			*dst = v
+		}
+	}
+	if v, ok := lookup("HEHUO_DEMO"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("HEHUO_DEMO=%q: want true or false", v)
+		}
+		c.Demo = b
+	}
+	if v, ok := lookup("HEHUO_SESSION_TTL"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("HEHUO_SESSION_TTL=%q: want a duration such as 12h", v)
+		}
+		c.Auth.SessionTTL = d
+	}
+	return nil
+}
+
+// Validate reports every problem at once, in words an operator can act on.
+func (c Config) Validate() error {
+	var errs []string
+	if c.HTTP.Addr == "" {
+		errs = append(errs, "http.addr (HEHUO_HTTP_ADDR) is empty")
+	}
+	if u, err := url.Parse(c.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		errs = append(errs, fmt.Sprintf("database.url (HEHUO_DATABASE_URL) %q is not a postgres:// URL", c.Database.URL))
+	}
+	if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		errs = append(errs, fmt.Sprintf("redis.url (HEHUO_REDIS_URL) %q is not a redis:// URL", c.Redis.URL))
+	}
+	if c.Auth.SessionTTL < time.Minute {
+		errs = append(errs, "auth.session_ttl must be at least 1m")
+	}
+	if c.Auth.MaxFailures < 1 {
+		errs = append(errs, "auth.max_failures must be at least 1")
+	}
+	if c.Auth.LockDuration <= 0 {
+		errs = append(errs, "auth.lock_duration must be positive")
+	}
+	for _, p := range []struct{ name, v string }{{"HEHUO_ADMIN_PASSWORD", c.Auth.AdminPassword}, {"HEHUO_BIZADMIN_PASSWORD", c.Auth.BizadminPasswd}} {
+		if p.v != "" && len(p.v) < 8 {
+			errs = append(errs, p.name+" must be at least 8 characters")
+		}
+	}
+	for _, b := range []struct{ name, v string }{{"dingtalk.api_base", c.DingTalk.APIBase}, {"dingtalk.oapi_base", c.DingTalk.OAPIBase}} {
+		if u, err := url.Parse(b.v); err != nil || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("%s %q is not a URL", b.name, b.v))
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("log.level %q: want debug, info, warn or error", c.Log.Level))
+	}
+	if len(errs) > 0 {
+		return errors.New("invalid configuration:\n  - " + strings.Join(errs, "\n  - "))
+	}
+	return nil
+}

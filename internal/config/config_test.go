@@ -1,0 +1,55 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadFileThenEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(path, []byte("http:\n  addr: 127.0.0.1:9999\ndatabase:\n  url: postgres://x@127.0.0.1/a\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HEHUO_DATABASE_URL", "postgres://y@127.0.0.1/b")
+	t.Setenv("HEHUO_ADMIN_PASSWORD", "s3cret-pass")
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Addr != "127.0.0.1:9999" {
+		t.Errorf("addr = %q, want from file", c.HTTP.Addr)
+	}
+	if c.Database.URL != "postgres://y@127.0.0.1/b" {
+		t.Errorf("database url = %q, want from environment", c.Database.URL)
+	}
+	if c.Auth.AdminPassword != "s3cret-pass" {
+		t.Errorf("admin password not taken from environment")
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	c := Default()
+	c.Database.URL = "mysql://nope"
+	c.Redis.URL = "http://nope"
+	c.Log.Level = "loud"
+	c.Auth.AdminPassword = "short"
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"HEHUO_DATABASE_URL", "HEHUO_REDIS_URL", "log.level", "HEHUO_ADMIN_PASSWORD"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestBadEnvironmentValue(t *testing.T) {
+	t.Setenv("HEHUO_DEMO", "maybe")
+	if _, err := Load(""); err == nil || !strings.Contains(err.Error(), "HEHUO_DEMO") {
+		t.Fatalf("err = %v, want one naming HEHUO_DEMO", err)
+	}
+}
