@@ -1,0 +1,81 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { session } from './session.js'
+import { STAGES, ADMIN_PAGES } from './stages.js'
+import LoginView from './views/LoginView.vue'
+import ShellView from './views/ShellView.vue'
+import StagePlaceholder from './views/StagePlaceholder.vue'
+import AdminPlaceholder from './admin/AdminPlaceholder.vue'
+
+// Admin pages load on first use, so the stage pages start fast.
+const adminComponents = {
+  orgs: () => import('./admin/orgs/OrgUnitsPage.vue'),
+  projects: () => import('./admin/projects/ProjectsPage.vue'),
+  accounts: () => import('./admin/accounts/AccountsPage.vue'),
+  audit: () => import('./admin/audit/AuditLogPage.vue'),
+}
+
+const routes = [
+  { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
+  {
+    path: '/',
+    component: ShellView,
+    children: [
+      { path: '', redirect: (to) => ({ name: 'establishment', query: to.query }) },
+      ...STAGES.map((s) => ({
+        path: s.name,
+        name: s.name,
+        component: StagePlaceholder,
+        meta: { stage: s.name, title: s.label },
+      })),
+      {
+        path: 'admin',
+        component: () => import('./admin/AdminView.vue'),
+        meta: { stage: 'admin', admin: true },
+        children: [
+          { path: '', redirect: (to) => ({ name: 'admin-projects', query: to.query }) },
+          ...ADMIN_PAGES.map((p) => ({
+            path: p.name,
+            name: `admin-${p.name}`,
+            component: adminComponents[p.name] || AdminPlaceholder,
+            meta: { stage: 'admin', admin: true, adminPage: p.name, title: p.label },
+          })),
+        ],
+      },
+    ],
+  },
+  { path: '/:pathMatch(.*)*', redirect: '/' },
+]
+
+/** safeRedirect keeps a post-sign-in redirect inside the console. */
+export function safeRedirect(target) {
+  if (typeof target === 'string' && target.startsWith('/') && !target.startsWith('//')) {
+    return target
+  }
+  return '/'
+}
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes,
+})
+
+router.beforeEach(async (to) => {
+  if (!session.loaded) {
+    try {
+      await session.load()
+    } catch {
+      // The server is unreachable or failing; the sign-in page will say so.
+    }
+  }
+  if (to.meta.public) {
+    if (to.name === 'login' && session.user) return safeRedirect(to.query.redirect)
+    return true
+  }
+  if (!session.user) {
+    return { name: 'login', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } }
+  }
+  if (to.matched.some((r) => r.meta.admin) && !session.canAdmin) {
+    return { name: 'establishment', query: to.query }
+  }
+  return true
+})

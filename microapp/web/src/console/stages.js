@@ -1,0 +1,22 @@
+// The stage tabs on top of the console, in the seed's order.
+export const STAGES = [
+  { name: 'establishment', label: '立项' },
+  { name: 'payment', label: '缴款' },
+  { name: 'disclosure', label: '披露' },
+  { name: 'distribution', label: '分配' },
+  { name: 'process', label: '流程' },
+  { name: 'minority', label: '小股东' },
+  { name: 'report', label: '报表' },
+]
+
+// The sub-tabs of 后台管理. Pages without a component show the placeholder.
+export const ADMIN_PAGES = [
+  { name: 'orgs', label: '城市公司' },
+  { name: 'projects', label: '项目维护' },
+  { name: 'accounts', label: '账号及角色' },
+  { name: 'shareholders', label: '外部股东' },
+  { name: 'templates', label: '模板管理' },
+  { name: 'audit', label: '系统日志' },
+  { name: 'mandatory', label: '强投名单' },
+  { name: 'tools', label: '辅助工具' },
+]

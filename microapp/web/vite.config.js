@@ -1,0 +1,49 @@
+import { fileURLToPath, URL } from 'node:url'
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url))
+
+// Two single-page apps over one API:
+//   index.html   → the PC console, served at /
+//   m/index.html → the H5 micro-app, served at /m/
+// Both are built into dist/, which the Go binary embeds (see embed.go).
+// In dev, deep links of the H5 app (/m/anything) get m/index.html, as the Go
+// server does in production; Vite's own fallback would serve the console.
+const h5Fallback = {
+  name: 'hehuo-h5-fallback',
+  configureServer(server) {
+    server.middlewares.use((req, _res, next) => {
+      const path = (req.url || '').split('?')[0]
+      if (path.startsWith('/m/') && !path.includes('.') && req.headers.accept?.includes('text/html')) {
+        req.url = '/m/index.html'
+      }
+      next()
+    })
+  },
+}
+
+export default defineConfig({
+  plugins: [vue(), h5Fallback],
+  resolve: {
+    alias: { '@': here('./src') },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1500,
+    rollupOptions: {
+      input: {
+        console: here('./index.html'),
+        h5: here('./m/index.html'),
+      },
+    },
+  },
+  server: {
+    host: '127.0.0.1',
+    port: 5173,
+    proxy: {
+      '/api': { target: 'http://127.0.0.1:8080', changeOrigin: false },
+    },
+  },
+})
