@@ -30,6 +30,7 @@ type Error struct {
 	Code    string // English, stable, for programs: "subscription_above_max"
 	Message string // Chinese, for people
 	Field   string // the input field at fault, if any
+	Details any    // more detail for the client, e.g. row errors of an import
 	Err     error  // the cause, never shown to users
 }
 
@@ -59,6 +60,20 @@ func (e *Error) WithField(field string) *Error {
 	c := *e
 	c.Field = field
 	return &c
+}
+
+// RowError is one bad cell of an imported sheet.
+type RowError struct {
+	Row     int    `json:"row"`    // the sheet's row number, as Excel shows it
+	Column  string `json:"column"` // the column's header, as the sheet shows it
+	Message string `json:"message"`
+}
+
+// ImportInvalid reports every bad row of an import, none of which was applied.
+func ImportInvalid(rows []RowError) *Error {
+	first := rows[0]
+	return &Error{Kind: KindInvalid, Code: "import_invalid", Field: "file", Details: rows,
+		Message: fmt.Sprintf("导入失败，共%d处错误，未导入任何数据。第%d行「%s」：%s", len(rows), first.Row, first.Column, first.Message)}
 }
 
 // New returns an error of the given kind.

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"hehuo/internal/audit"
+	"hehuo/internal/auth"
+	"hehuo/internal/cache"
+	"hehuo/internal/config"
+	"hehuo/internal/db"
+	"hehuo/internal/demo"
+	"hehuo/internal/org"
+	"hehuo/internal/project"
+	"hehuo/microapp"
+)
+
+// app is the wired process: connections, services and the HTTP server.
+type app struct {
+	cfg    config.Config
+	log    *slog.Logger
+	db     *db.DB
+	cache  *cache.Cache
+	deps   microapp.Deps
+	server *microapp.Server
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// open connects to Postgres and Redis, refusing to run on an outdated schema
+// unless migrate is set, and builds the services.
+func open(ctx context.Context, cfg config.Config, migrate bool) (*app, error) {
+	log := newLogger(cfg)
+	d, err := db.Open(ctx, cfg.Database.URL, cfg.Database.MaxOpenConns)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if _, err := db.MigrateUp(ctx, d); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	st, err := db.MigrateStatus(ctx, d)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	for _, s := range st {
+		if !s.Applied {
+			d.Close()
+			return nil, fmt.Errorf("the database schema is behind this binary (migration %05d pending): run `hehuo migrate up` or `hehuo serve -migrate`", s.Version)
+		}
+	}
+	c, err := cache.Open(ctx, cfg.Redis.URL, cfg.Redis.Prefix)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, db: d, cache: c}
+	a.deps = microapp.Deps{
+		Config: cfg, DB: d, Cache: c, Log: log, Version: version,
+		Auth: auth.NewService(d, c, auth.Options{SessionTTL: cfg.Auth.SessionTTL, MaxFailures: cfg.Auth.MaxFailures, LockDuration: cfg.Auth.LockDuration}),
+		Org:  org.NewService(d), Projects: project.NewService(d),
+	}
+	a.server = microapp.New(a.deps)
+	return a, nil
+}
+
+func (a *app) close() {
+	a.cache.Close()
+	a.db.Close()
+}
+
+// bootstrapPasswords returns the passwords of admin and hhadmin: from the
+// environment, or generated in demo mode. Outside demo mode both must be set.
+func bootstrapPasswords(cfg config.Config) (admin, bizadmin string, generated bool, err error) {
+	admin, bizadmin = cfg.Auth.AdminPassword, cfg.Auth.BizadminPasswd
+	if admin != "" && bizadmin != "" {
+		return admin, bizadmin, false, nil
+	}
+	if !cfg.Demo {
+		return "", "", false, errors.New("HEHUO_ADMIN_PASSWORD and HEHUO_BIZADMIN_PASSWORD must be set (at least 8 characters each) to start; `hehuo demo` generates them for a local demo")
+	}
+	if admin == "" {
+		admin = auth.GeneratePassword()
+	}
+	if bizadmin == "" {
+		bizadmin = auth.GeneratePassword()
+	}
+	return admin, bizadmin, true, nil
+}
+
+func serve(ctx context.Context, cfg config.Config, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	migrate := fs.Bool("migrate", false, "apply pending migrations before serving")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	adminPw, bizPw, generated, err := bootstrapPasswords(cfg)
+	if err != nil {
+		return err
+	}
+	a, err := open(ctx, cfg, *migrate)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := auth.EnsureBootstrap(ctx, a.db, adminPw, bizPw); err != nil {
+		return err
+	}
+	if generated {
+		fmt.Printf("demo passwords: admin / %s    hhadmin / %s\n", adminPw, bizPw)
+	}
+	return a.run(ctx, nil)
+}
+
+func demoCmd(ctx context.Context, cfg config.Config) error {
+	adminPw, bizPw, _, err := bootstrapPasswords(cfg)
+	if err != nil {
+		return err
+	}
+	a, err := open(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := auth.EnsureBootstrap(ctx, a.db, adminPw, bizPw); err != nil {
+		return err
+	}
+	sum, err := demo.Load(ctx, demo.Services{DB: a.db, Org: a.deps.Org, Auth: a.deps.Auth, Projects: a.deps.Projects})
+	if err != nil {
+		return err
+	}
+	return a.run(ctx, func(url string) {
+		loaded := "already present"
+		if sum.Loaded {
+			loaded = "loaded"
+		}
+		fmt.Printf(`
+  Hehuo (合伙) demo is running — demo data %s: %d projects, %d partners
+
+  PC console   %s/
+  H5 app       %s/m/
+  API          %s/api/v1/openapi.json
+  Health       %s/readyz   Metrics %s/metrics
+
+  Sign in:     admin   / %s   (系统管理员)
+               hhadmin / %s   (业务管理员)
+  Accountants (DingTalk sign-in arrives with the simulator): `, loaded, sum.Projects, sum.Partners,
+			url, url, url, url, url, adminPw, bizPw)
+		for i, acc := range sum.Accountants {
+			if i > 0 {
+				fmt.Print(", ")
+			}
+			fmt.Printf("%s (%s)", acc.Name, acc.Scope)
+		}
+		fmt.Print("\n\n  Ctrl-C stops the server.\n\n")
+	})
+}
+
+// run serves HTTP and seals the audit log until ctx ends, then shuts down gracefully.
+func (a *app) run(ctx context.Context, started func(url string)) error {
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.HTTP.Addr, err)
+	}
+	srv := &http.Server{Handler: a.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	sealer := audit.NewSealer(a.db, a.log)
+	go sealer.Run(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	a.log.Info("serving", "addr", ln.Addr().String(), "version", version)
+	if started != nil {
+		started(url)
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	audit.Seal(shutdown, a.db)
+	return nil
+}

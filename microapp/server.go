@@ -1,0 +1,143 @@
+// Package microapp is Hehuo's HTTP transport: the Gin server, sign-in and
+// role × scope checks, the JSON API under /api/v1 with its OpenAPI document,
+// health and metrics endpoints, and the embedded web front end. Handlers are
+// thin: bind, call one service method, render.
+package microapp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"hehuo/internal/auth"
+	"hehuo/internal/cache"
+	"hehuo/internal/config"
+	"hehuo/internal/db"
+	"hehuo/internal/org"
+	"hehuo/internal/project"
+)
+
+// Deps are the services the server calls.
+type Deps struct {
+	Config   config.Config
+	DB       *db.DB
+	Cache    *cache.Cache
+	Auth     *auth.Service
+	Org      *org.Service
+	Projects *project.Service
+	Log      *slog.Logger
+	Version  string
+}
+
+// Server is the HTTP server.
+type Server struct {
+	deps     Deps
+	log      *slog.Logger
+	engine   *gin.Engine
+	routes   []Route
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+const sessionCookie = "hehuo_session"
+
+// New builds the server with every route registered.
+func New(d Deps) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{deps: d, log: d.Log, engine: gin.New(), registry: prometheus.NewRegistry()}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hehuo_http_requests_total", Help: "HTTP requests by route and status.",
+	}, []string{"method", "route", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "hehuo_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"method", "route"})
+	s.registry.MustRegister(s.requests, s.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	s.engine.HandleMethodNotAllowed = true
+	s.engine.Use(s.requestContext, s.recover)
+	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": d.Version}) })
+	s.engine.GET("/readyz", s.ready)
+	s.engine.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+
+	s.authRoutes()
+	s.orgRoutes()
+	s.userRoutes()
+	s.projectRoutes()
+	s.grantRoutes()
+	s.auditRoutes()
+	s.ledgerRoutes()
+	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
+	s.webRoutes()
+	return s
+}
+
+// Handler returns the server as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// requestContext gives each request an id (echoed in X-Request-ID), logs it
+// and counts it.
+func (s *Server) requestContext(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if id == "" || len(id) > 64 {
+		b := make([]byte, 8)
+		rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	c.Set("request_id", id)
+	c.Header("X-Request-ID", id)
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	elapsed := time.Since(start)
+	status := c.Writer.Status()
+	s.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Inc()
+	s.latency.WithLabelValues(c.Request.Method, route).Observe(elapsed.Seconds())
+	if route == "/healthz" || route == "/metrics" {
+		return
+	}
+	uid, _ := c.Get("user_id")
+	s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "http",
+		slog.String("request_id", id), slog.String("method", c.Request.Method), slog.String("route", route),
+		slog.Int("status", status), slog.Duration("elapsed", elapsed), slog.Any("user_id", uid))
+}
+
+func requestID(c *gin.Context) string { return c.GetString("request_id") }
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic", "panic", p, "request_id", requestID(c), "path", c.Request.URL.Path)
+			c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{Error: errorDetail{Code: "internal", Message: "服务器内部错误，请稍后再试"}})
+		}
+	}()
+	c.Next()
+}
+
+// ready reports whether Postgres and Redis answer.
+func (s *Server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	checks := gin.H{"postgres": "ok", "redis": "ok"}
+	status := http.StatusOK
+	if err := s.deps.DB.PingContext(ctx); err != nil {
+		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := s.deps.Cache.Ping(ctx).Err(); err != nil {
+		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	c.JSON(status, checks)
+}
