@@ -100,7 +100,11 @@ var (
 )
 
 // schemaOf describes t as a JSON schema, following json tags.
-func schemaOf(t reflect.Type) map[string]any {
+func schemaOf(t reflect.Type) map[string]any { return schemaWalk(t, map[reflect.Type]bool{}) }
+
+// schemaWalk describes t; seen holds the structs being described, so a
+// recursive type (the project tree) refers to itself instead of recursing forever.
+func schemaWalk(t reflect.Type, seen map[reflect.Type]bool) map[string]any {
 	nullable := false
 	for t.Kind() == reflect.Pointer {
 		t, nullable = t.Elem(), true
@@ -126,12 +130,17 @@ func schemaOf(t reflect.Type) map[string]any {
 		case reflect.String:
 			s = map[string]any{"type": "string"}
 		case reflect.Slice, reflect.Array:
-			s = map[string]any{"type": "array", "items": schemaOf(t.Elem())}
+			s = map[string]any{"type": "array", "items": schemaWalk(t.Elem(), seen)}
 		case reflect.Map:
-			s = map[string]any{"type": "object", "additionalProperties": schemaOf(t.Elem())}
+			s = map[string]any{"type": "object", "additionalProperties": schemaWalk(t.Elem(), seen)}
 		case reflect.Struct:
+			if seen[t] {
+				return map[string]any{"type": "object", "description": "the same shape as its parent (" + t.Name() + ")"}
+			}
+			seen[t] = true
 			props := map[string]any{}
-			addFields(t, props)
+			addFields(t, props, seen)
+			delete(seen, t)
 			s = map[string]any{"type": "object", "properties": props}
 		default:
 			s = map[string]any{}
@@ -143,7 +152,7 @@ func schemaOf(t reflect.Type) map[string]any {
 	return s
 }
 
-func addFields(t reflect.Type, props map[string]any) {
+func addFields(t reflect.Type, props map[string]any, seen map[reflect.Type]bool) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -160,13 +169,13 @@ func addFields(t reflect.Type, props map[string]any) {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				addFields(ft, props)
+				addFields(ft, props, seen)
 				continue
 			}
 		}
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = schemaOf(f.Type)
+		props[name] = schemaWalk(f.Type, seen)
 	}
 }
