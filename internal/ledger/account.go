@@ -1,0 +1,147 @@
+package ledger
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"hehuo/internal/apperr"
+)
+
+// AccountKind is the first segment of an account code: what the account holds.
+type AccountKind string
+
+// The chart of accounts (DESIGN §4). Debit-normal accounts hold assets;
+// credit-normal ones hold what the partnership owes.
+const (
+	// KindBank is bank:{project}, the partnership's bank account for the project (debit).
+	KindBank AccountKind = "bank"
+	// KindPrincipal is principal:{project}:{partner}, principal paid in and not yet returned (credit).
+	KindPrincipal AccountKind = "principal"
+	// KindInterest is interest:{project}, capital interest charged to partners (credit).
+	KindInterest AccountKind = "interest"
+	// KindProfit is profit:{project}:{partner}, profit allocated and not yet paid (credit).
+	KindProfit AccountKind = "profit"
+	// KindOther is other:{project}:{partner}, other adjustments paid or charged (debit).
+	KindOther AccountKind = "other"
+	// KindProjectCompany is project_company:{project}, money invested in the project company (debit).
+	KindProjectCompany AccountKind = "project_company"
+	// KindExternal is external:{party}, money outside the partnership: a partner's
+	// own pocket (external:{partner}) or a named party (external:platform, external:group).
+	KindExternal AccountKind = "external"
+)
+
+// chart says which ids each kind of account carries after its kind.
+var chart = map[AccountKind]struct{ project, partner bool }{
+	KindBank:           {project: true},
+	KindPrincipal:      {project: true, partner: true},
+	KindInterest:       {project: true},
+	KindProfit:         {project: true, partner: true},
+	KindOther:          {project: true, partner: true},
+	KindProjectCompany: {project: true},
+}
+
+// Account is one account of the chart, parsed from its code.
+type Account struct {
+	Code      string
+	Kind      AccountKind
+	ProjectID *int64 // nil for external accounts
+	PartnerID *int64 // the partner the account belongs to, if any
+}
+
+// Bank is the code of a project's bank account.
+func Bank(project int64) string { return code(KindBank, project) }
+
+// Principal is the code of a partner's principal in a project.
+func Principal(project, partner int64) string { return code(KindPrincipal, project, partner) }
+
+// Interest is the code of a project's capital interest account.
+func Interest(project int64) string { return code(KindInterest, project) }
+
+// Profit is the code of a partner's allocated, unpaid profit in a project.
+func Profit(project, partner int64) string { return code(KindProfit, project, partner) }
+
+// Other is the code of a partner's other adjustments (C) in a project.
+func Other(project, partner int64) string { return code(KindOther, project, partner) }
+
+// ProjectCompany is the code of the money the partnership put in a project company.
+func ProjectCompany(project int64) string { return code(KindProjectCompany, project) }
+
+// External is the code of a named party outside the partnership, such as
+// "platform" or "group".
+func External(party string) string { return string(KindExternal) + ":" + party }
+
+// ExternalPartner is the code of a partner's own pocket, outside the partnership.
+func ExternalPartner(partner int64) string { return code(KindExternal, partner) }
+
+func code(kind AccountKind, ids ...int64) string {
+	var b strings.Builder
+	b.WriteString(string(kind))
+	for _, id := range ids {
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	return b.String()
+}
+
+var partyName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+// ParseAccount checks code against the chart and returns the account it
+// names. Ids are positive decimal numbers without leading zeros, so that each
+// account has exactly one code.
+func ParseAccount(code string) (Account, error) {
+	bad := func() (Account, error) {
+		return Account{}, apperr.Invalid("ledger_account_invalid", "", "账户编码不正确：%s", code)
+	}
+	segs := strings.Split(code, ":")
+	a := Account{Code: code, Kind: AccountKind(segs[0])}
+	if a.Kind == KindExternal {
+		if len(segs) != 2 {
+			return bad()
+		}
+		if id, ok := parseID(segs[1]); ok {
+			a.PartnerID = &id
+		} else if !partyName.MatchString(segs[1]) {
+			return bad()
+		}
+		return a, nil
+	}
+	shape, ok := chart[a.Kind]
+	if !ok {
+		return bad()
+	}
+	want := 2
+	if shape.partner {
+		want = 3
+	}
+	if len(segs) != want {
+		return bad()
+	}
+	project, ok := parseID(segs[1])
+	if !ok {
+		return bad()
+	}
+	a.ProjectID = &project
+	if shape.partner {
+		partner, ok := parseID(segs[2])
+		if !ok {
+			return bad()
+		}
+		a.PartnerID = &partner
+	}
+	return a, nil
+}
+
+// parseID reads a positive id written without sign or leading zeros.
+func parseID(s string) (int64, bool) {
+	if s == "" || s[0] < '1' || s[0] > '9' {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil
+}

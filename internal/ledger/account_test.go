@@ -1,0 +1,51 @@
+package ledger
+
+import "testing"
+
+func TestParseAccount(t *testing.T) {
+	tests := []struct {
+		code             string
+		kind             AccountKind
+		project, partner int64 // 0: none
+	}{
+		{Bank(12), KindBank, 12, 0},
+		{Principal(12, 7), KindPrincipal, 12, 7},
+		{Interest(12), KindInterest, 12, 0},
+		{Profit(12, 7), KindProfit, 12, 7},
+		{Other(12, 7), KindOther, 12, 7},
+		{ProjectCompany(12), KindProjectCompany, 12, 0},
+		{External("platform"), KindExternal, 0, 0},
+		{External("group"), KindExternal, 0, 0},
+		{ExternalPartner(7), KindExternal, 0, 7},
+	}
+	for _, tt := range tests {
+		a, err := ParseAccount(tt.code)
+		if err != nil {
+			t.Errorf("ParseAccount(%q): %v", tt.code, err)
+			continue
+		}
+		if a.Kind != tt.kind || a.Code != tt.code || val(a.ProjectID) != tt.project || val(a.PartnerID) != tt.partner {
+			t.Errorf("ParseAccount(%q) = %+v, want kind %s project %d partner %d", tt.code, a, tt.kind, tt.project, tt.partner)
+		}
+	}
+}
+
+func TestParseAccountRefuses(t *testing.T) {
+	for _, code := range []string{
+		"", "bank", "bank:", "bank:0", "bank:012", "bank:-1", "bank:1:2", "bank:x",
+		"principal:1", "principal:1:", "principal:1:2:3", "principal:1:0",
+		"cash:1", "Bank:1", "external", "external:", "external:Platform", "external:a:b",
+		"external:0", "external:01", "bank:99999999999999999999", " bank:1",
+	} {
+		if _, err := ParseAccount(code); err == nil {
+			t.Errorf("ParseAccount(%q) succeeded, want ledger_account_invalid", code)
+		}
+	}
+}
+
+func val(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
