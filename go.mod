@@ -64,3 +64,6 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/check.v1 v1.0.0-20201130134442-10cb98267c6c // indirect
 )
+
+// npm packages may ship .go files; they are not part of this module.
+ignore ./microapp/web/node_modules
