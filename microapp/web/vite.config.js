@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { fileURLToPath, URL } from 'node:url'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
@@ -23,8 +24,19 @@ const h5Fallback = {
   },
 }
 
+// emptyOutDir wipes dist/, including the committed dist/.placeholder that lets
+// `go:embed all:dist` compile on a clean clone; put it back after each build
+// so a build never shows up as a deleted file in git.
+const keepPlaceholder = {
+  name: 'hehuo-keep-placeholder',
+  apply: 'build',
+  closeBundle() {
+    writeFileSync(here('./dist/.placeholder'), '')
+  },
+}
+
 export default defineConfig({
-  plugins: [vue(), h5Fallback],
+  plugins: [vue(), h5Fallback, keepPlaceholder],
   resolve: {
     alias: { '@': here('./src') },
   },
