@@ -11,18 +11,22 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 // Both are built into dist/, which the Go binary embeds (see embed.go).
 // In dev, deep links of the H5 app (/m/anything) get m/index.html, as the Go
 // server does in production; Vite's own fallback would serve the console.
+function h5Rewrite(req, _res, next) {
+  const path = (req.url || '').split('?')[0]
+  if (path.startsWith('/m/') && !path.includes('.') && req.headers.accept?.includes('text/html')) {
+    req.url = '/m/index.html'
+  }
+  next()
+}
 const h5Fallback = {
   name: 'hehuo-h5-fallback',
-  configureServer(server) {
-    server.middlewares.use((req, _res, next) => {
-      const path = (req.url || '').split('?')[0]
-      if (path.startsWith('/m/') && !path.includes('.') && req.headers.accept?.includes('text/html')) {
-        req.url = '/m/index.html'
-      }
-      next()
-    })
-  },
+  configureServer: (server) => void server.middlewares.use(h5Rewrite),
+  configurePreviewServer: (server) => void server.middlewares.use(h5Rewrite),
 }
+
+// The API the dev and preview servers forward /api to (the Go server).
+const apiTarget = process.env.HEHUO_API || 'http://127.0.0.1:8080'
+const proxy = { '/api': { target: apiTarget, changeOrigin: false } }
 
 // emptyOutDir wipes dist/, including the committed dist/.placeholder that lets
 // `go:embed all:dist` compile on a clean clone; put it back after each build
@@ -51,11 +55,6 @@ export default defineConfig({
       },
     },
   },
-  server: {
-    host: '127.0.0.1',
-    port: 5173,
-    proxy: {
-      '/api': { target: 'http://127.0.0.1:8080', changeOrigin: false },
-    },
-  },
+  server: { host: '127.0.0.1', port: 5173, proxy },
+  preview: { host: '127.0.0.1', port: 4173, proxy },
 })

@@ -5,6 +5,9 @@ import { computed, reactive } from 'vue'
 import { useRoute } from 'vue-router'
 import { projectTree as fetchProjectTree } from '@/shared/api.js'
 
+// generation makes a load that finishes after a newer load or a reset drop its result.
+let generation = 0
+
 export const projectTree = reactive({
   items: [],
   loading: false,
@@ -12,10 +15,20 @@ export const projectTree = reactive({
   // byId maps a project id to {id, name, path: [org unit names…]}.
   byId: new Map(),
 
+  /** reset forgets the tree, e.g. when the user signs out. */
+  reset() {
+    generation++
+    this.items = []
+    this.byId = new Map()
+    this.loaded = false
+  },
+
   async load() {
+    const mine = ++generation
     this.loading = true
     try {
       const res = await fetchProjectTree()
+      if (mine !== generation) return
       this.items = res?.items || []
       this.byId = indexProjects(this.items)
       this.loaded = true
