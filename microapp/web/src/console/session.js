@@ -13,6 +13,13 @@ export const session = reactive({
   get canWrite() {
     return this.roles.some((r) => r !== 'auditor')
   },
+  /**
+   * canManage allows the 后台管理 changes (org units, projects, batches,
+   * users, grants), which the server keeps to the system admin.
+   */
+  get canManage() {
+    return this.roles.includes('sysadmin')
+  },
   /** canAdmin tells whether the 后台管理 tab is shown. */
   get canAdmin() {
     return this.roles.some((r) => r === 'sysadmin' || r === 'bizadmin' || r === 'auditor')
