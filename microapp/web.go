@@ -36,6 +36,11 @@ func (s *Server) webRoutes() {
 				return
 			}
 		}
+		if strings.HasPrefix(name, "assets/") || strings.HasPrefix(name, "m/assets/") {
+			// A missing chunk (an old page after a deploy) must fail, not load HTML.
+			c.Status(http.StatusNotFound)
+			return
+		}
 		page := "index.html"
 		if path == "/m" || strings.HasPrefix(path, "/m/") {
 			page = "m/index.html"
