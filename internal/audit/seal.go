@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"hehuo/internal/db"
+	"hehuo/internal/text"
 )
 
 // sealerLock is the advisory lock that makes one sealer at a time extend the
@@ -170,11 +171,11 @@ func Verify(ctx context.Context, q sqlx.QueryerContext) (VerifyReport, error) {
 		if e.PrevHash == nil || *e.PrevHash != prev {
 			rep.Breaks = append(rep.Breaks, Break{Seq: *e.Seq, ID: e.ID, Reason: "previous hash does not match the chain"})
 		}
-		got := entryHash(deref(e.PrevHash), *e.Seq, e)
+		got := entryHash(text.Deref(e.PrevHash), *e.Seq, e)
 		if e.Hash == nil || *e.Hash != got {
 			rep.Breaks = append(rep.Breaks, Break{Seq: *e.Seq, ID: e.ID, Reason: "entry content does not match its hash"})
 		}
-		prev, want = deref(e.Hash), *e.Seq+1
+		prev, want = text.Deref(e.Hash), *e.Seq+1
 	}
 	if err := rows.Err(); err != nil {
 		return rep, fmt.Errorf("verify audit log: %w", err)
@@ -184,11 +185,4 @@ func Verify(ctx context.Context, q sqlx.QueryerContext) (VerifyReport, error) {
 	}
 	rep.OK = len(rep.Breaks) == 0
 	return rep, nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -162,13 +162,6 @@ func checkRoles(roles []string) ([]string, error) {
 	return out, nil
 }
 
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 func translateUserErr(err error) error {
 	if c, dup := db.IsUniqueViolation(err); dup {
 		if strings.Contains(c, "dingtalk") {
@@ -197,7 +190,7 @@ func (s *Service) CreateUser(ctx context.Context, a audit.Actor, in UserInput) (
 		var id int64
 		err := tx.GetContext(ctx, &id, `INSERT INTO users (name, dingtalk_userid, mobile, job_number, title, grade, org_unit_id)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			f.name, nullable(f.dingtalk), f.mobile, f.jobNumber, f.title, f.grade, in.OrgUnitID)
+			f.name, text.OrNil(f.dingtalk), f.mobile, f.jobNumber, f.title, f.grade, in.OrgUnitID)
 		if err != nil {
 			return fmt.Errorf("insert user: %w", translateUserErr(err))
 		}
@@ -248,7 +241,7 @@ func (s *Service) UpdateUser(ctx context.Context, a audit.Actor, id int64, p Use
 			}
 			return cur
 		}
-		f, err := cleanUserFields(pick(p.Name, before.Name), pick(p.DingTalkUserID, deref(before.DingTalkUserID)),
+		f, err := cleanUserFields(pick(p.Name, before.Name), pick(p.DingTalkUserID, text.Deref(before.DingTalkUserID)),
 			pick(p.Mobile, before.Mobile), pick(p.JobNumber, before.JobNumber), pick(p.Title, before.Title), pick(p.Grade, before.Grade))
 		if err != nil {
 			return err
@@ -263,7 +256,7 @@ func (s *Service) UpdateUser(ctx context.Context, a audit.Actor, id int64, p Use
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET name = $1, dingtalk_userid = $2, mobile = $3, job_number = $4, title = $5,
 			grade = $6, org_unit_id = $7, employment_status = $8, version = version + 1, updated_at = now() WHERE id = $9`,
-			f.name, nullable(f.dingtalk), f.mobile, f.jobNumber, f.title, f.grade, orgUnit, status, id)
+			f.name, text.OrNil(f.dingtalk), f.mobile, f.jobNumber, f.title, f.grade, orgUnit, status, id)
 		if err != nil {
 			return fmt.Errorf("update user %d: %w", id, translateUserErr(err))
 		}
@@ -285,11 +278,4 @@ func (s *Service) UpdateUser(ctx context.Context, a audit.Actor, id int64, p Use
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "user.update", Entity: "user", EntityID: id, Before: before, After: after})
 	})
 	return after, err
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

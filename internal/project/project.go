@@ -163,13 +163,6 @@ func translate(err error, name, code string) error {
 	return err
 }
 
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // Create adds a project.
 func (s *Service) Create(ctx context.Context, a audit.Actor, in Input) (Project, error) {
 	var p Project
@@ -192,7 +185,7 @@ func insert(ctx context.Context, tx *sqlx.Tx, a audit.Actor, in Input) (Project,
 	var id int64
 	err = tx.GetContext(ctx, &id, `INSERT INTO projects (code, name, city_company_id, land_acquired_on, batch_id, is_open,
 		joint_operation, operator, acquisition_method) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		nullable(f.code), f.name, in.CityCompanyID, in.LandAcquiredOn, in.BatchID, in.IsOpen, in.JointOperation, f.operator, f.method)
+		text.OrNil(f.code), f.name, in.CityCompanyID, in.LandAcquiredOn, in.BatchID, in.IsOpen, in.JointOperation, f.operator, f.method)
 	if err != nil {
 		return Project{}, fmt.Errorf("insert project: %w", translate(err, f.name, f.code))
 	}
@@ -227,11 +220,7 @@ func (s *Service) Update(ctx context.Context, a audit.Actor, id int64, pt Patch)
 			}
 			return cur
 		}
-		code := ""
-		if p.Code != nil {
-			code = *p.Code
-		}
-		f, err := clean(str(pt.Code, code), str(pt.Name, p.Name), str(pt.Operator, p.Operator), str(pt.AcquisitionMethod, p.AcquisitionMethod))
+		f, err := clean(str(pt.Code, text.Deref(p.Code)), str(pt.Name, p.Name), str(pt.Operator, p.Operator), str(pt.AcquisitionMethod, p.AcquisitionMethod))
 		if err != nil {
 			return err
 		}
@@ -261,7 +250,7 @@ func (s *Service) Update(ctx context.Context, a audit.Actor, id int64, pt Patch)
 		_, err = tx.ExecContext(ctx, `UPDATE projects SET code = $1, name = $2, city_company_id = $3, land_acquired_on = $4,
 			batch_id = $5, is_open = $6, is_settled = $7, joint_operation = $8, operator = $9, acquisition_method = $10,
 			version = version + 1, updated_at = now() WHERE id = $11`,
-			nullable(f.code), f.name, p.CityCompanyID, p.LandAcquiredOn, p.BatchID, p.IsOpen, p.IsSettled, p.JointOperation,
+			text.OrNil(f.code), f.name, p.CityCompanyID, p.LandAcquiredOn, p.BatchID, p.IsOpen, p.IsSettled, p.JointOperation,
 			f.operator, f.method, id)
 		if err != nil {
 			return fmt.Errorf("update project %d: %w", id, translate(err, f.name, f.code))

@@ -28,3 +28,20 @@ func Clean(s, field, label string, required bool, max int) (string, error) {
 	}
 	return s, nil
 }
+
+// OrNil returns nil for the empty string, so optional unique columns
+// (project code, DingTalk userid) store NULL rather than a colliding "".
+func OrNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Deref returns *s, or "" for nil.
+func Deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
