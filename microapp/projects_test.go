@@ -5,7 +5,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -243,5 +242,4 @@ func TestOrgUnitsAndUsers(t *testing.T) {
 			t.Errorf("%v: %d %s, want %s", tt.body, r.Status, r.Raw, tt.code)
 		}
 	}
-	_ = time.Second
 }

@@ -205,7 +205,7 @@ func (s *Service) CreateUser(ctx context.Context, a audit.Actor, in UserInput) (
 	return u, err
 }
 
-// SetRolesTx replaces a user's roles inside tx (used by bootstrap and imports).
+// setRoles replaces a user's roles inside tx.
 func setRoles(ctx context.Context, tx *sqlx.Tx, userID int64, roles []string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE user_id = $1`, userID); err != nil {
 		return fmt.Errorf("clear roles: %w", err)
