@@ -22,6 +22,8 @@ import (
 	"hehuo/internal/cache"
 	"hehuo/internal/config"
 	"hehuo/internal/db"
+	"hehuo/internal/dingtalk"
+	"hehuo/internal/notify"
 	"hehuo/internal/org"
 	"hehuo/internal/project"
 )
@@ -34,6 +36,8 @@ type Deps struct {
 	Auth     *auth.Service
 	Org      *org.Service
 	Projects *project.Service
+	DingTalk *dingtalk.Client
+	Notify   *notify.Service
 	Log      *slog.Logger
 	Version  string
 }
@@ -77,6 +81,8 @@ func New(d Deps) *Server {
 	s.grantRoutes()
 	s.auditRoutes()
 	s.ledgerRoutes()
+	s.dingtalkRoutes()
+	s.notifyRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s

@@ -6,6 +6,9 @@
 //	hehuo demo                    migrate, load demo data, serve, print URLs and credentials
 //	hehuo ledger reconcile        check the ledger; exit 1 on any failure
 //	hehuo audit verify            check the audit log's hash chain; exit 1 on any break
+//	hehuo dtsim [-addr HOST:PORT] run the DingTalk simulator
+//	hehuo users sync              sync users from DingTalk departments
+//	hehuo outbox dispatch         run only the notice outbox dispatcher
 //	hehuo version                 print the version
 //
 // Configuration: -config FILE or HEHUO_CONFIG, then HEHUO_* environment variables.
@@ -57,6 +60,9 @@ commands:
   demo                    migrate, load demo data, serve, and print URLs and credentials
   ledger reconcile        check the ledger; exit status 1 on any failure
   audit verify            check the audit log's hash chain; exit status 1 on any break
+  dtsim [-addr HOST:PORT] run the DingTalk simulator (a test double, never production)
+  users sync              sync users from DingTalk departments
+  outbox dispatch         run only the notice outbox dispatcher
   version                 print the version`
 
 func run(ctx context.Context, args []string) error {
@@ -88,6 +94,12 @@ func run(ctx context.Context, args []string) error {
 		return demoCmd(ctx, cfg)
 	case "migrate":
 		return migrate(ctx, cfg, rest)
+	case "dtsim":
+		return dtsimCmd(ctx, cfg, rest)
+	case "users":
+		return usersCmd(ctx, cfg, rest)
+	case "outbox":
+		return outboxCmd(ctx, cfg, rest)
 	case "ledger":
 		if len(rest) != 1 || rest[0] != "reconcile" {
 			return errors.New("usage: hehuo ledger reconcile")

@@ -17,6 +17,8 @@ import (
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/demo"
+	"hehuo/internal/dingtalk"
+	"hehuo/internal/notify"
 	"hehuo/internal/org"
 	"hehuo/internal/project"
 	"hehuo/microapp"
@@ -73,10 +75,12 @@ func open(ctx context.Context, cfg config.Config, migrate bool) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, db: d, cache: c}
+	dt := dingtalk.New(cfg.DingTalk, c)
 	a.deps = microapp.Deps{
 		Config: cfg, DB: d, Cache: c, Log: log, Version: version,
 		Auth: auth.NewService(d, c, auth.Options{SessionTTL: cfg.Auth.SessionTTL, MaxFailures: cfg.Auth.MaxFailures, LockDuration: cfg.Auth.LockDuration}),
 		Org:  org.NewService(d), Projects: project.NewService(d),
+		DingTalk: dt, Notify: notify.NewService(d, dt, cfg, log),
 	}
 	a.server = microapp.New(a.deps)
 	return a, nil

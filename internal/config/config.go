@@ -25,7 +25,11 @@ type Config struct {
 	Redis    Redis    `yaml:"redis"`
 	Auth     Auth     `yaml:"auth"`
 	DingTalk DingTalk `yaml:"dingtalk"`
+	Notify   Notify   `yaml:"notify"`
 	Log      Log      `yaml:"log"`
+	// SecretKey encrypts secrets stored in the database (robot secrets,
+	// payout accounts): 32 bytes, base64 or hex. HEHUO_SECRET_KEY only.
+	SecretKey string `yaml:"-"`
 }
 
 // HTTP configures the web server.
@@ -61,12 +65,35 @@ type Auth struct {
 
 // DingTalk configures the DingTalk app Hehuo runs as.
 type DingTalk struct {
-	APIBase   string `yaml:"api_base"`
-	OAPIBase  string `yaml:"oapi_base"`
+	APIBase  string `yaml:"api_base"`
+	OAPIBase string `yaml:"oapi_base"`
+	// LoginBase is DingTalk's OAuth sign-in page host (PC QR sign-in).
+	LoginBase string `yaml:"login_base"`
 	CorpID    string `yaml:"corp_id"`
 	AppKey    string `yaml:"app_key"`
 	AppSecret string `yaml:"-"` // HEHUO_DINGTALK_APP_SECRET only
 	AgentID   string `yaml:"agent_id"`
+	// RobotCode is the app robot's code; for an internal app it is the AppKey.
+	RobotCode string `yaml:"robot_code"`
+	// Stream turns on the stream-mode connection (bot messages, approval
+	// events, card callbacks). Off when no AppKey is configured.
+	Stream bool `yaml:"stream"`
+	// ProcessCodes maps a process kind (peak_capital, establishment, …) to
+	// the OA approval template's processCode.
+	ProcessCodes map[string]string `yaml:"process_codes"`
+	// Simulator, when set, is the address `hehuo demo` starts the built-in
+	// DingTalk simulator on (demo only); the bases above then point at it.
+	Simulator string `yaml:"simulator"`
+}
+
+// Notify configures the notice outbox dispatcher.
+type Notify struct {
+	// Interval is how often the dispatcher looks for due rows when idle.
+	Interval time.Duration `yaml:"interval"`
+	// MaxAttempts is how many failed attempts move a row to the dead letter.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Workers is how many rows one dispatcher sends at once.
+	Workers int `yaml:"workers"`
 }
 
 // Log configures structured logging.
@@ -82,7 +109,8 @@ func Default() Config {
 		Database: Database{URL: "postgres://postgres@127.0.0.1:5432/hehuo?sslmode=disable", MaxOpenConns: 20},
 		Redis:    Redis{URL: "redis://127.0.0.1:6379/0", Prefix: "hehuo:"},
 		Auth:     Auth{SessionTTL: 12 * time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute},
-		DingTalk: DingTalk{APIBase: "https://api.dingtalk.com", OAPIBase: "https://oapi.dingtalk.com"},
+		DingTalk: DingTalk{APIBase: "https://api.dingtalk.com", OAPIBase: "https://oapi.dingtalk.com", LoginBase: "https://login.dingtalk.com", Stream: true},
+		Notify:   Notify{Interval: time.Second, MaxAttempts: 8, Workers: 4},
 		Log:      Log{Level: "info", Format: "text"},
 	}
 }
@@ -106,6 +134,9 @@ func Load(path string) (Config, error) {
 	if c.HTTP.PublicURL == "" {
 		c.HTTP.PublicURL = "http://" + c.HTTP.Addr
 	}
+	if c.DingTalk.RobotCode == "" {
+		c.DingTalk.RobotCode = c.DingTalk.AppKey
+	}
 	return c, c.Validate()
 }
 
@@ -121,10 +152,13 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 		"HEHUO_BIZADMIN_PASSWORD":   &c.Auth.BizadminPasswd,
 		"HEHUO_DINGTALK_API_BASE":   &c.DingTalk.APIBase,
 		"HEHUO_DINGTALK_OAPI_BASE":  &c.DingTalk.OAPIBase,
+		"HEHUO_DINGTALK_LOGIN_BASE": &c.DingTalk.LoginBase,
 		"HEHUO_DINGTALK_CORP_ID":    &c.DingTalk.CorpID,
 		"HEHUO_DINGTALK_APP_KEY":    &c.DingTalk.AppKey,
 		"HEHUO_DINGTALK_APP_SECRET": &c.DingTalk.AppSecret,
 		"HEHUO_DINGTALK_AGENT_ID":   &c.DingTalk.AgentID,
+		"HEHUO_DINGTALK_ROBOT_CODE": &c.DingTalk.RobotCode,
+		"HEHUO_SECRET_KEY":          &c.SecretKey,
 		"HEHUO_LOG_LEVEL":           &c.Log.Level,
 		"HEHUO_LOG_FORMAT":          &c.Log.Format,
 	}
@@ -176,10 +210,13 @@ func (c Config) Validate() error {
 			errs = append(errs, p.name+" must be at least 8 characters")
 		}
 	}
-	for _, b := range []struct{ name, v string }{{"dingtalk.api_base", c.DingTalk.APIBase}, {"dingtalk.oapi_base", c.DingTalk.OAPIBase}} {
+	for _, b := range []struct{ name, v string }{{"dingtalk.api_base", c.DingTalk.APIBase}, {"dingtalk.oapi_base", c.DingTalk.OAPIBase}, {"dingtalk.login_base", c.DingTalk.LoginBase}} {
 		if u, err := url.Parse(b.v); err != nil || u.Host == "" {
 			errs = append(errs, fmt.Sprintf("%s %q is not a URL", b.name, b.v))
 		}
+	}
+	if c.Notify.Interval <= 0 || c.Notify.MaxAttempts < 1 || c.Notify.Workers < 1 {
+		errs = append(errs, "notify.interval must be positive, notify.max_attempts and notify.workers at least 1")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
