@@ -22,6 +22,7 @@ const (
 	KindRule                        // a broken business rule: 422
 	KindLocked                      // temporarily refused (locked account): 423
 	KindTooMany                     // rate limited: 429
+	KindUnavailable                 // a service we depend on (DingTalk) failed or is unreachable: 503
 )
 
 // Error is an error that can be shown to a user.
@@ -104,6 +105,11 @@ func NotFound(code, format string, args ...any) *Error {
 // Forbidden is a wrong role (403).
 func Forbidden(code, format string, args ...any) *Error {
 	return &Error{Kind: KindForbidden, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Unavailable is a failure of a service we depend on, such as DingTalk (503).
+func Unavailable(code, format string, args ...any) *Error {
+	return &Error{Kind: KindUnavailable, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // Unauthenticated is a request without a valid session (401).

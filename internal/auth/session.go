@@ -107,7 +107,7 @@ func (s *Service) startSession(ctx context.Context, userID int64) (string, org.U
 	if err != nil {
 		return "", u, err
 	}
-	if u.EmploymentStatus != org.StatusActive && u.Username == nil {
+	if !u.Enabled() {
 		return "", u, ErrUserInactive
 	}
 	b := make([]byte, 32)
@@ -141,7 +141,7 @@ func (s *Service) Resolve(ctx context.Context, token string) (Principal, error) 
 	if err != nil {
 		return Principal{}, err
 	}
-	if u.EmploymentStatus != org.StatusActive && u.Username == nil {
+	if !u.Enabled() {
 		return Principal{}, ErrUserInactive
 	}
 	return Principal{UserID: u.ID, Name: u.Name, Roles: u.Roles}, nil

@@ -46,6 +46,7 @@ type User struct {
 	Grade            string         `db:"grade" json:"grade"`
 	OrgUnitID        *int64         `db:"org_unit_id" json:"org_unit_id"`
 	EmploymentStatus string         `db:"employment_status" json:"employment_status"`
+	Disabled         bool           `db:"disabled" json:"disabled"` // by a DingTalk sync, see dingtalk.go
 	Roles            pq.StringArray `db:"roles" json:"roles"`
 	Version          int            `db:"version" json:"version"`
 }
@@ -80,7 +81,7 @@ type UserPatch struct {
 }
 
 const userColumns = `u.id, u.username, u.name, u.dingtalk_userid, u.mobile, u.job_number, u.title, u.grade,
-	u.org_unit_id, u.employment_status, u.version,
+	u.org_unit_id, u.employment_status, u.disabled_at IS NOT NULL AS disabled, u.version,
 	ARRAY(SELECT role FROM user_roles r WHERE r.user_id = u.id ORDER BY role) AS roles`
 
 // Users returns users whose name, mobile, job number or DingTalk userid contains q.
