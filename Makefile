@@ -53,10 +53,11 @@ demo: ## Start Postgres/Redis, build, run `hehuo demo` with configs/demo.yaml
 	$(MAKE) --no-print-directory build
 	HEHUO_CONFIG=configs/demo.yaml ./$(BIN) demo
 
-test: ## Services, Chromium, front end, gofmt, go vet, go test (what CI runs)
+test: ## Services, Chromium, front end, Node SDKs, gofmt, go vet, go test (what CI runs)
 	bash scripts/services.sh
 	bash scripts/chromium.sh >/dev/null
 	bash scripts/web.sh
+	bash scripts/conformance.sh
 	$(MAKE) --no-print-directory fmt-check
 	$(MAKE) --no-print-directory vet
 	$(SET_PKGS); $(GO) test $(TEST_FLAGS) $$pkgs

@@ -72,3 +72,4 @@ require (
 
 // npm packages may ship .go files; they are not part of this module.
 ignore ./microapp/web/node_modules
+ignore ./conformance/node_modules

@@ -1,0 +1,308 @@
+// Conformance run: DingTalk's own Node SDKs (@alicloud/dingtalk and
+// dingtalk-robot-sender), unchanged, against Hehuo's DingTalk simulator.
+//
+// If the simulator answers what these SDKs send and they parse what it
+// answers, the simulator speaks DingTalk's wire format and not just the
+// dialect our Go client happens to use.
+//
+// Input (environment):
+//   DTSIM_URL              simulator base URL, e.g. http://127.0.0.1:18080
+//   DTSIM_APP_KEY          app key (Client ID) of the simulated app
+//   DTSIM_APP_SECRET       its secret
+//   DTSIM_ROBOT_CODE       robot code of the app robot (usually the app key)
+//   DTSIM_CONVERSATION     openConversationId for the group message
+//   DTSIM_USERS            comma-separated userids for the one-to-one batch
+//   DTSIM_ORIGINATOR       userid that starts the approval
+//   DTSIM_PROCESS_CODE     approval template code
+//   DTSIM_WEBHOOK_TOKEN    access_token of a custom webhook robot
+//   DTSIM_WEBHOOK_SECRET   its signing secret (SEC...)
+//
+// Output: one JSON line on stdout, {"ok":bool,"checks":[{"name","ok","detail"}]};
+// exit status 0 only when every check is ok.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const $OpenApi = require('@alicloud/openapi-client');
+const $Util = require('@alicloud/tea-util');
+const oauth2 = require('@alicloud/dingtalk/oauth2_1_0');
+const robot = require('@alicloud/dingtalk/robot_1_0');
+const workflow = require('@alicloud/dingtalk/workflow_1_0');
+const ChatBot = require('dingtalk-robot-sender');
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`missing environment variable ${name}`);
+  return v;
+};
+
+const base = env('DTSIM_URL').replace(/\/+$/, '');
+const app = { key: env('DTSIM_APP_KEY'), secret: env('DTSIM_APP_SECRET') };
+const robotCode = env('DTSIM_ROBOT_CODE');
+const conversation = env('DTSIM_CONVERSATION');
+const users = env('DTSIM_USERS').split(',').filter(Boolean);
+const originator = env('DTSIM_ORIGINATOR');
+const processCode = env('DTSIM_PROCESS_CODE');
+const webhook = { token: env('DTSIM_WEBHOOK_TOKEN'), secret: env('DTSIM_WEBHOOK_SECRET') };
+
+// The SDK builds its URL as protocol + "://" + endpoint + pathname, so the
+// endpoint is the simulator's host:port.
+const simURL = new URL(base);
+const config = () => new $OpenApi.Config({
+  protocol: simURL.protocol.replace(':', ''),
+  endpoint: simURL.host,
+  readTimeout: 10000,
+  connectTimeout: 5000,
+});
+
+const oauth = new oauth2.default(config());
+const robots = new robot.default(config());
+const flows = new workflow.default(config());
+const runtime = () => new $Util.RuntimeOptions({});
+
+const checks = [];
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// check runs one named step; a thrown error fails it with the error's text.
+async function check(name, fn) {
+  try {
+    const detail = await fn();
+    checks.push({ name, ok: true, detail: detail ?? '' });
+  } catch (err) {
+    checks.push({ name, ok: false, detail: describe(err) });
+  }
+}
+
+function describe(err) {
+  if (!err) return String(err);
+  const parts = [err.message || String(err)];
+  if (err.code) parts.push(`code=${err.code}`);
+  if (err.statusCode) parts.push(`status=${err.statusCode}`);
+  return parts.join(' ');
+}
+
+// expectError runs fn, which must fail with DingTalk's error code and an HTTP
+// status among statuses; it returns what the SDK raised.
+async function expectError(fn, code, statuses) {
+  let res;
+  try {
+    res = await fn();
+  } catch (err) {
+    assert(err.code === code, `err.code = ${JSON.stringify(err.code)}, want ${code} (${err.message})`);
+    assert(statuses.includes(err.statusCode), `err.statusCode = ${err.statusCode}, want one of ${statuses}`);
+    assert(typeof err.data?.message === 'string', `err.data.message missing: ${JSON.stringify(err.data)}`);
+    return err;
+  }
+  throw new Error(`expected ${code}, got success ${JSON.stringify(res?.body ?? res)}`);
+}
+
+async function sim(path, init) {
+  const res = await fetch(base + path, init);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init?.method || 'GET'} ${path}: HTTP ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+async function robotMessages() {
+  const body = await sim('/sim/robot-messages');
+  assert(Array.isArray(body.items), `/sim/robot-messages items not an array: ${JSON.stringify(body)}`);
+  return body.items;
+}
+
+// msgOf returns a robot message's msg as an object whether the simulator
+// reports it as JSON or as a JSON string.
+function msgOf(item) {
+  return typeof item.msg === 'string' ? JSON.parse(item.msg) : item.msg;
+}
+
+let token = '';
+
+await check('oauth2.getAccessToken', async () => {
+  const res = await oauth.getAccessToken(new oauth2.GetAccessTokenRequest({ appKey: app.key, appSecret: app.secret }));
+  assert(res.statusCode === 200, `status ${res.statusCode}`);
+  const b = res.body;
+  assert(b instanceof oauth2.GetAccessTokenResponseBody, 'body not parsed into GetAccessTokenResponseBody');
+  assert(typeof b.accessToken === 'string' && b.accessToken.length > 0, `accessToken ${JSON.stringify(b.accessToken)}`);
+  assert(typeof b.expireIn === 'number' && b.expireIn > 0 && b.expireIn <= 7200, `expireIn ${JSON.stringify(b.expireIn)}`);
+  token = b.accessToken;
+  const again = await oauth.getAccessToken(new oauth2.GetAccessTokenRequest({ appKey: app.key, appSecret: app.secret }));
+  assert(again.body.accessToken === token, 'refetch while valid returned a different token');
+  return `expireIn=${b.expireIn}, same token on refetch`;
+});
+
+await check('oauth2.getAccessToken bad secret', async () => {
+  const err = await expectError(
+    () => oauth.getAccessToken(new oauth2.GetAccessTokenRequest({ appKey: app.key, appSecret: app.secret + '-wrong' })),
+    'invalidClientIdOrSecret', [400, 401, 403]);
+  return `code=${err.code} status=${err.statusCode}`;
+});
+
+await check('oauth2.createJsapiTicket', async () => {
+  const headers = new oauth2.CreateJsapiTicketHeaders({ xAcsDingtalkAccessToken: token });
+  const res = await oauth.createJsapiTicketWithOptions(headers, runtime());
+  const b = res.body;
+  assert(b instanceof oauth2.CreateJsapiTicketResponseBody, 'body not parsed into CreateJsapiTicketResponseBody');
+  assert(typeof b.jsapiTicket === 'string' && b.jsapiTicket.length > 0, `jsapiTicket ${JSON.stringify(b.jsapiTicket)}`);
+  assert(typeof b.expireIn === 'number' && b.expireIn > 0, `expireIn ${JSON.stringify(b.expireIn)}`);
+  return `expireIn=${b.expireIn}`;
+});
+
+await check('robot.orgGroupSend', async () => {
+  const text = `## 跟投通知 ${Date.now()}`;
+  const req = new robot.OrgGroupSendRequest({
+    robotCode,
+    openConversationId: conversation,
+    msgKey: 'sampleMarkdown',
+    msgParam: JSON.stringify({ title: '跟投通知', text }),
+  });
+  const res = await robots.orgGroupSendWithOptions(req, new robot.OrgGroupSendHeaders({ xAcsDingtalkAccessToken: token }), runtime());
+  const b = res.body;
+  assert(b instanceof robot.OrgGroupSendResponseBody, 'body not parsed into OrgGroupSendResponseBody');
+  assert(typeof b.processQueryKey === 'string' && b.processQueryKey.length > 0, `processQueryKey ${JSON.stringify(b.processQueryKey)}`);
+  const landed = (await robotMessages()).filter((m) => m.robot === robotCode && m.conversation === conversation &&
+    JSON.stringify(msgOf(m)).includes(text));
+  assert(landed.length === 1, `${landed.length} matching messages in /sim/robot-messages, want 1`);
+  return `processQueryKey=${b.processQueryKey}`;
+});
+
+await check('robot.batchSendOTO', async () => {
+  const content = `一对一提醒 ${Date.now()}`;
+  const req = new robot.BatchSendOTORequest({
+    robotCode, userIds: users, msgKey: 'sampleText', msgParam: JSON.stringify({ content }),
+  });
+  const res = await robots.batchSendOTOWithOptions(req, new robot.BatchSendOTOHeaders({ xAcsDingtalkAccessToken: token }), runtime());
+  const b = res.body;
+  assert(b instanceof robot.BatchSendOTOResponseBody, 'body not parsed into BatchSendOTOResponseBody');
+  assert(typeof b.processQueryKey === 'string' && b.processQueryKey.length > 0, `processQueryKey ${JSON.stringify(b.processQueryKey)}`);
+  for (const list of ['invalidStaffIdList', 'flowControlledStaffIdList']) {
+    assert(b[list] === undefined || (Array.isArray(b[list]) && b[list].length === 0), `${list} ${JSON.stringify(b[list])}`);
+  }
+  const items = await robotMessages();
+  for (const u of users) {
+    const got = items.filter((m) => m.conversation === `oto:${u}` && JSON.stringify(msgOf(m)).includes(content));
+    assert(got.length === 1, `${got.length} one-to-one messages for ${u}, want 1`);
+  }
+  return `${users.length} users, processQueryKey=${b.processQueryKey}`;
+});
+
+await check('robot.batchSendOTO over 20 users', async () => {
+  const many = Array.from({ length: 21 }, (_, i) => `${users[0]}-${i}`);
+  const req = new robot.BatchSendOTORequest({
+    robotCode, userIds: many, msgKey: 'sampleText', msgParam: JSON.stringify({ content: 'x' }),
+  });
+  const err = await expectError(
+    () => robots.batchSendOTOWithOptions(req, new robot.BatchSendOTOHeaders({ xAcsDingtalkAccessToken: token }), runtime()),
+    'invalidParameter.userIds.overMax', [400]);
+  return `code=${err.code} status=${err.statusCode}`;
+});
+
+let instanceId = '';
+
+await check('workflow.startProcessInstance', async () => {
+  const req = new workflow.StartProcessInstanceRequest({
+    processCode,
+    originatorUserId: originator,
+    deptId: -1,
+    formComponentValues: [
+      new workflow.StartProcessInstanceRequestFormComponentValues({ name: '项目名称', value: '合伙一号' }),
+      new workflow.StartProcessInstanceRequestFormComponentValues({ name: '跟投金额', value: '100000.00' }),
+    ],
+  });
+  const res = await flows.startProcessInstanceWithOptions(req, new workflow.StartProcessInstanceHeaders({ xAcsDingtalkAccessToken: token }), runtime());
+  const b = res.body;
+  assert(b instanceof workflow.StartProcessInstanceResponseBody, 'body not parsed into StartProcessInstanceResponseBody');
+  assert(typeof b.instanceId === 'string' && b.instanceId.length > 0, `instanceId ${JSON.stringify(b.instanceId)}`);
+  instanceId = b.instanceId;
+  return `instanceId=${instanceId}`;
+});
+
+async function getInstance() {
+  const req = new workflow.GetProcessInstanceRequest({ processInstanceId: instanceId });
+  const res = await flows.getProcessInstanceWithOptions(req, new workflow.GetProcessInstanceHeaders({ xAcsDingtalkAccessToken: token }), runtime());
+  const r = res.body?.result;
+  assert(r instanceof workflow.GetProcessInstanceResponseBodyResult, 'result not parsed into GetProcessInstanceResponseBodyResult');
+  return r;
+}
+
+await check('workflow.getProcessInstance running', async () => {
+  assert(instanceId, 'no instance started');
+  const r = await getInstance();
+  assert(r.status === 'RUNNING', `status ${JSON.stringify(r.status)}, want RUNNING`);
+  assert(!r.result, `result ${JSON.stringify(r.result)}, want empty while running`);
+  assert(typeof r.title === 'string' && r.title.length > 0, `title ${JSON.stringify(r.title)}`);
+  assert(r.originatorUserId === originator, `originatorUserId ${JSON.stringify(r.originatorUserId)}`);
+  const form = Object.fromEntries((r.formComponentValues || []).map((f) => [f.name, f.value]));
+  assert(form['跟投金额'] === '100000.00', `form ${JSON.stringify(r.formComponentValues)}`);
+  return `status=${r.status} title=${r.title}`;
+});
+
+await check('workflow.getProcessInstance agreed', async () => {
+  assert(instanceId, 'no instance started');
+  await sim(`/sim/approvals/${encodeURIComponent(instanceId)}/agree`, { method: 'POST' });
+  const r = await getInstance();
+  assert(r.status === 'COMPLETED', `status ${JSON.stringify(r.status)}, want COMPLETED`);
+  assert(r.result === 'agree', `result ${JSON.stringify(r.result)}, want agree`);
+  assert(typeof r.title === 'string' && r.title.length > 0, `title ${JSON.stringify(r.title)}`);
+  return `status=${r.status} result=${r.result}`;
+});
+
+await check('invalid token', async () => {
+  const before = (await robotMessages()).length;
+  const req = new robot.OrgGroupSendRequest({
+    robotCode, openConversationId: conversation, msgKey: 'sampleText', msgParam: JSON.stringify({ content: '不应送达' }),
+  });
+  const err = await expectError(
+    () => robots.orgGroupSendWithOptions(req, new robot.OrgGroupSendHeaders({ xAcsDingtalkAccessToken: 'not-a-token' }), runtime()),
+    'InvalidAuthentication', [400, 401]);
+  const after = (await robotMessages()).length;
+  assert(after === before, `a message landed despite the invalid token (${before} → ${after})`);
+  return `code=${err.code} status=${err.statusCode}`;
+});
+
+const webhookBase = `${base}/robot/send`;
+
+await check('robot-sender text', async () => {
+  const bot = new ChatBot({ baseUrl: webhookBase, accessToken: webhook.token, secret: webhook.secret });
+  const content = `认购截止提醒 ${Date.now()}`;
+  const res = await bot.text(content);
+  assert(res.status === 200, `HTTP ${res.status}`);
+  assert(res.data?.errcode === 0, `reply ${JSON.stringify(res.data)}`);
+  const got = (await robotMessages()).filter((m) => {
+    const msg = msgOf(m);
+    return msg?.msgtype === 'text' && msg?.text?.content === content;
+  });
+  assert(got.length === 1, `${got.length} text messages in /sim/robot-messages, want 1`);
+  return `errcode=0 errmsg=${res.data.errmsg}`;
+});
+
+await check('robot-sender markdown', async () => {
+  const bot = new ChatBot({ baseUrl: webhookBase, accessToken: webhook.token, secret: webhook.secret });
+  const text = `#### 打款确认\n- 项目：合伙一号 ${Date.now()}`;
+  const res = await bot.markdown('打款确认', text);
+  assert(res.status === 200, `HTTP ${res.status}`);
+  assert(res.data?.errcode === 0, `reply ${JSON.stringify(res.data)}`);
+  const got = (await robotMessages()).filter((m) => {
+    const msg = msgOf(m);
+    return msg?.msgtype === 'markdown' && msg?.markdown?.title === '打款确认' && msg?.markdown?.text === text;
+  });
+  assert(got.length === 1, `${got.length} markdown messages in /sim/robot-messages, want 1`);
+  return `errcode=0 errmsg=${res.data.errmsg}`;
+});
+
+await check('robot-sender wrong secret', async () => {
+  const before = (await robotMessages()).length;
+  const bot = new ChatBot({ baseUrl: webhookBase, accessToken: webhook.token, secret: webhook.secret + 'x' });
+  const res = await bot.text('不应送达');
+  // Custom robots answer HTTP 200 with an errcode, so the sender resolves.
+  assert(res.status === 200, `HTTP ${res.status}`);
+  assert(res.data?.errcode === 310000, `reply ${JSON.stringify(res.data)}, want errcode 310000`);
+  const after = (await robotMessages()).length;
+  assert(after === before, `a message landed despite the wrong secret (${before} → ${after})`);
+  return `errcode=${res.data.errcode} errmsg=${res.data.errmsg}`;
+});
+
+const ok = checks.every((c) => c.ok);
+process.stdout.write(JSON.stringify({ ok, checks }) + '\n');
+process.exitCode = ok ? 0 : 1;
