@@ -1,0 +1,148 @@
+// Package holding is the read model of a partner's stakes (我的跟投): per
+// project, the principal subscribed, paid and returned and the profit
+// received, all derived from ledger postings.
+package holding
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/lib/pq"
+	"github.com/shopspring/decimal"
+
+	"hehuo/internal/db"
+)
+
+// Holding is a partner's stake in one project.
+type Holding struct {
+	ProjectID   int64
+	ProjectName string
+	// Principal is the principal subscribed (认缴本金). Until allocations
+	// exist it equals Paid; see Commitments.
+	Principal decimal.Decimal
+	// Paid is the principal paid in (已缴): credits to principal:{project}:{partner}.
+	Paid decimal.Decimal
+	// Returned is the principal paid back (已返还本金): debits to the same account.
+	Returned decimal.Decimal
+	// ProfitReceived is the profit paid out (已分配收益): debits to profit:{project}:{partner}.
+	ProfitReceived decimal.Decimal
+}
+
+// Commitments is where the subscribed principal of a partner comes from.
+// Allocations (测算 and review of a round) arrive with the subscription
+// issue; until then no commitment is known and Principal falls back to Paid.
+type Commitments interface {
+	// Committed returns the principal partnerID subscribed, by project id.
+	Committed(ctx context.Context, partnerID int64) (map[int64]decimal.Decimal, error)
+}
+
+// noCommitments is the Commitments of today: nothing is allocated yet.
+type noCommitments struct{}
+
+func (noCommitments) Committed(context.Context, int64) (map[int64]decimal.Decimal, error) {
+	return nil, nil
+}
+
+// Service reads holdings.
+type Service struct {
+	db          *db.DB
+	commitments Commitments
+}
+
+// NewService returns the holding service; c may be nil while no allocations exist.
+func NewService(d *db.DB, c Commitments) *Service {
+	if c == nil {
+		c = noCommitments{}
+	}
+	return &Service{db: d, commitments: c}
+}
+
+// ForPartner returns the stakes of partnerID (a users.id: the ledger's
+// partner of an employee) in project id order: every project where the
+// partner has a principal or profit posting, or a commitment.
+//
+// A reversed ledger transaction and its reversal are both left out, so that
+// correcting a mistyped payment does not show up as principal returned.
+func (s *Service) ForPartner(ctx context.Context, partnerID int64) ([]Holding, error) {
+	var rows []struct {
+		ProjectID int64           `db:"project_id"`
+		Kind      string          `db:"kind"`
+		Credits   decimal.Decimal `db:"credits"`
+		Debits    decimal.Decimal `db:"debits"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT a.project_id, a.kind,
+			coalesce(sum(-p.amount) FILTER (WHERE p.amount < 0), 0) AS credits,
+			coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0) AS debits
+		FROM ledger_accounts a
+		JOIN ledger_postings p ON p.account_id = a.id
+		JOIN ledger_transactions t ON t.id = p.transaction_id
+		WHERE a.partner_id = $1 AND a.kind IN ('principal', 'profit')
+		  AND t.reverses_id IS NULL
+		  AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)
+		GROUP BY a.project_id, a.kind`, partnerID)
+	if err != nil {
+		return nil, fmt.Errorf("holdings of partner %d: %w", partnerID, err)
+	}
+	committed, err := s.commitments.Committed(ctx, partnerID)
+	if err != nil {
+		return nil, fmt.Errorf("commitments of partner %d: %w", partnerID, err)
+	}
+	byProject := map[int64]*Holding{}
+	stake := func(id int64) *Holding {
+		h, ok := byProject[id]
+		if !ok {
+			h = &Holding{ProjectID: id}
+			byProject[id] = h
+		}
+		return h
+	}
+	for _, r := range rows {
+		h := stake(r.ProjectID)
+		switch r.Kind {
+		case "principal":
+			h.Paid, h.Returned = r.Credits, r.Debits
+		case "profit":
+			h.ProfitReceived = r.Debits
+		}
+	}
+	for id := range committed {
+		stake(id)
+	}
+	ids := make([]int64, 0, len(byProject))
+	for id, h := range byProject {
+		ids = append(ids, id)
+		if c, ok := committed[id]; ok {
+			h.Principal = c
+		} else {
+			h.Principal = h.Paid
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	names := map[int64]string{}
+	if len(ids) > 0 {
+		var ps []struct {
+			ID   int64  `db:"id"`
+			Name string `db:"name"`
+		}
+		if err := s.db.SelectContext(ctx, &ps, `SELECT id, name FROM projects WHERE id = ANY($1)`, pq.Int64Array(ids)); err != nil {
+			return nil, fmt.Errorf("names of projects: %w", err)
+		}
+		for _, p := range ps {
+			names[p.ID] = p.Name
+		}
+	}
+	out := make([]Holding, len(ids))
+	for i, id := range ids {
+		h := byProject[id]
+		h.ProjectName = names[id]
+		if h.ProjectName == "" {
+			// The ledger does not reference projects; a posting for a
+			// project that is gone still shows, by its id.
+			h.ProjectName = fmt.Sprintf("项目 %d", id)
+		}
+		out[i] = *h
+	}
+	return out, nil
+}

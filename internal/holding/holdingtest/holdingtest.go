@@ -1,0 +1,116 @@
+// Package holdingtest builds projects and ledger postings for tests of what
+// partners hold: payments, returned principal and profit paid out.
+package holdingtest
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"hehuo/internal/audit"
+	"hehuo/internal/db"
+	"hehuo/internal/ledger"
+	"hehuo/internal/money"
+	"hehuo/internal/org"
+	"hehuo/internal/project"
+)
+
+// CityCompany creates a group and a city company below it, returning the
+// city company's id.
+func CityCompany(tb testing.TB, d *db.DB, name string) int64 {
+	tb.Helper()
+	ctx := context.Background()
+	s := org.NewService(d)
+	group, err := s.CreateUnit(ctx, audit.System, org.UnitInput{Name: "集团-" + name, Kind: org.KindGroup})
+	if err != nil {
+		tb.Fatalf("create group: %v", err)
+	}
+	city, err := s.CreateUnit(ctx, audit.System, org.UnitInput{Name: name, ParentID: &group.ID, Kind: org.KindCity})
+	if err != nil {
+		tb.Fatalf("create city company: %v", err)
+	}
+	return city.ID
+}
+
+// Project creates an open project of a city company.
+func Project(tb testing.TB, d *db.DB, cityCompanyID int64, name string) int64 {
+	tb.Helper()
+	p, err := project.NewService(d).Create(context.Background(), audit.System, project.Input{
+		Name: name, CityCompanyID: cityCompanyID, IsOpen: true, Operator: "锦艺", AcquisitionMethod: "招拍挂"})
+	if err != nil {
+		tb.Fatalf("create project %s: %v", name, err)
+	}
+	return p.ID
+}
+
+var seq atomic.Int64
+
+// post records one ledger transaction with a fresh idempotency key.
+func post(tb testing.TB, d *db.DB, kind string, projectID int64, postings ...ledger.Posting) ledger.Posted {
+	tb.Helper()
+	p, err := ledger.PostTx(context.Background(), d, ledger.Transaction{
+		IdempotencyKey: fmt.Sprintf("holdingtest-%s-%d", kind, seq.Add(1)),
+		Kind:           kind,
+		ProjectID:      &projectID,
+		Postings:       postings,
+	})
+	if err != nil {
+		tb.Fatalf("post %s: %v", kind, err)
+	}
+	return p
+}
+
+// Pay records a partner's payment of principal (缴款): bank +x, principal −x.
+func Pay(tb testing.TB, d *db.DB, projectID, partnerID int64, amount string) ledger.Posted {
+	tb.Helper()
+	x := money.MustParse(amount)
+	return post(tb, d, "payment", projectID,
+		ledger.Posting{Account: ledger.Bank(projectID), Amount: x},
+		ledger.Posting{Account: ledger.Principal(projectID, partnerID), Amount: x.Neg()})
+}
+
+// ReturnPrincipal records principal paid back to a partner: principal +x, bank −x.
+func ReturnPrincipal(tb testing.TB, d *db.DB, projectID, partnerID int64, amount string) ledger.Posted {
+	tb.Helper()
+	x := money.MustParse(amount)
+	return post(tb, d, "principal_distribution", projectID,
+		ledger.Posting{Account: ledger.Principal(projectID, partnerID), Amount: x},
+		ledger.Posting{Account: ledger.Bank(projectID), Amount: x.Neg()})
+}
+
+// PayProfit records profit received by the partnership, allocated to a
+// partner and paid out: bank +x, profit −x; then profit +x, bank −x.
+func PayProfit(tb testing.TB, d *db.DB, projectID, partnerID int64, amount string) {
+	tb.Helper()
+	x := money.MustParse(amount)
+	post(tb, d, "profit_allocation", projectID,
+		ledger.Posting{Account: ledger.Bank(projectID), Amount: x},
+		ledger.Posting{Account: ledger.Profit(projectID, partnerID), Amount: x.Neg()})
+	post(tb, d, "profit_payout", projectID,
+		ledger.Posting{Account: ledger.Profit(projectID, partnerID), Amount: x},
+		ledger.Posting{Account: ledger.Bank(projectID), Amount: x.Neg()})
+}
+
+// AllocateProfit records profit allocated to a partner and not yet paid.
+func AllocateProfit(tb testing.TB, d *db.DB, projectID, partnerID int64, amount string) {
+	tb.Helper()
+	x := money.MustParse(amount)
+	post(tb, d, "profit_allocation", projectID,
+		ledger.Posting{Account: ledger.Bank(projectID), Amount: x},
+		ledger.Posting{Account: ledger.Profit(projectID, partnerID), Amount: x.Neg()})
+}
+
+// Reverse reverses a posted transaction, as a correction.
+func Reverse(tb testing.TB, d *db.DB, p ledger.Posted) {
+	tb.Helper()
+	err := d.InTx(context.Background(), func(tx *sqlx.Tx) error {
+		_, err := ledger.Reverse(context.Background(), tx, p.ID, fmt.Sprintf("holdingtest-reversal-%d", seq.Add(1)), "录入错误", nil)
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("reverse %d: %v", p.ID, err)
+	}
+}
