@@ -1,0 +1,164 @@
+// Package bot is Hehuo's stream-mode DingTalk bot. Over one outbound
+// websocket, opened with the official SDK, it answers chatbot commands
+// (帮助, 我的跟投, 进度), hands approval events to the workflow inbox and
+// routes interactive card callbacks to the handlers registered for them.
+// Nothing here changes business data itself: commands read, events go to
+// the inbox, cards go to their handlers.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/client"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/event"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
+
+	"hehuo/internal/auth"
+	"hehuo/internal/config"
+	"hehuo/internal/db"
+	"hehuo/internal/holding"
+	"hehuo/internal/org"
+	"hehuo/internal/project"
+	"hehuo/internal/workflow"
+)
+
+// Holdings reads a partner's stakes; *holding.Service is one.
+type Holdings interface {
+	ForPartner(ctx context.Context, partnerID int64) ([]holding.Holding, error)
+}
+
+// Deps are the services the bot reads and the inbox it feeds.
+type Deps struct {
+	DB       *db.DB
+	Org      *org.Service
+	Auth     *auth.Service
+	Projects *project.Service
+	Holdings Holdings
+	Inbox    *workflow.Inbox
+	Log      *slog.Logger
+	// PublicURL is how phones reach Hehuo; replies link to PublicURL + "/m/".
+	PublicURL string
+}
+
+// Bot is the stream-mode bot of one DingTalk app.
+type Bot struct {
+	cfg  config.DingTalk
+	deps Deps
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	client *client.StreamClient
+	cards  map[string]CardHandler // by outTrackId prefix
+}
+
+// New returns a bot for the app in cfg; Run connects it.
+func New(cfg config.DingTalk, d Deps) *Bot {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	b := &Bot{cfg: cfg, deps: d, log: d.Log.With("component", "bot"), cards: map[string]CardHandler{}}
+	sdkLoggerOnce.Do(func() { logger.SetLogger(sdkLogger{b.log}) })
+	return b
+}
+
+// Run opens the stream connection and keeps it until ctx is done. The SDK
+// reconnects by itself after a drop or a server "disconnect" (a fresh
+// connections/open every 3 s until it succeeds); Run only retries the first
+// connection, which the SDK does not.
+func (b *Bot) Run(ctx context.Context) error {
+	if b.cfg.AppKey == "" || b.cfg.AppSecret == "" {
+		return errors.New("bot: stream mode needs dingtalk.app_key and HEHUO_DINGTALK_APP_SECRET")
+	}
+	cli := client.NewStreamClient(
+		client.WithAppCredential(client.NewAppCredentialConfig(b.cfg.AppKey, b.cfg.AppSecret)),
+		client.WithOpenApiHost(b.cfg.APIBase),
+		client.WithAutoReconnect(true),
+	)
+	cli.RegisterChatBotCallbackRouter(b.onMessage)
+	cli.RegisterAllEventRouter(event.NewDefaultEventFrameHandler(b.onEvent).OnEventReceived)
+	cli.RegisterCardCallbackRouter(b.onCard)
+	b.mu.Lock()
+	b.client = cli
+	b.mu.Unlock()
+
+	for {
+		err := cli.Start(ctx)
+		if err == nil {
+			break
+		}
+		b.log.Warn("stream connection failed, retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(3 * time.Second):
+		}
+	}
+	b.log.Info("stream connected", "api_base", b.cfg.APIBase)
+	<-ctx.Done()
+	// Without this the SDK would reconnect after our own Close.
+	cli.AutoReconnect = false
+	cli.Close()
+	b.log.Info("stream closed")
+	return nil
+}
+
+// Connected reports whether the stream connection is open now (false while
+// the SDK is reconnecting).
+func (b *Bot) Connected() bool {
+	b.mu.Lock()
+	cli := b.client
+	b.mu.Unlock()
+	if cli == nil {
+		return false
+	}
+	return sdkConnected(cli)
+}
+
+// sdkConnected reads whether cli holds a websocket. SDK v0.9.1 keeps it in
+// the unexported field conn, set by Start and cleared by Close under the
+// unexported mutex, and has no accessor; readiness checks need the answer,
+// so it is read here, under that mutex. A held mutex means Start is dialling
+// (not connected yet). If a later SDK renames the fields, the answer is
+// false and TestConnected fails.
+func sdkConnected(cli *client.StreamClient) bool {
+	v := reflect.ValueOf(cli).Elem()
+	conn, mu := v.FieldByName("conn"), v.FieldByName("mutex")
+	if !conn.IsValid() || conn.Kind() != reflect.Pointer || !mu.IsValid() || mu.Type() != reflect.TypeOf(sync.Mutex{}) {
+		return false
+	}
+	m := (*sync.Mutex)(unsafe.Pointer(mu.UnsafeAddr()))
+	if !m.TryLock() {
+		return false
+	}
+	defer m.Unlock()
+	return !conn.IsNil()
+}
+
+var sdkLoggerOnce sync.Once
+
+// sdkLogger sends the SDK's logs to slog. The SDK logger is global, so the
+// first bot's logger serves them all.
+type sdkLogger struct{ l *slog.Logger }
+
+func (s sdkLogger) Debugf(f string, a ...any) {
+	s.l.Debug(fmt.Sprintf(f, a...), "sdk", "dingtalk-stream")
+}
+func (s sdkLogger) Infof(f string, a ...any) {
+	s.l.Info(fmt.Sprintf(f, a...), "sdk", "dingtalk-stream")
+}
+func (s sdkLogger) Warningf(f string, a ...any) {
+	s.l.Warn(fmt.Sprintf(f, a...), "sdk", "dingtalk-stream")
+}
+func (s sdkLogger) Errorf(f string, a ...any) {
+	s.l.Warn(fmt.Sprintf(f, a...), "sdk", "dingtalk-stream")
+}
+func (s sdkLogger) Fatalf(f string, a ...any) {
+	s.l.Error(fmt.Sprintf(f, a...), "sdk", "dingtalk-stream")
+}
