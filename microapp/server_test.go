@@ -20,7 +20,10 @@ import (
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/db/dbtest"
+	"hehuo/internal/dingtalk"
+	"hehuo/internal/dtsim/dtsimtest"
 	"hehuo/internal/ledger/ledgertest"
+	"hehuo/internal/notify"
 	"hehuo/internal/org"
 	"hehuo/internal/project"
 	"hehuo/microapp"
@@ -38,18 +41,23 @@ type env struct {
 	deps   microapp.Deps
 	server *microapp.Server
 	http   *httptest.Server
+	sim    *dtsimtest.Server // the DingTalk the server talks to
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	d := dbtest.New(t)
 	c := cachetest.New(t)
+	sim := dtsimtest.Start(t)
 	cfg := config.Default()
+	cfg.DingTalk = sim.DingTalkConfig()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dt := dingtalk.New(cfg.DingTalk, c, dingtalk.WithLogger(log))
 	deps := microapp.Deps{
 		Config: cfg, DB: d, Cache: c, Log: log, Version: "test",
 		Auth: auth.NewService(d, c, auth.Options{SessionTTL: time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute}),
 		Org:  org.NewService(d), Projects: project.NewService(d),
+		DingTalk: dt, Notify: notify.NewService(d, dt, cfg, log),
 	}
 	if err := auth.EnsureBootstrap(context.Background(), d, adminPassword, bizadminPassword); err != nil {
 		t.Fatal(err)
@@ -58,7 +66,7 @@ func newEnv(t *testing.T) *env {
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 	t.Cleanup(func() { ledgertest.AssertReconciles(t, d) })
-	return &env{t: t, db: d, deps: deps, server: s, http: hs}
+	return &env{t: t, db: d, deps: deps, server: s, http: hs, sim: sim}
 }
 
 // response is a decoded reply.
