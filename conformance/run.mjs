@@ -13,6 +13,7 @@
 //   DTSIM_CONVERSATION     openConversationId for the group message
 //   DTSIM_USERS            comma-separated userids for the one-to-one batch
 //   DTSIM_ORIGINATOR       userid that starts the approval
+//   DTSIM_ORIGINATOR_NAME  that user's name (DingTalk titles an approval "<name>提交的…")
 //   DTSIM_PROCESS_CODE     approval template code
 //   DTSIM_WEBHOOK_TOKEN    access_token of a custom webhook robot
 //   DTSIM_WEBHOOK_SECRET   its signing secret (SEC...)
@@ -41,6 +42,7 @@ const robotCode = env('DTSIM_ROBOT_CODE');
 const conversation = env('DTSIM_CONVERSATION');
 const users = env('DTSIM_USERS').split(',').filter(Boolean);
 const originator = env('DTSIM_ORIGINATOR');
+const originatorName = env('DTSIM_ORIGINATOR_NAME');
 const processCode = env('DTSIM_PROCESS_CODE');
 const webhook = { token: env('DTSIM_WEBHOOK_TOKEN'), secret: env('DTSIM_WEBHOOK_SECRET') };
 
@@ -221,10 +223,20 @@ await check('workflow.startProcessInstance', async () => {
 async function getInstance() {
   const req = new workflow.GetProcessInstanceRequest({ processInstanceId: instanceId });
   const res = await flows.getProcessInstanceWithOptions(req, new workflow.GetProcessInstanceHeaders({ xAcsDingtalkAccessToken: token }), runtime());
-  const r = res.body?.result;
+  assert(res.body instanceof workflow.GetProcessInstanceResponseBody, 'body not parsed into GetProcessInstanceResponseBody');
+  const r = res.body.result;
   assert(r instanceof workflow.GetProcessInstanceResponseBodyResult, 'result not parsed into GetProcessInstanceResponseBodyResult');
+  assert(dtTime.test(r.createTime), `createTime ${JSON.stringify(r.createTime)}, want yyyy-MM-ddTHH:mmZ`);
+  assert(Array.isArray(r.tasks) && r.tasks.length > 0, `tasks ${JSON.stringify(r.tasks)}`);
+  for (const task of r.tasks) {
+    assert(task instanceof workflow.GetProcessInstanceResponseBodyResultTasks, 'task not parsed');
+    assert(typeof task.taskId === 'number', `taskId ${JSON.stringify(task.taskId)}, want a number`);
+  }
   return r;
 }
+
+// dtTime is DingTalk's workflow time format: UTC to the minute.
+const dtTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/;
 
 await check('workflow.getProcessInstance running', async () => {
   assert(instanceId, 'no instance started');
@@ -232,6 +244,7 @@ await check('workflow.getProcessInstance running', async () => {
   assert(r.status === 'RUNNING', `status ${JSON.stringify(r.status)}, want RUNNING`);
   assert(!r.result, `result ${JSON.stringify(r.result)}, want empty while running`);
   assert(typeof r.title === 'string' && r.title.length > 0, `title ${JSON.stringify(r.title)}`);
+  assert(r.title.includes(originatorName), `title ${JSON.stringify(r.title)}, want the originator's name in it`);
   assert(r.originatorUserId === originator, `originatorUserId ${JSON.stringify(r.originatorUserId)}`);
   const form = Object.fromEntries((r.formComponentValues || []).map((f) => [f.name, f.value]));
   assert(form['跟投金额'] === '100000.00', `form ${JSON.stringify(r.formComponentValues)}`);
@@ -244,6 +257,8 @@ await check('workflow.getProcessInstance agreed', async () => {
   const r = await getInstance();
   assert(r.status === 'COMPLETED', `status ${JSON.stringify(r.status)}, want COMPLETED`);
   assert(r.result === 'agree', `result ${JSON.stringify(r.result)}, want agree`);
+  assert(dtTime.test(r.finishTime), `finishTime ${JSON.stringify(r.finishTime)}, want yyyy-MM-ddTHH:mmZ`);
+  assert(r.tasks.some((task) => task.status === 'COMPLETED' && task.result === 'AGREE'), `tasks ${JSON.stringify(r.tasks)}`);
   assert(typeof r.title === 'string' && r.title.length > 0, `title ${JSON.stringify(r.title)}`);
   return `status=${r.status} result=${r.result}`;
 });

@@ -1,0 +1,222 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hehuo/internal/dtsim"
+	"hehuo/internal/dtsim/dtsimtest"
+)
+
+// Fixture the Node script is pointed at.
+const (
+	conversation   = "cid-conformance-group"
+	processCode    = "PROC-HEHUO-CONFORMANCE"
+	originator     = "conf-originator"
+	originatorName = "张发起"
+	webhookToken   = "conformance-webhook-token"
+	webhookSecret  = "SECconformance0123456789abcdef"
+	webhookGroup   = "cid-conformance-webhook"
+	webhookRobotID = "跟投通知机器人"
+)
+
+var otoUsers = []string{"conf-u1", "conf-u2", "conf-u3"}
+
+// wantChecks is every check run.mjs must report; a check missing from the
+// summary fails the test as much as a failed one.
+var wantChecks = []string{
+	"oauth2.getAccessToken",
+	"oauth2.getAccessToken bad secret",
+	"oauth2.createJsapiTicket",
+	"robot.orgGroupSend",
+	"robot.batchSendOTO",
+	"robot.batchSendOTO over 20 users",
+	"workflow.startProcessInstance",
+	"workflow.getProcessInstance running",
+	"workflow.getProcessInstance agreed",
+	"invalid token",
+	"robot-sender text",
+	"robot-sender markdown",
+	"robot-sender wrong secret",
+}
+
+type check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+type summary struct {
+	OK     bool    `json:"ok"`
+	Checks []check `json:"checks"`
+}
+
+// node returns the node binary, or skips outside CI when node or the
+// installed SDKs are missing (CI must have both: make test runs
+// scripts/conformance.sh first).
+func node(t *testing.T) string {
+	t.Helper()
+	missing := ""
+	bin, err := exec.LookPath("node")
+	if err != nil {
+		missing = "node on PATH"
+	} else if _, err := os.Stat(filepath.Join("node_modules", "@alicloud", "dingtalk", "package.json")); err != nil {
+		missing = "conformance/node_modules (bash scripts/conformance.sh)"
+	}
+	if missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("conformance test needs %s", missing)
+		}
+		t.Skipf("no %s", missing)
+	}
+	return bin
+}
+
+// seed adds the users and the custom robot the script needs.
+func seed(s *dtsim.Sim) {
+	s.AddUser(dtsim.User{UserID: originator, Name: originatorName, Mobile: "13800000100", Title: "投资经理"})
+	for i, u := range otoUsers {
+		s.AddUser(dtsim.User{UserID: u, Name: "跟投人" + string(rune('甲'+i)), Mobile: "1380000010" + string(rune('1'+i))})
+	}
+	s.AddRobot(dtsim.Robot{Name: webhookRobotID, AccessToken: webhookToken, Secret: webhookSecret, Conversation: webhookGroup})
+}
+
+// run runs run.mjs against the simulator at url and returns its summary,
+// its exit error (nil on exit 0) and its stderr.
+func run(t *testing.T, bin, url string, app dtsim.App) (summary, error, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run.mjs")
+	cmd.Env = append(os.Environ(),
+		"DTSIM_URL="+url,
+		"DTSIM_APP_KEY="+app.AppKey,
+		"DTSIM_APP_SECRET="+app.AppSecret,
+		"DTSIM_ROBOT_CODE="+app.RobotCode,
+		"DTSIM_CONVERSATION="+conversation,
+		"DTSIM_USERS="+strings.Join(otoUsers, ","),
+		"DTSIM_ORIGINATOR="+originator,
+		"DTSIM_ORIGINATOR_NAME="+originatorName,
+		"DTSIM_PROCESS_CODE="+processCode,
+		"DTSIM_WEBHOOK_TOKEN="+webhookToken,
+		"DTSIM_WEBHOOK_SECRET="+webhookSecret,
+	)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var sum summary
+	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &sum); err != nil {
+		t.Fatalf("run.mjs printed no JSON summary (%v, exit %v)\nstdout: %s\nstderr: %s", err, runErr, stdout.String(), stderr.String())
+	}
+	return sum, runErr, stderr.String()
+}
+
+func byName(sum summary) map[string]check {
+	m := make(map[string]check, len(sum.Checks))
+	for _, c := range sum.Checks {
+		m[c.Name] = c
+	}
+	return m
+}
+
+// Must show: the official SDKs get a token and a JSAPI ticket, send group and
+// one-to-one robot messages, start and read an approval, see DingTalk's error
+// code for a bad token, and dingtalk-robot-sender's signed text and markdown
+// land while a wrong secret gets 310000 — all against the simulator.
+func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
+	bin := node(t)
+	s := dtsimtest.Start(t)
+	seed(s.Sim)
+	app := s.App()
+
+	sum, runErr, stderr := run(t, bin, s.URL, app)
+	got := byName(sum)
+	for _, name := range wantChecks {
+		c, ok := got[name]
+		switch {
+		case !ok:
+			t.Errorf("check %q missing from the summary", name)
+		case !c.OK:
+			t.Errorf("check %q failed: %s", name, c.Detail)
+		default:
+			t.Logf("ok  %-36s %s", name, c.Detail)
+		}
+	}
+	if runErr != nil {
+		t.Errorf("run.mjs exit: %v (summary ok=%v)\nstderr: %s", runErr, sum.OK, stderr)
+	}
+	if !sum.OK {
+		t.Errorf("summary ok = false")
+	}
+
+	// The simulator saw what the SDKs sent: one group message, one per
+	// one-to-one user, two signed webhook messages and nothing for the
+	// wrong secret.
+	count := map[string]int{}
+	for _, m := range s.RobotMessages() {
+		count[m.Robot+" → "+m.Conversation]++
+	}
+	want := map[string]int{app.RobotCode + " → " + conversation: 1, webhookRobotID + " → " + webhookGroup: 2}
+	for _, u := range otoUsers {
+		want[app.RobotCode+" → oto:"+u] = 1
+	}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("robot messages %s: got %d, want %d (all: %v)", k, count[k], n, count)
+		}
+	}
+	if len(count) != len(want) {
+		t.Errorf("robot messages went to %v, want exactly %v", count, want)
+	}
+	done := s.Approvals("COMPLETED")
+	if len(done) != 1 || done[0].ProcessCode != processCode || done[0].Originator != originator || done[0].Result != "agree" {
+		t.Errorf("completed approvals = %+v, want one %s by %s, agreed", done, processCode, originator)
+	}
+}
+
+// Must show: the harness can fail — a simulator that answers the workflow
+// paths with a plain 404 page makes those checks fail and the script exit
+// non-zero, while the other checks still pass.
+func TestConformanceReportsABrokenSimulator(t *testing.T) {
+	bin := node(t)
+	sim := dtsim.New(dtsim.Config{App: dtsim.DemoApp()})
+	t.Cleanup(sim.Close)
+	seed(sim)
+	h := sim.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1.0/workflow/") {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	sum, runErr, _ := run(t, bin, srv.URL, sim.App())
+	var exit *exec.ExitError
+	if !errors.As(runErr, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("run.mjs exit = %v, want exit status 1", runErr)
+	}
+	if sum.OK {
+		t.Errorf("summary ok = true for a simulator without workflow paths")
+	}
+	for _, c := range sum.Checks {
+		wantOK := !strings.HasPrefix(c.Name, "workflow.")
+		if c.OK != wantOK {
+			t.Errorf("check %q ok = %v, want %v (%s)", c.Name, c.OK, wantOK, c.Detail)
+		}
+	}
+	if len(sum.Checks) != len(wantChecks) {
+		t.Errorf("%d checks reported, want %d", len(sum.Checks), len(wantChecks))
+	}
+}
