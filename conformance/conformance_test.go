@@ -28,6 +28,7 @@ const (
 	webhookSecret  = "SECconformance0123456789abcdef"
 	webhookGroup   = "cid-conformance-webhook"
 	webhookRobotID = "跟投通知机器人"
+	cardTrackID    = "hehuo-conformance-card-1"
 )
 
 var otoUsers = []string{"conf-u1", "conf-u2", "conf-u3"}
@@ -45,9 +46,12 @@ var wantChecks = []string{
 	"workflow.getProcessInstance running",
 	"workflow.getProcessInstance agreed",
 	"invalid token",
+	"card.createAndDeliver",
 	"robot-sender text",
 	"robot-sender markdown",
 	"robot-sender wrong secret",
+	"throttled",
+	"system busy",
 }
 
 type check struct {
@@ -108,6 +112,7 @@ func run(t *testing.T, bin, url string, app dtsim.App) (summary, error, string) 
 		"DTSIM_ORIGINATOR="+originator,
 		"DTSIM_ORIGINATOR_NAME="+originatorName,
 		"DTSIM_PROCESS_CODE="+processCode,
+		"DTSIM_CARD_TRACK_ID="+cardTrackID,
 		"DTSIM_WEBHOOK_TOKEN="+webhookToken,
 		"DTSIM_WEBHOOK_SECRET="+webhookSecret,
 	)
@@ -177,6 +182,11 @@ func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 	}
 	if len(count) != len(want) {
 		t.Errorf("robot messages went to %v, want exactly %v", count, want)
+	}
+	cards := s.Cards()
+	if len(cards) != 1 || cards[0].OutTrackID != cardTrackID || cards[0].CardParamMap["status"] != "pending" ||
+		cards[0].PrivateData[otoUsers[0]]["canApprove"] != "true" || cards[0].CallbackType != "STREAM" {
+		t.Errorf("cards = %+v, want %s with status pending and %s's canApprove true", cards, cardTrackID, otoUsers[0])
 	}
 	done := s.Approvals("COMPLETED")
 	if len(done) != 1 || done[0].ProcessCode != processCode || done[0].Originator != originator || done[0].Result != "agree" {

@@ -15,6 +15,7 @@
 //   DTSIM_ORIGINATOR       userid that starts the approval
 //   DTSIM_ORIGINATOR_NAME  that user's name (DingTalk titles an approval "<name>提交的…")
 //   DTSIM_PROCESS_CODE     approval template code
+//   DTSIM_CARD_TRACK_ID    outTrackId of the interactive card delivered to DTSIM_USERS[0]
 //   DTSIM_WEBHOOK_TOKEN    access_token of a custom webhook robot
 //   DTSIM_WEBHOOK_SECRET   its signing secret (SEC...)
 //
@@ -28,6 +29,7 @@ const $Util = require('@alicloud/tea-util');
 const oauth2 = require('@alicloud/dingtalk/oauth2_1_0');
 const robot = require('@alicloud/dingtalk/robot_1_0');
 const workflow = require('@alicloud/dingtalk/workflow_1_0');
+const card = require('@alicloud/dingtalk/card_1_0');
 const ChatBot = require('dingtalk-robot-sender');
 
 const env = (name) => {
@@ -44,6 +46,7 @@ const users = env('DTSIM_USERS').split(',').filter(Boolean);
 const originator = env('DTSIM_ORIGINATOR');
 const originatorName = env('DTSIM_ORIGINATOR_NAME');
 const processCode = env('DTSIM_PROCESS_CODE');
+const cardTrackId = env('DTSIM_CARD_TRACK_ID');
 const webhook = { token: env('DTSIM_WEBHOOK_TOKEN'), secret: env('DTSIM_WEBHOOK_SECRET') };
 
 // The SDK builds its URL as protocol + "://" + endpoint + pathname, so the
@@ -59,6 +62,7 @@ const config = () => new $OpenApi.Config({
 const oauth = new oauth2.default(config());
 const robots = new robot.default(config());
 const flows = new workflow.default(config());
+const cards = new card.default(config());
 const runtime = () => new $Util.RuntimeOptions({});
 
 const checks = [];
@@ -276,6 +280,30 @@ await check('invalid token', async () => {
   return `code=${err.code} status=${err.statusCode}`;
 });
 
+await check('card.createAndDeliver', async () => {
+  const user = users[0];
+  const req = new card.CreateAndDeliverRequest({
+    cardTemplateId: 'hehuo-approval.schema',
+    outTrackId: cardTrackId,
+    callbackType: 'STREAM',
+    cardData: new card.CreateAndDeliverRequestCardData({ cardParamMap: { title: '跟投确认', status: 'pending' } }),
+    privateData: { [user]: new card.PrivateDataValue({ cardParamMap: { canApprove: 'true' } }) },
+    openSpaceId: `dtv1.card//IM_ROBOT.${user}`,
+    imRobotOpenSpaceModel: new card.CreateAndDeliverRequestImRobotOpenSpaceModel({ supportForward: false }),
+    imRobotOpenDeliverModel: new card.CreateAndDeliverRequestImRobotOpenDeliverModel({ spaceType: 'IM_ROBOT', robotCode }),
+    userIdType: 1,
+  });
+  const res = await cards.createAndDeliverWithOptions(req, new card.CreateAndDeliverHeaders({ xAcsDingtalkAccessToken: token }), runtime());
+  const b = res.body;
+  assert(b instanceof card.CreateAndDeliverResponseBody, 'body not parsed into CreateAndDeliverResponseBody');
+  assert(b.success === true, `success ${JSON.stringify(b.success)}`);
+  assert(b.result?.outTrackId === cardTrackId, `outTrackId ${JSON.stringify(b.result?.outTrackId)}`);
+  const d = b.result.deliverResults;
+  assert(Array.isArray(d) && d.length === 1 && d[0].success === true && d[0].spaceType === 'IM_ROBOT' && d[0].spaceId === user,
+    `deliverResults ${JSON.stringify(d)}`);
+  return `outTrackId=${b.result.outTrackId} → ${d[0].spaceType}.${d[0].spaceId}`;
+});
+
 const webhookBase = `${base}/robot/send`;
 
 await check('robot-sender text', async () => {
@@ -316,6 +344,33 @@ await check('robot-sender wrong secret', async () => {
   const after = (await robotMessages()).length;
   assert(after === before, `a message landed despite the wrong secret (${before} → ${after})`);
   return `errcode=${res.data.errcode} errmsg=${res.data.errmsg}`;
+});
+
+// faults sets the simulator's fault injection through its control API.
+const faults = (f) => sim('/sim/faults', {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(f),
+});
+
+const ticket = () => oauth.createJsapiTicketWithOptions(new oauth2.CreateJsapiTicketHeaders({ xAcsDingtalkAccessToken: token }), runtime());
+
+await check('throttled', async () => {
+  await faults({ throttle_rate: 1 });
+  try {
+    const err = await expectError(ticket, 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', [403]);
+    return `code=${err.code} status=${err.statusCode}`;
+  } finally {
+    await faults({});
+  }
+});
+
+await check('system busy', async () => {
+  await faults({ error_rate: 1 });
+  try {
+    const err = await expectError(ticket, 'ServiceUnavailable', [500, 503]);
+    return `code=${err.code} status=${err.statusCode}`;
+  } finally {
+    await faults({});
+  }
 });
 
 const ok = checks.every((c) => c.ok);
