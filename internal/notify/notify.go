@@ -20,5 +20,8 @@ type Service struct {
 
 // NewService returns the notify service.
 func NewService(d *db.DB, client *dingtalk.Client, cfg config.Config, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
 	return &Service{db: d, client: client, cfg: cfg, log: log}
 }
