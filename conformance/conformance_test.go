@@ -39,6 +39,8 @@ var wantChecks = []string{
 	"oauth2.getAccessToken",
 	"oauth2.getAccessToken bad secret",
 	"oauth2.createJsapiTicket",
+	"oauth2.getUserToken",
+	"contact.getUser me",
 	"robot.orgGroupSend",
 	"robot.batchSendOTO",
 	"robot.batchSendOTO over 20 users",
@@ -96,8 +98,8 @@ func seed(s *dtsim.Sim) {
 }
 
 // run runs run.mjs against the simulator at url and returns its summary,
-// its exit error (nil on exit 0) and its stderr.
-func run(t *testing.T, bin, url string, app dtsim.App) (summary, error, string) {
+// its stderr and its exit error (nil on exit 0).
+func run(t *testing.T, bin, url string, app dtsim.App, oauthCode string) (summary, string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -113,6 +115,8 @@ func run(t *testing.T, bin, url string, app dtsim.App) (summary, error, string) 
 		"DTSIM_ORIGINATOR_NAME="+originatorName,
 		"DTSIM_PROCESS_CODE="+processCode,
 		"DTSIM_CARD_TRACK_ID="+cardTrackID,
+		"DTSIM_OAUTH_CODE="+oauthCode,
+		"DTSIM_CORP_ID="+app.CorpID,
 		"DTSIM_WEBHOOK_TOKEN="+webhookToken,
 		"DTSIM_WEBHOOK_SECRET="+webhookSecret,
 	)
@@ -123,7 +127,7 @@ func run(t *testing.T, bin, url string, app dtsim.App) (summary, error, string) 
 	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &sum); err != nil {
 		t.Fatalf("run.mjs printed no JSON summary (%v, exit %v)\nstdout: %s\nstderr: %s", err, runErr, stdout.String(), stderr.String())
 	}
-	return sum, runErr, stderr.String()
+	return sum, stderr.String(), runErr
 }
 
 func byName(sum summary) map[string]check {
@@ -144,7 +148,11 @@ func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 	seed(s.Sim)
 	app := s.App()
 
-	sum, runErr, stderr := run(t, bin, s.URL, app)
+	code, err := s.OAuthCode(otoUsers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, stderr, runErr := run(t, bin, s.URL, app, code)
 	got := byName(sum)
 	for _, name := range wantChecks {
 		c, ok := got[name]
@@ -212,7 +220,11 @@ func TestConformanceReportsABrokenSimulator(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	sum, runErr, _ := run(t, bin, srv.URL, sim.App())
+	code, err := sim.OAuthCode(otoUsers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _, runErr := run(t, bin, srv.URL, sim.App(), code)
 	var exit *exec.ExitError
 	if !errors.As(runErr, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("run.mjs exit = %v, want exit status 1", runErr)

@@ -16,6 +16,8 @@
 //   DTSIM_ORIGINATOR_NAME  that user's name (DingTalk titles an approval "<name>提交的…")
 //   DTSIM_PROCESS_CODE     approval template code
 //   DTSIM_CARD_TRACK_ID    outTrackId of the interactive card delivered to DTSIM_USERS[0]
+//   DTSIM_OAUTH_CODE       a PC QR sign-in (OAuth) code of DTSIM_USERS[0]
+//   DTSIM_CORP_ID          the organisation's corpId
 //   DTSIM_WEBHOOK_TOKEN    access_token of a custom webhook robot
 //   DTSIM_WEBHOOK_SECRET   its signing secret (SEC...)
 //
@@ -30,6 +32,7 @@ const oauth2 = require('@alicloud/dingtalk/oauth2_1_0');
 const robot = require('@alicloud/dingtalk/robot_1_0');
 const workflow = require('@alicloud/dingtalk/workflow_1_0');
 const card = require('@alicloud/dingtalk/card_1_0');
+const contact = require('@alicloud/dingtalk/contact_1_0');
 const ChatBot = require('dingtalk-robot-sender');
 
 const env = (name) => {
@@ -47,6 +50,8 @@ const originator = env('DTSIM_ORIGINATOR');
 const originatorName = env('DTSIM_ORIGINATOR_NAME');
 const processCode = env('DTSIM_PROCESS_CODE');
 const cardTrackId = env('DTSIM_CARD_TRACK_ID');
+const oauthCode = env('DTSIM_OAUTH_CODE');
+const corpId = env('DTSIM_CORP_ID');
 const webhook = { token: env('DTSIM_WEBHOOK_TOKEN'), secret: env('DTSIM_WEBHOOK_SECRET') };
 
 // The SDK builds its URL as protocol + "://" + endpoint + pathname, so the
@@ -63,6 +68,7 @@ const oauth = new oauth2.default(config());
 const robots = new robot.default(config());
 const flows = new workflow.default(config());
 const cards = new card.default(config());
+const contacts = new contact.default(config());
 const runtime = () => new $Util.RuntimeOptions({});
 
 const checks = [];
@@ -202,6 +208,48 @@ await check('robot.batchSendOTO over 20 users', async () => {
     () => robots.batchSendOTOWithOptions(req, new robot.BatchSendOTOHeaders({ xAcsDingtalkAccessToken: token }), runtime()),
     'invalidParameter.userIds.overMax', [400]);
   return `code=${err.code} status=${err.statusCode}`;
+});
+
+let userToken = '';
+
+const userTokenRequest = () => new oauth2.GetUserTokenRequest({
+  clientId: app.key, clientSecret: app.secret, code: oauthCode, grantType: 'authorization_code',
+});
+
+await check('oauth2.getUserToken', async () => {
+  const res = await oauth.getUserToken(userTokenRequest());
+  const b = res.body;
+  assert(b instanceof oauth2.GetUserTokenResponseBody, 'body not parsed into GetUserTokenResponseBody');
+  assert(typeof b.accessToken === 'string' && b.accessToken.length > 0, `accessToken ${JSON.stringify(b.accessToken)}`);
+  assert(typeof b.refreshToken === 'string' && b.refreshToken.length > 0, `refreshToken ${JSON.stringify(b.refreshToken)}`);
+  assert(typeof b.expireIn === 'number' && b.expireIn > 0, `expireIn ${JSON.stringify(b.expireIn)}`);
+  assert(b.corpId === corpId, `corpId ${JSON.stringify(b.corpId)}, want ${corpId}`);
+  userToken = b.accessToken;
+  // The code is single use: the same exchange again is a new-family 400.
+  let again;
+  try {
+    again = await oauth.getUserToken(userTokenRequest());
+  } catch (err) {
+    assert(err.statusCode === 400 && typeof err.code === 'string' && err.code.length > 0,
+      `reused code: code=${err.code} status=${err.statusCode}`);
+    return `corpId=${b.corpId}; reused code → ${err.code} ${err.statusCode}`;
+  }
+  throw new Error(`reused code accepted: ${JSON.stringify(again.body)}`);
+});
+
+await check('contact.getUser me', async () => {
+  assert(userToken, 'no user token');
+  const res = await contacts.getUserWithOptions('me', new contact.GetUserHeaders({ xAcsDingtalkAccessToken: userToken }), runtime());
+  const b = res.body;
+  assert(b instanceof contact.GetUserResponseBody, 'body not parsed into GetUserResponseBody');
+  assert(b.unionId === `union-${users[0]}`, `unionId ${JSON.stringify(b.unionId)}`);
+  assert(typeof b.nick === 'string' && b.nick.length > 0, `nick ${JSON.stringify(b.nick)}`);
+  assert(typeof b.openId === 'string' && b.openId.length > 0, `openId ${JSON.stringify(b.openId)}`);
+  // The app token is not a user token.
+  const err = await expectError(
+    () => contacts.getUserWithOptions('me', new contact.GetUserHeaders({ xAcsDingtalkAccessToken: token }), runtime()),
+    'InvalidAuthentication', [400, 401]);
+  return `nick=${b.nick} unionId=${b.unionId}; app token → ${err.code}`;
 });
 
 let instanceId = '';
