@@ -51,20 +51,52 @@ type ticket struct {
 	exp  time.Time
 }
 
+// ackWait is how long a connection's next frame waits for the previous
+// frame's ack. The official Go SDK writes acks from concurrent goroutines
+// without a lock, so two frames in flight at once can break its socket
+// writer and lose an ack; one frame in flight per connection keeps tests
+// deterministic. A handler slower than this gets the next frame anyway.
+const ackWait = 2 * time.Second
+
 // conn is one stream connection of the app.
 type conn struct {
-	ws   *websocket.Conn
-	wmu  sync.Mutex
-	subs map[subscription]bool
-	host string // the Host the client reached us by, for sessionWebhook URLs
+	ws       *websocket.Conn
+	wmu      sync.Mutex
+	subs     map[subscription]bool
+	host     string        // the Host the client reached us by, for sessionWebhook URLs
+	inflight chan struct{} // holds a token while a frame awaits its ack
+	mu       sync.Mutex
+	pending  string // messageId of the frame in flight
 }
 
+// send writes f once the previous frame was acked (or ackWait passed).
 func (c *conn) send(f frame) error {
+	select {
+	case c.inflight <- struct{}{}:
+	case <-time.After(ackWait):
+	}
+	c.mu.Lock()
+	c.pending = f.Headers["messageId"]
+	c.mu.Unlock()
 	b, _ := json.Marshal(f)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	return c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// acked frees the connection for the next frame when id was in flight.
+func (c *conn) acked(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id != c.pending {
+		return
+	}
+	c.pending = ""
+	select {
+	case <-c.inflight:
+	default:
+	}
 }
 
 // Event is one EVENT pushed to the app, with its delivery bookkeeping.
@@ -107,6 +139,7 @@ type streamHub struct {
 	seq      int64
 	closed   bool
 	stop     chan struct{}
+	wake     chan struct{}
 }
 
 func newStreamHub(s *Sim) *streamHub {
@@ -119,6 +152,7 @@ func newStreamHub(s *Sim) *streamHub {
 		events:   map[string]*Event{},
 		sessions: map[string]*session{},
 		stop:     make(chan struct{}),
+		wake:     make(chan struct{}, 1),
 	}
 	go h.redeliverLoop()
 	return h
@@ -166,7 +200,7 @@ func (h *streamHub) connect(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &conn{ws: ws, subs: map[subscription]bool{}, host: r.Host}
+	c := &conn{ws: ws, subs: map[subscription]bool{}, host: r.Host, inflight: make(chan struct{}, 1)}
 	for _, s := range tk.subs {
 		c.subs[s] = true
 	}
@@ -174,6 +208,7 @@ func (h *streamHub) connect(w http.ResponseWriter, r *http.Request) {
 	h.conns[c] = true
 	h.mu.Unlock()
 	go h.read(c)
+	h.kick()
 }
 
 // read takes acks off one connection until it breaks.
@@ -189,6 +224,7 @@ func (h *streamHub) read(c *conn) {
 			continue
 		}
 		id := a.Headers["messageId"]
+		c.acked(id)
 		h.mu.Lock()
 		f := h.waiters[id]
 		delete(h.waiters, id)
@@ -287,7 +323,7 @@ func (s *Sim) PushEvent(eventType string, data any) string {
 	h.order = append(h.order, ev)
 	h.pending = append(h.pending, &delivery{ev: ev})
 	h.mu.Unlock()
-	h.flush()
+	h.kick()
 	return ev.ID
 }
 
@@ -304,8 +340,16 @@ func (s *Sim) Redeliver(eventID string) error {
 	if ev == nil {
 		return fmt.Errorf("redeliver %s: no such event", eventID)
 	}
-	h.flush()
+	h.kick()
 	return nil
+}
+
+// kick makes the delivery loop look at pending events now.
+func (h *streamHub) kick() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Events returns every pushed event with its delivery state.
@@ -329,11 +373,13 @@ func (h *streamHub) redeliverLoop() {
 			return
 		case <-t.C:
 			h.flush()
+		case <-h.wake:
+			h.flush()
 		}
 	}
 }
 
-// flush sends every due delivery to a connection subscribed to EVENT "*".
+// flush, run only by redeliverLoop, sends every due delivery to a connection subscribed to EVENT "*".
 func (h *streamHub) flush() {
 	type out struct {
 		c *conn
