@@ -56,6 +56,8 @@ type Bot struct {
 	mu     sync.Mutex
 	client *client.StreamClient
 	cards  map[string]CardHandler // by outTrackId prefix
+
+	eventMu sync.Mutex // one event at a time, see onEvent
 }
 
 // New returns a bot for the app in cfg; Run connects it.

@@ -38,6 +38,13 @@ func (b *Bot) onEvent(_ context.Context, h *event.EventHeader, raw []byte) (even
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
+	// SDK v0.9.1 handles every frame in a goroutine of its own and writes
+	// the acks to the websocket without a lock; two acks written at once
+	// panic in gorilla/websocket and the ack is lost. Handling events one
+	// at a time leaves only the write itself to collide, which is rare; a
+	// lost ack just means a redelivery, which the inbox deduplicates.
+	b.eventMu.Lock()
+	defer b.eventMu.Unlock()
 	res, err := b.deps.Inbox.Accept(ctx, h.EventId, h.EventType, h.EventCorpId, raw)
 	var ae *apperr.Error
 	switch {
