@@ -34,6 +34,7 @@ type Client struct {
 
 	perSecond      int           // calls a second per API path, across instances
 	robotPerMinute int           // messages a minute per custom robot
+	robotWindow    time.Duration // the robot limit's window: a minute plus a margin
 	backoff        time.Duration // base wait before retrying a throttled call
 	retries        int           // retries of a throttled or busy call
 
@@ -78,8 +79,11 @@ func New(cfg config.DingTalk, c *cache.Cache, opts ...Option) *Client {
 		now:            time.Now,
 		perSecond:      20,
 		robotPerMinute: 20,
-		backoff:        time.Second,
-		retries:        3,
+		// A second more than DingTalk's minute, so that network delays cannot
+		// make DingTalk see 21 messages in its own minute.
+		robotWindow: time.Minute + time.Second,
+		backoff:     time.Second,
+		retries:     3,
 	}
 	for _, o := range opts {
 		o(cl)
