@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"hehuo/bot"
 	"hehuo/internal/audit"
 	"hehuo/internal/auth"
 	"hehuo/internal/cache"
@@ -18,13 +19,17 @@ import (
 	"hehuo/internal/db"
 	"hehuo/internal/demo"
 	"hehuo/internal/dingtalk"
+	"hehuo/internal/dtsim"
+	"hehuo/internal/holding"
 	"hehuo/internal/notify"
 	"hehuo/internal/org"
 	"hehuo/internal/project"
+	"hehuo/internal/workflow"
 	"hehuo/microapp"
 )
 
-// app is the wired process: connections, services and the HTTP server.
+// app is the wired process: connections, services, the HTTP server, the
+// notice dispatcher and the stream-mode bot.
 type app struct {
 	cfg    config.Config
 	log    *slog.Logger
@@ -32,6 +37,8 @@ type app struct {
 	cache  *cache.Cache
 	deps   microapp.Deps
 	server *microapp.Server
+	bot    *bot.Bot
+	sim    *dtsim.Sim // demo only
 }
 
 func newLogger(cfg config.Config) *slog.Logger {
@@ -74,8 +81,19 @@ func open(ctx context.Context, cfg config.Config, migrate bool) (*app, error) {
 		d.Close()
 		return nil, err
 	}
+	// Settings saved in the console (钉钉设置) lie over the file and the
+	// environment; the demo's simulator is the one exception.
+	if cfg.DingTalk.Simulator == "" {
+		eff, err := notify.EffectiveDingTalk(ctx, d, cfg)
+		if err != nil {
+			c.Close()
+			d.Close()
+			return nil, err
+		}
+		cfg.DingTalk = eff
+	}
 	a := &app{cfg: cfg, log: log, db: d, cache: c}
-	dt := dingtalk.New(cfg.DingTalk, c)
+	dt := dingtalk.New(cfg.DingTalk, c, dingtalk.WithLogger(log))
 	a.deps = microapp.Deps{
 		Config: cfg, DB: d, Cache: c, Log: log, Version: version,
 		Auth: auth.NewService(d, c, auth.Options{SessionTTL: cfg.Auth.SessionTTL, MaxFailures: cfg.Auth.MaxFailures, LockDuration: cfg.Auth.LockDuration}),
@@ -83,6 +101,12 @@ func open(ctx context.Context, cfg config.Config, migrate bool) (*app, error) {
 		DingTalk: dt, Notify: notify.NewService(d, dt, cfg, log),
 	}
 	a.server = microapp.New(a.deps)
+	if cfg.DingTalk.Stream && cfg.DingTalk.AppKey != "" {
+		a.bot = bot.New(cfg.DingTalk, bot.Deps{
+			DB: d, Org: a.deps.Org, Auth: a.deps.Auth, Projects: a.deps.Projects,
+			Holdings: holding.NewService(d, nil), Inbox: workflow.NewInbox(d), Log: log, PublicURL: cfg.HTTP.PublicURL,
+		})
+	}
 	return a, nil
 }
 
@@ -139,6 +163,13 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	var sim *dtsim.Sim
+	simURL := ""
+	if cfg.DingTalk.Simulator != "" {
+		if sim, simURL, err = startDemoSim(ctx, &cfg); err != nil {
+			return err
+		}
+	}
 	a, err := open(ctx, cfg, true)
 	if err != nil {
 		return err
@@ -150,6 +181,11 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 	sum, err := demo.Load(ctx, demo.Services{DB: a.db, Org: a.deps.Org, Auth: a.deps.Auth, Projects: a.deps.Projects})
 	if err != nil {
 		return err
+	}
+	if sim != nil {
+		if err := seedDemoSim(ctx, a, sim, simURL); err != nil {
+			return err
+		}
 	}
 	return a.run(ctx, func(url string) {
 		loaded := "already present"
@@ -166,15 +202,20 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 
   Sign in:     admin   / %s   (系统管理员)
                hhadmin / %s   (业务管理员)
-  Accountants (DingTalk sign-in arrives with the simulator): `, loaded, sum.Projects, sum.Partners,
-			url, url, url, url, url, adminPw, bizPw)
-		for i, acc := range sum.Accountants {
-			if i > 0 {
-				fmt.Print(", ")
-			}
-			fmt.Printf("%s (%s)", acc.Name, acc.Scope)
+`, loaded, sum.Projects, sum.Partners, url, url, url, url, url, adminPw, bizPw)
+		if sim != nil {
+			fmt.Printf(`
+  DingTalk simulator %s/
+               inboxes, group robots, approvals, a chat with the bot, and a
+               "phone" that opens the H5 app signed in as any demo user
+`, simURL)
 		}
-		fmt.Print("\n\n  Ctrl-C stops the server.\n\n")
+		fmt.Print("\n  Accountants (sign in from the simulator's phone, or by DingTalk QR on the console):\n")
+		for _, acc := range sum.Accountants {
+			fmt.Printf("               %s  %s  (%s)\n", acc.DingTalkUserID, acc.Name, acc.Scope)
+		}
+		fmt.Printf("  Partners:    %d demo partners, demo_partner_01 … (DingTalk userids)\n", sum.Partners)
+		fmt.Print("\n  Ctrl-C stops the server.\n\n")
 	})
 }
 
@@ -187,6 +228,20 @@ func (a *app) run(ctx context.Context, started func(url string)) error {
 	srv := &http.Server{Handler: a.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	sealer := audit.NewSealer(a.db, a.log)
 	go sealer.Run(ctx)
+	dispatcher := notify.NewDispatcher(a.deps.Notify, notify.WithInterval(a.cfg.Notify.Interval),
+		notify.WithWorkers(a.cfg.Notify.Workers), notify.WithMaxAttempts(a.cfg.Notify.MaxAttempts))
+	go func() {
+		if err := dispatcher.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("notice dispatcher stopped", "err", err)
+		}
+	}()
+	if a.bot != nil {
+		go func() {
+			if err := a.bot.Run(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("stream bot stopped", "err", err)
+			}
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
