@@ -484,3 +484,55 @@ func TestCardCallbackRoutedByPrefix(t *testing.T) {
 		t.Error("callback of an unhandled card succeeded")
 	}
 }
+
+func TestEventsOutsideTheInboxAreAckedAndDropped(t *testing.T) {
+	e := start(t)
+	calls := registerRecorder(t, e, nil)
+	ids := map[string]string{
+		"another event type": e.sim.PushEvent("user_add_org", map[string]any{"UserId": []string{"u1"}}),
+		"payload not JSON":   e.sim.PushEvent(workflow.EventInstanceChange, json.RawMessage(`not json`)),
+	}
+	for what, id := range ids {
+		eventually(t, what+" acked", func() bool { ok, _ := acked(e.sim, id); return ok })
+		if _, n := acked(e.sim, id); n != 1 {
+			t.Errorf("%s delivered %d times, want once (SUCCESS, never LATER)", what, n)
+		}
+		if _, err := e.inbox.Get(context.Background(), id); err == nil {
+			t.Errorf("%s stored in the inbox", what)
+		}
+	}
+	if c := calls.Load(); c != 0 {
+		t.Errorf("handler ran %d times", c)
+	}
+}
+
+func TestEventsOfAnotherCorpAreIgnored(t *testing.T) {
+	sim := dtsimtest.Start(t)
+	d := dbtest.New(t)
+	inbox := workflow.NewInbox(d)
+	cfg := sim.DingTalkConfig()
+	cfg.CorpID = "dingothercorp" // the app we run as is not the simulator's corp
+	b := bot.New(cfg, bot.Deps{DB: d, Org: org.NewService(d), Inbox: inbox, Holdings: holding.NewService(d, nil)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	id := sim.PushEvent(workflow.EventInstanceChange, map[string]any{"processInstanceId": "pi-x", "type": "finish", "result": "agree"})
+	eventually(t, "the event acked", func() bool { ok, _ := acked(sim, id); return ok })
+	if _, err := inbox.Get(context.Background(), id); err == nil {
+		t.Error("another corp's event stored in the inbox")
+	}
+}
+
+func TestRunRefusesMissingCredentials(t *testing.T) {
+	d := dbtest.New(t)
+	cfg := dtsimtest.Start(t).DingTalkConfig()
+	cfg.AppSecret = ""
+	b := bot.New(cfg, bot.Deps{DB: d, Inbox: workflow.NewInbox(d)})
+	if err := b.Run(context.Background()); err == nil {
+		t.Fatal("Run without an app secret: want an error")
+	}
+	if b.Connected() {
+		t.Error("Connected() without a connection")
+	}
+}
