@@ -49,6 +49,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin()
 	w := e.mustWorld(admin)
+	noticeID := e.mustNotice("matrix", "dt_matrix")
 	_, partner := e.mustUser("合伙人甲")
 	acctID, accountant := e.mustUser("城市会计乙", "accountant")
 	_, auditor := e.mustUser("审计丙", "auditor")
@@ -62,7 +63,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 		if r.Access.Public {
 			continue
 		}
-		path := fillPath(r, w.projA, w.cityA, acctID)
+		path := fillNotifyPath(fillPath(r, w.projA, w.cityA, acctID), noticeID)
 		body := bodyFor(r, w, acctID)
 		write := r.Method != http.MethodGet
 

@@ -329,6 +329,10 @@ func templateError(err error) string {
 func (s *Service) absoluteLink(v any) (string, error) {
 	link, _ := v.(string)
 	base := strings.TrimRight(s.cfg.HTTP.PublicURL, "/")
+	if base == "" {
+		// As config.Load defaults it, for a configuration built in code.
+		base = "http://" + s.cfg.HTTP.Addr
+	}
 	switch {
 	case link == "":
 		return base + "/m/", nil
