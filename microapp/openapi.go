@@ -34,7 +34,11 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		var params []map[string]any
 		for _, m := range ginParam.FindAllStringSubmatch(r.Path, -1) {
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "integer"}})
+			typ := "integer"
+			if m[1] == "code" { // template codes
+				typ = "string"
+			}
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": typ}})
 		}
 		for _, q := range r.Query {
 			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": map[string]any{"type": q.Type}})
