@@ -2,10 +2,12 @@ package microapp_test
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	"hehuo/internal/config"
 	"hehuo/microapp"
 )
 
@@ -19,6 +21,9 @@ func fillPath(r microapp.Route, projectID, orgUnitID, userID int64) string {
 		p = strings.Replace(p, ":id", itoa(orgUnitID), 1)
 	case strings.HasPrefix(p, "/api/v1/users/:id"):
 		p = strings.Replace(p, ":id", itoa(userID), 1)
+	case p == "/api/v1/dingtalk/jsapi-config":
+		// A page of the site, so a permitted caller gets 200.
+		p += "?url=" + url.QueryEscape("http://"+config.Default().HTTP.Addr+"/m/")
 	}
 	return p
 }

@@ -22,6 +22,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindRule:            http.StatusUnprocessableEntity,
 	apperr.KindLocked:          http.StatusLocked,
 	apperr.KindTooMany:         http.StatusTooManyRequests,
+	apperr.KindUnavailable:     http.StatusServiceUnavailable,
 }
 
 // errorBody is the one JSON shape of every error.
