@@ -21,7 +21,7 @@
 //   DTSIM_WEBHOOK_TOKEN    access_token of a custom webhook robot
 //   DTSIM_WEBHOOK_SECRET   its signing secret (SEC...)
 //
-// Output: one JSON line on stdout, {"ok":bool,"checks":[{"name","ok","detail"}]};
+// Output: one JSON line on stdout, {"ok":bool,"checks":[{"name","ok","detail","ms"}]};
 // exit status 0 only when every check is ok.
 import { createRequire } from 'node:module';
 
@@ -34,6 +34,15 @@ const workflow = require('@alicloud/dingtalk/workflow_1_0');
 const card = require('@alicloud/dingtalk/card_1_0');
 const contact = require('@alicloud/dingtalk/contact_1_0');
 const ChatBot = require('dingtalk-robot-sender');
+const { DWClient, EventAck, TOPIC_ROBOT } = require('dingtalk-stream');
+// The stream SDK's own axios (it may be a different copy from ours): its
+// gateway and token URLs are constants, so the simulator is put in place of
+// DingTalk's hosts at this HTTP client, the way a hosts-file entry would.
+const streamAxios = createRequire(require.resolve('dingtalk-stream'))('axios');
+
+// The SDKs log to stdout (the stream SDK says "connect success"); stdout is
+// kept for the JSON summary.
+console.log = console.info = console.error;
 
 const env = (name) => {
   const v = process.env[name];
@@ -79,11 +88,12 @@ function assert(cond, msg) {
 
 // check runs one named step; a thrown error fails it with the error's text.
 async function check(name, fn) {
+  const start = Date.now();
   try {
     const detail = await fn();
-    checks.push({ name, ok: true, detail: detail ?? '' });
+    checks.push({ name, ok: true, detail: detail ?? '', ms: Date.now() - start });
   } catch (err) {
-    checks.push({ name, ok: false, detail: describe(err) });
+    checks.push({ name, ok: false, detail: describe(err), ms: Date.now() - start });
   }
 }
 
@@ -393,6 +403,103 @@ await check('robot-sender wrong secret', async () => {
   assert(after === before, `a message landed despite the wrong secret (${before} → ${after})`);
   return `errcode=${res.data.errcode} errmsg=${res.data.errmsg}`;
 });
+
+// The stream SDK (dingtalk-stream) registers at connections/open, opens the
+// websocket, acks EVENT frames and answers bot CALLBACKs by the sessionWebhook.
+streamAxios.interceptors.request.use((cfg) => {
+  cfg.url = cfg.url.replace(/^https:\/\/(api|oapi)\.dingtalk\.com/, base);
+  return cfg;
+});
+
+const received = []; // EVENT frames the stream client got
+const stream = new DWClient({ clientId: app.key, clientSecret: app.secret, ua: 'hehuo-conformance', keepAlive: false });
+stream.registerAllEventListener((msg) => {
+  received.push(msg);
+  return { status: EventAck.SUCCESS, message: 'OK' };
+});
+stream.registerCallbackListener(TOPIC_ROBOT, async (res) => {
+  const msg = JSON.parse(res.data);
+  const text = msg.text.content.trim();
+  // As DingTalk's own example does: reply through the sessionWebhook, then ack.
+  await streamAxios({
+    url: msg.sessionWebhook,
+    method: 'POST',
+    responseType: 'json',
+    data: { msgtype: 'text', text: { content: `收到：${text}` }, at: { atUserIds: [msg.senderStaffId] } },
+    headers: { 'x-acs-dingtalk-access-token': token },
+  });
+  stream.socketCallBackResponse(res.headers.messageId, { ok: true });
+});
+
+async function waitFor(what, cond, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const simEvents = () => sim('/sim/events');
+
+await check('stream.connect', async () => {
+  await stream.connect();
+  await waitFor('the stream connection', () => stream.connected);
+  const ev = await waitFor('the simulator to count the connection', async () => {
+    const e = await simEvents();
+    return e.connections >= 1 && e;
+  });
+  return `connected; simulator sees ${ev.connections} connection(s)`;
+});
+
+await check('stream.events', async () => {
+  assert(stream.connected, 'not connected');
+  // A fresh approval, decided at once: its start and finish events arrive
+  // along with any pushed before the client connected.
+  const req = new workflow.StartProcessInstanceRequest({
+    processCode, originatorUserId: originator, deptId: -1,
+    formComponentValues: [new workflow.StartProcessInstanceRequestFormComponentValues({ name: '项目名称', value: '合伙二号' })],
+  });
+  const started = await flows.startProcessInstanceWithOptions(req, new workflow.StartProcessInstanceHeaders({ xAcsDingtalkAccessToken: token }), runtime());
+  const id = started.body.instanceId;
+  await sim(`/sim/approvals/${encodeURIComponent(id)}/refuse`, { method: 'POST' });
+  const items = await waitFor('every event acked', async () => {
+    const e = await simEvents();
+    return e.items.length > 0 && e.items.every((x) => x.acked) && e.items;
+  });
+  for (const it of items) {
+    assert(it.deliveries === 1, `event ${it.event_id} delivered ${it.deliveries} times, want once`);
+    const got = received.filter((m) => m.headers.eventId === it.event_id);
+    assert(got.length === 1, `the client got event ${it.event_id} ${got.length} times`);
+    const m = got[0];
+    for (const [k, v] of Object.entries(m.headers)) assert(typeof v === 'string', `header ${k} is ${typeof v}`);
+    assert(m.type === 'EVENT' && m.headers.topic === '*' && m.headers.eventType === it.event_type, `frame ${JSON.stringify(m.headers)}`);
+    assert(typeof m.data === 'string', `data is ${typeof m.data}, want a string of JSON`);
+  }
+  const finish = received.map((m) => ({ h: m.headers, d: JSON.parse(m.data) }))
+    .find((x) => x.h.eventType === 'bpms_instance_change' && x.d.processInstanceId === id && x.d.type === 'finish');
+  assert(finish, `no bpms_instance_change finish for ${id}`);
+  assert(finish.d.result === 'refuse', `finish result ${JSON.stringify(finish.d.result)}, want refuse`);
+  return `${items.length} events acked once each; finish of ${id} result=${finish.d.result}`;
+});
+
+await check('stream.bot message', async () => {
+  assert(stream.connected, 'not connected');
+  const one = await sim('/sim/bot/messages', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userid: users[0], conversation_type: '1', text: '帮助' }),
+  });
+  assert(one.reply === '收到：帮助', `1:1 reply ${JSON.stringify(one)}`);
+  const group = await sim('/sim/bot/messages', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userid: users[0], conversation_type: '2', text: '我的跟投' }),
+  });
+  assert(group.reply === '收到：我的跟投', `group reply ${JSON.stringify(group)}`);
+  return `1:1 and group replies through the sessionWebhook`;
+});
+
+stream.disconnect();
 
 // faults sets the simulator's fault injection through its control API.
 const faults = (f) => sim('/sim/faults', {
