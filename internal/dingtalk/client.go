@@ -245,11 +245,21 @@ func decodeOld(api string, status int, b []byte, out any) error {
 		ErrMsg  string          `json:"errmsg"`
 		SubCode json.RawMessage `json:"sub_code"`
 		SubMsg  string          `json:"sub_msg"`
+		Punish  string          `json:"punish"`
 	}
 	if err := json.Unmarshal(b, &env); err != nil {
-		return &Error{API: api, HTTPStatus: status, Code: "bad_json", Message: snippet(b)}
+		return &Error{API: api, HTTPStatus: status, Code: codeBadJSON, Message: snippet(b)}
 	}
-	if env.ErrCode != nil && *env.ErrCode != 0 {
+	if env.ErrCode == nil {
+		// Every old-family answer has an errcode; this is the per-IP block
+		// page or something else that must not pass for a success.
+		code := codeBadJSON
+		if env.Punish != "" {
+			code = codeIPBlocked
+		}
+		return &Error{API: api, HTTPStatus: status, Code: code, Message: snippet(b)}
+	}
+	if *env.ErrCode != 0 {
 		e := &Error{API: api, HTTPStatus: status, Code: strconv.FormatInt(*env.ErrCode, 10), Message: env.ErrMsg}
 		// 88 is a wrapper: the sub_code says what really went wrong.
 		if sub := strings.Trim(string(env.SubCode), `"`); *env.ErrCode == 88 && sub != "" && sub != "null" {

@@ -544,8 +544,8 @@ func TestPCSignIn(t *testing.T) {
 	if err != nil || id != "u1" {
 		t.Errorf("userid = %q, %v; want u1", id, err)
 	}
-	if _, err := cl.UserAccessToken(ctx, code); err == nil {
-		t.Error("a reused code should be refused")
+	if _, err := cl.UserAccessToken(ctx, code); !dingtalk.IsInvalidAuthCode(err) {
+		t.Errorf("reused code: err = %v, want IsInvalidAuthCode", err)
 	}
 	if _, err := cl.Me(ctx, "not-a-token"); err == nil {
 		t.Error("a bad user token should be refused")

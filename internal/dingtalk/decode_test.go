@@ -28,6 +28,9 @@ func TestDecodeOldErrors(t *testing.T) {
 		{"busy", 200, `{"errcode":-1,"errmsg":"系统繁忙"}`, "-1", IsTemporary, "IsTemporary"},
 		{"robot sign", 200, `{"errcode":310000,"errmsg":"sign not match"}`, "310000", IsRobotSignature, "IsRobotSignature"},
 		{"html from a proxy", 502, `<html>bad gateway</html>`, "http_502", IsTemporary, "IsTemporary"},
+		{"html at 200", 200, `<html>login</html>`, "bad_json", IsTemporary, "IsTemporary"},
+		{"no errcode", 200, `{"ok":true}`, "bad_json", IsTemporary, "IsTemporary"},
+		{"per-IP block", 200, `{"status":1111,"wait":5,"punish":"deny"}`, "ip_blocked", func(err error) bool { return IsThrottled(err) && !retryable(err) }, "IsThrottled && !retryable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,6 +65,8 @@ func TestDecodeNewErrors(t *testing.T) {
 		{400, `{"code":"InvalidAuthentication","message":"不合法的access_token"}`, IsInvalidToken, false},
 		{500, `{"code":"ServiceUnavailable","message":"x"}`, IsTemporary, true},
 		{403, `{"code":"Forbidden.AccessDenied.ApiCountLimitForOrg","message":"monthly"}`, func(err error) bool { return !IsThrottled(err) }, false},
+		{429, `{"code":"TooManyRequests","message":"x"}`, IsThrottled, true},
+		{400, `{"code":"invalidAuthCode","message":"授权码无效或已过期"}`, IsInvalidAuthCode, false},
 	}
 	for _, tt := range tests {
 		err := decodeNew("/v1.0/x", tt.status, []byte(tt.body), nil)

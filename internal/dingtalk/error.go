@@ -44,6 +44,10 @@ func describe(e *Error) string {
 		return "robot signature refused (sign not match): check the robot secret"
 	case e.Code == "300001" || e.Code == "300005":
 		return "robot webhook token does not exist: check the robot's webhook URL"
+	case e.Code == codeIPBlocked:
+		return "this server's IP is blocked for calling too often (over 10000 calls in 20 s): wait 5 minutes"
+	case e.Code == codeBadJSON:
+		return "the answer is not DingTalk's JSON (a proxy in between?)"
 	case e.Code == "130101":
 		return "robot sends too fast (over 20 a minute): it is throttled for 10 minutes"
 	case isInvalidAuthCode(e):
@@ -99,7 +103,12 @@ func is(err error, pred func(*Error) bool) bool {
 	return errors.As(err, &e) && pred(e)
 }
 
-func isInvalidAuthCode(e *Error) bool { return e.Code == "40078" }
+// isInvalidAuthCode: 40078 for 免登 codes; the new family's PC sign-in code
+// error is not documented, so any 400 code naming the auth code counts.
+func isInvalidAuthCode(e *Error) bool {
+	return e.Code == "40078" ||
+		(e.HTTPStatus == http.StatusBadRequest && strings.Contains(strings.ToLower(e.Code), "authcode"))
+}
 
 func isUserNotFound(e *Error) bool { return e.Code == "60121" }
 
@@ -113,17 +122,29 @@ func isInvalidToken(e *Error) bool {
 
 func isThrottled(e *Error) bool {
 	switch e.Code {
-	case "90018", "90002", "130101":
+	case "90018", "90002", "130101", codeIPBlocked:
 		return true
 	}
-	return e.HTTPStatus == http.StatusForbidden && strings.HasPrefix(e.Code, "Forbidden.AccessDenied.QpsLimit")
+	// 429 is not documented, but would mean the same.
+	return e.HTTPStatus == http.StatusTooManyRequests ||
+		(e.HTTPStatus == http.StatusForbidden && strings.HasPrefix(e.Code, "Forbidden.AccessDenied.QpsLimit"))
 }
 
-func isBusy(e *Error) bool { return e.Code == "-1" || e.HTTPStatus >= 500 }
+// isBusy: "system busy", a server error, or a 200 that is not DingTalk's
+// JSON (a proxy's page), all worth trying again later.
+func isBusy(e *Error) bool { return e.Code == "-1" || e.Code == codeBadJSON || e.HTTPStatus >= 500 }
+
+// Codes the client gives answers that carry none of DingTalk's own.
+const (
+	codeBadJSON   = "bad_json"   // HTTP 200 whose body is not JSON
+	codeIPBlocked = "ip_blocked" // the per-IP punishment page {"status":1111,"punish":"deny",…}
+)
 
 // retryable is what the client retries itself after about a second: the
-// 1-second QPS windows and momentary failures. A robot's 130101 is not
-// retried, since DingTalk then mutes the robot for ten minutes.
+// 1-second QPS windows and momentary failures. A robot's 130101 and the
+// per-IP block are not: they last ten and five minutes.
 func retryable(err error) bool {
-	return is(err, func(e *Error) bool { return (isThrottled(e) && e.Code != "130101") || isBusy(e) })
+	return is(err, func(e *Error) bool {
+		return (isThrottled(e) && e.Code != "130101" && e.Code != codeIPBlocked) || isBusy(e)
+	})
 }
