@@ -55,6 +55,7 @@ var wantChecks = []string{
 	"stream.connect",
 	"stream.events",
 	"stream.bot message",
+	"stream.reconnect",
 	"throttled",
 	"system busy",
 }
@@ -195,6 +196,9 @@ func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 		want[chatter+" → "+conv] = 1
 		want[app.RobotCode+" → "+conv] = 1
 	}
+	// and one more chat after the stream reconnected
+	want[userName(s.Users(), otoUsers[1])+" → cid-oto-"+otoUsers[1]] = 1
+	want[app.RobotCode+" → cid-oto-"+otoUsers[1]] = 1
 	for k, n := range want {
 		if count[k] != n {
 			t.Errorf("robot messages %s: got %d, want %d (all: %v)", k, count[k], n, count)
@@ -217,6 +221,10 @@ func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 	}
 	if len(results) != 2 || results["agree"] != 1 || results["refuse"] != 1 {
 		t.Errorf("completed approvals of %s by %s: %v, want one agree and one refuse", processCode, originator, results)
+	}
+	// The stream SDK registered twice: at start and after the drop.
+	if n := s.Stats()["/v1.0/gateway/connections/open"]; n != 2 {
+		t.Errorf("connections/open called %d times, want 2", n)
 	}
 	for _, e := range s.Events() {
 		if !e.Acked || e.Deliveries != 1 {

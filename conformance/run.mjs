@@ -404,6 +404,11 @@ await check('robot-sender wrong secret', async () => {
   return `errcode=${res.data.errcode} errmsg=${res.data.errmsg}`;
 });
 
+// faults sets the simulator's fault injection through its control API.
+const faults = (f) => sim('/sim/faults', {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(f),
+});
+
 // The stream SDK (dingtalk-stream) registers at connections/open, opens the
 // websocket, acks EVENT frames and answers bot CALLBACKs by the sessionWebhook.
 streamAxios.interceptors.request.use((cfg) => {
@@ -499,12 +504,23 @@ await check('stream.bot message', async () => {
   return `1:1 and group replies through the sessionWebhook`;
 });
 
-stream.disconnect();
-
-// faults sets the simulator's fault injection through its control API.
-const faults = (f) => sim('/sim/faults', {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(f),
+await check('stream.reconnect', async () => {
+  assert(stream.connected, 'not connected');
+  const socket = stream.socket;
+  // drop_stream closes every connection abruptly, as a network failure would.
+  await faults({ drop_stream: true });
+  await faults({});
+  await waitFor('the SDK to reconnect on a new socket', () => stream.connected && stream.socket !== socket);
+  await waitFor('the simulator to count the new connection', async () => (await simEvents()).connections === 1);
+  const r = await sim('/sim/bot/messages', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userid: users[1], conversation_type: '1', text: '进度 合伙一号' }),
+  });
+  assert(r.reply === '收到：进度 合伙一号', `reply after reconnect ${JSON.stringify(r)}`);
+  return 'reconnected with a fresh ticket; bot message answered';
 });
+
+stream.disconnect();
 
 const ticket = () => oauth.createJsapiTicketWithOptions(new oauth2.CreateJsapiTicketHeaders({ xAcsDingtalkAccessToken: token }), runtime());
 
