@@ -110,6 +110,8 @@ func run(t *testing.T, bin, url string, app dtsim.App, oauthCode string) (summar
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "run.mjs")
 	cmd.Env = append(os.Environ(),
+		// axios honours proxy variables; the simulator is local.
+		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost",
 		"DTSIM_URL="+url,
 		"DTSIM_APP_KEY="+app.AppKey,
 		"DTSIM_APP_SECRET="+app.AppSecret,
