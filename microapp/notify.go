@@ -17,6 +17,10 @@ import (
 type previewRequest struct {
 	// Data fills the template; omitted, the template's sample data is used.
 	Data map[string]any `json:"data"`
+	// Title and Body, when Body is given, preview an unsaved edit instead of
+	// the stored template.
+	Title *string `json:"title"`
+	Body  *string `json:"body"`
 }
 
 type retryResult struct {
@@ -69,7 +73,7 @@ func (s *Server) notifyRoutes() {
 	})
 	s.handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/notify/templates/:code/preview", Tag: "notify",
-		Summary: "Render a template with the data given, or with its sample data (预览). Changes nothing.",
+		Summary: "Render a template (or an unsaved title and body) with the data given, or with its sample data (预览). Changes nothing.",
 		Access:  Access{Roles: senders}, Request: previewRequest{}, Response: notify.Rendered{},
 		Handle: func(c *gin.Context, _ auth.Principal) (any, error) {
 			var in previewRequest
@@ -77,6 +81,9 @@ func (s *Server) notifyRoutes() {
 				if err := bind(c, &in); err != nil {
 					return nil, err
 				}
+			}
+			if in.Body != nil {
+				return s.deps.Notify.PreviewDraft(c.Request.Context(), c.Param("code"), text.Deref(in.Title), *in.Body, numbersAsText(in.Data))
 			}
 			return s.deps.Notify.Preview(c.Request.Context(), c.Param("code"), numbersAsText(in.Data))
 		},

@@ -130,6 +130,18 @@ func TestTemplatesListSaveAndPreview(t *testing.T) {
 	if r := e.do(admin, "POST", "/api/v1/notify/templates/distribution_notice/preview", map[string]any{"data": map[string]any{"project_name": "x"}}); r.Status != 400 || r.errCode() != "template_invalid" {
 		t.Fatalf("preview missing data: %d %s", r.Status, r.Raw)
 	}
+	// An unsaved edit previews without being saved; a broken one says why.
+	p = e.must(200, e.do(admin, "POST", "/api/v1/notify/templates/distribution_notice/preview",
+		map[string]any{"title": "草稿 {{.project_name}}", "body": "草稿正文 {{.distribution_date}}"})).Body
+	if p["title"] != "草稿 常州项目" || p["text"] != "草稿正文 2027-06-30" {
+		t.Fatalf("draft preview = %v", p)
+	}
+	if r := e.do(admin, "POST", "/api/v1/notify/templates/distribution_notice/preview", map[string]any{"title": "t", "body": "{{.nope}}"}); r.Status != 400 || r.errCode() != "template_invalid" {
+		t.Fatalf("broken draft: %d %s", r.Status, r.Raw)
+	}
+	if got := e.must(200, e.do(admin, "GET", "/api/v1/notify/templates/distribution_notice", nil)).Body["body"]; got != body {
+		t.Fatalf("a draft preview changed the template: %v", got)
+	}
 }
 
 func TestTemplateRoles(t *testing.T) {

@@ -246,6 +246,24 @@ func (s *Service) Preview(ctx context.Context, code string, data map[string]any)
 	return s.render(t, data)
 }
 
+// PreviewDraft renders an edited, unsaved title and body of template code
+// with data (sample data when nil), so the editor can see a change before
+// saving it; it changes nothing.
+func (s *Service) PreviewDraft(ctx context.Context, code, title, body string, data map[string]any) (Rendered, error) {
+	t, err := s.Template(ctx, code)
+	if err != nil {
+		return Rendered{}, err
+	}
+	t.Title, t.Body = title, body
+	if strings.TrimSpace(body) == "" {
+		return Rendered{}, apperr.Invalid("required", "body", "请填写正文")
+	}
+	if data == nil {
+		data = SampleData(code)
+	}
+	return s.render(t, data)
+}
+
 // Render fills in the template code with data and returns the DingTalk
 // message. The dispatcher calls it once per notice; the result is the same
 // for every recipient.
