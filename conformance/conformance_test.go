@@ -52,6 +52,7 @@ var wantChecks = []string{
 	"robot-sender text",
 	"robot-sender markdown",
 	"robot-sender wrong secret",
+	"stream.getAccessToken",
 	"stream.connect",
 	"stream.events",
 	"stream.bot message",

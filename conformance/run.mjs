@@ -448,6 +448,13 @@ async function waitFor(what, cond, ms = 10000) {
 
 const simEvents = () => sim('/sim/events');
 
+await check('stream.getAccessToken', async () => {
+  // The stream SDK's token helper uses the old family: GET oapi /gettoken.
+  const t = await stream.getAccessToken();
+  assert(typeof t === 'string' && t.length > 0, `access_token ${JSON.stringify(t)}`);
+  return 'old-family /gettoken answered with an access_token';
+});
+
 await check('stream.connect', async () => {
   await stream.connect();
   await waitFor('the stream connection', () => stream.connected);
