@@ -1,10 +1,3 @@
-// Package dtsim is a test double of DingTalk: one HTTP handler serves the
-// old (oapi) and new (api) OpenAPI paths Hehuo uses, the stream-mode
-// gateway, custom and app robots, OA approvals, interactive cards, a
-// control API under /sim/ and a web page at / that shows what "phones"
-// would see. The real client (internal/dingtalk) and the official stream
-// SDK run against it unchanged; shapes and error codes follow
-// ../../shared/dingtalk-api.md and docs/dingtalk-extra.md.
 package dtsim
 
 import (
