@@ -67,6 +67,9 @@ func New(d Deps) *Server {
 		Buckets: []float64{.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"method", "route"})
 	s.registry.MustRegister(s.requests, s.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if d.DingTalk != nil {
+		s.registry.MustRegister(d.DingTalk.Collector()) // hehuo_dingtalk_calls_total
+	}
 
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.Use(s.requestContext, s.recover)

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
 	"hehuo/internal/cache"
@@ -39,6 +40,7 @@ type Client struct {
 	retries        int           // retries of a throttled or busy call
 
 	flight singleflight.Group
+	calls  *prometheus.CounterVec
 }
 
 // Option configures a Client.
@@ -84,6 +86,7 @@ func New(cfg config.DingTalk, c *cache.Cache, opts ...Option) *Client {
 		robotWindow: time.Minute + time.Second,
 		backoff:     time.Second,
 		retries:     3,
+		calls:       newCallCounter(),
 	}
 	for _, o := range opts {
 		o(cl)
@@ -142,7 +145,10 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		if err := c.waitSecond(ctx, r.limitKeyOrAPI()); err != nil {
 			return err
 		}
+		began := c.now()
 		err := c.send(ctx, r, token, out)
+		c.calls.WithLabelValues(r.api, outcome(err)).Inc()
+		c.log.DebugContext(ctx, "dingtalk call", "api", r.api, "took", c.now().Sub(began), "outcome", outcome(err))
 		if err == nil {
 			return nil
 		}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"hehuo/internal/cache/cachetest"
 	"hehuo/internal/dingtalk"
 	"hehuo/internal/dtsim"
@@ -344,6 +346,32 @@ func TestThrottledForGoodGivesUpAfterThreeRetries(t *testing.T) {
 	if st[pathUserGet] != 4 || st[pathBatchSend] != 4 {
 		t.Errorf("user/get = %d, batchSend = %d; want 4 each (1 + 3 retries)", st[pathUserGet], st[pathBatchSend])
 	}
+	if got := callCount(t, cl, pathUserGet, "throttled"); got != 4 {
+		t.Errorf("metric calls{api=user/get,outcome=throttled} = %v, want 4", got)
+	}
+}
+
+// callCount reads the client's call counter for api and outcome.
+func callCount(t *testing.T, cl *dingtalk.Client, api, outcome string) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(cl.Collector())
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["api"] == api && labels["outcome"] == outcome {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func TestBusyIsRetried(t *testing.T) {
