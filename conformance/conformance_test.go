@@ -44,7 +44,9 @@ var wantChecks = []string{
 	"robot.orgGroupSend",
 	"robot.batchSendOTO",
 	"robot.batchSendOTO over 20 users",
+	"robot.batchSendOTO unknown user",
 	"workflow.startProcessInstance",
+	"workflow.startProcessInstance unknown originator",
 	"workflow.getProcessInstance running",
 	"workflow.getProcessInstance agreed",
 	"invalid token",
@@ -172,7 +174,7 @@ func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 		case !c.OK:
 			t.Errorf("check %q failed: %s", name, c.Detail)
 		default:
-			t.Logf("ok  %-36s %5d ms  %s", name, c.MS, c.Detail)
+			t.Logf("ok  %-48s %5d ms  %s", name, c.MS, c.Detail)
 		}
 	}
 	if runErr != nil {
@@ -194,6 +196,7 @@ func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 	for _, u := range otoUsers {
 		want[app.RobotCode+" → oto:"+u] = 1
 	}
+	want[app.RobotCode+" → oto:"+otoUsers[0]]++ // the batch with a stranger in it
 	chatter := userName(s.Users(), otoUsers[0])
 	for _, conv := range []string{"cid-oto-" + otoUsers[0], "cid-group-demo"} {
 		want[chatter+" → "+conv] = 1

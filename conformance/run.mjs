@@ -262,6 +262,17 @@ await check('contact.getUser me', async () => {
   return `nick=${b.nick} unionId=${b.unionId}; app token → ${err.code}`;
 });
 
+await check('robot.batchSendOTO unknown user', async () => {
+  const stranger = `${users[0]}-left-the-company`;
+  const req = new robot.BatchSendOTORequest({
+    robotCode, userIds: [users[0], stranger], msgKey: 'sampleText', msgParam: JSON.stringify({ content: `离职测试 ${Date.now()}` }),
+  });
+  const res = await robots.batchSendOTOWithOptions(req, new robot.BatchSendOTOHeaders({ xAcsDingtalkAccessToken: token }), runtime());
+  const bad = res.body.invalidStaffIdList;
+  assert(Array.isArray(bad) && bad.length === 1 && bad[0] === stranger, `invalidStaffIdList ${JSON.stringify(bad)}, want [${stranger}]`);
+  return `invalidStaffIdList=${JSON.stringify(bad)}`;
+});
+
 let instanceId = '';
 
 await check('workflow.startProcessInstance', async () => {
@@ -280,6 +291,17 @@ await check('workflow.startProcessInstance', async () => {
   assert(typeof b.instanceId === 'string' && b.instanceId.length > 0, `instanceId ${JSON.stringify(b.instanceId)}`);
   instanceId = b.instanceId;
   return `instanceId=${instanceId}`;
+});
+
+await check('workflow.startProcessInstance unknown originator', async () => {
+  const req = new workflow.StartProcessInstanceRequest({
+    processCode, originatorUserId: 'nobody-here', deptId: -1,
+    formComponentValues: [new workflow.StartProcessInstanceRequestFormComponentValues({ name: '项目名称', value: '合伙一号' })],
+  });
+  const err = await expectError(
+    () => flows.startProcessInstanceWithOptions(req, new workflow.StartProcessInstanceHeaders({ xAcsDingtalkAccessToken: token }), runtime()),
+    'staff.not.found', [400]);
+  return `code=${err.code} status=${err.statusCode}`;
 });
 
 async function getInstance() {
