@@ -12,6 +12,9 @@ const adminComponents = {
   projects: () => import('./admin/projects/ProjectsPage.vue'),
   accounts: () => import('./admin/accounts/AccountsPage.vue'),
   audit: () => import('./admin/audit/AuditLogPage.vue'),
+  templates: () => import('./admin/notify/TemplatesPage.vue'),
+  notices: () => import('./admin/notify/NoticesPage.vue'),
+  dingtalk: () => import('./admin/notify/DingTalkPage.vue'),
 }
 
 const routes = [

@@ -16,6 +16,8 @@ export const ADMIN_PAGES = [
   { name: 'accounts', label: '账号及角色' },
   { name: 'shareholders', label: '外部股东' },
   { name: 'templates', label: '模板管理' },
+  { name: 'notices', label: '通知队列' },
+  { name: 'dingtalk', label: '钉钉设置' },
   { name: 'audit', label: '系统日志' },
   { name: 'mandatory', label: '强投名单' },
   { name: 'tools', label: '辅助工具' },
