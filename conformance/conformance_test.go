@@ -135,8 +135,13 @@ func run(t *testing.T, bin, url string, app dtsim.App, oauthCode string) (summar
 	started := time.Now()
 	runErr := cmd.Run()
 	t.Logf("node run.mjs took %v", time.Since(started).Round(time.Millisecond))
+	// The summary is the last line; anything an SDK printed goes before it.
+	out := bytes.TrimSpace(stdout.Bytes())
+	if i := bytes.LastIndexByte(out, '\n'); i >= 0 {
+		out = out[i+1:]
+	}
 	var sum summary
-	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &sum); err != nil {
+	if err := json.Unmarshal(out, &sum); err != nil {
 		t.Fatalf("run.mjs printed no JSON summary (%v, exit %v)\nstdout: %s\nstderr: %s", err, runErr, stdout.String(), stderr.String())
 	}
 	return sum, stderr.String(), runErr

@@ -1,5 +1,6 @@
-// Conformance run: DingTalk's own Node SDKs (@alicloud/dingtalk and
-// dingtalk-robot-sender), unchanged, against Hehuo's DingTalk simulator.
+// Conformance run: DingTalk's own Node SDKs (@alicloud/dingtalk,
+// dingtalk-robot-sender and dingtalk-stream), unchanged, against Hehuo's
+// DingTalk simulator (internal/dtsim). See README.md.
 //
 // If the simulator answers what these SDKs send and they parse what it
 // answers, the simulator speaks DingTalk's wire format and not just the
@@ -576,3 +577,5 @@ await check('system busy', async () => {
 const ok = checks.every((c) => c.ok);
 process.stdout.write(JSON.stringify({ ok, checks }) + '\n');
 process.exitCode = ok ? 0 : 1;
+// Should a socket or a reconnect timer of an SDK outlive the run, do not hang.
+setTimeout(() => process.exit(), 3000).unref();
