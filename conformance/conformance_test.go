@@ -96,6 +96,11 @@ func node(t *testing.T) string {
 	return bin
 }
 
+// patient makes the simulator wait long before redelivering an event, so
+// "acked at the first delivery" holds on a loaded machine too: a redelivery
+// within the run then means the SDK did not ack.
+func patient(c *dtsim.Config) { c.RedeliveryDelay = time.Minute }
+
 // seed adds the users and the custom robot the script needs.
 func seed(s *dtsim.Sim) {
 	s.AddUser(dtsim.User{UserID: originator, Name: originatorName, Mobile: "13800000100", Title: "投资经理"})
@@ -161,7 +166,7 @@ func byName(sum summary) map[string]check {
 // land while a wrong secret gets 310000 — all against the simulator.
 func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 	bin := node(t)
-	s := dtsimtest.Start(t)
+	s := dtsimtest.Start(t, patient)
 	seed(s.Sim)
 	app := s.App()
 
@@ -260,7 +265,9 @@ func userName(users []dtsim.User, userid string) string {
 // checks still pass.
 func TestConformanceReportsABrokenSimulator(t *testing.T) {
 	bin := node(t)
-	sim := dtsim.New(dtsim.Config{App: dtsim.DemoApp()})
+	cfg := dtsim.Config{App: dtsim.DemoApp()}
+	patient(&cfg)
+	sim := dtsim.New(cfg)
 	t.Cleanup(sim.Close)
 	seed(sim)
 	h := sim.Handler()
