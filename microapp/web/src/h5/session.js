@@ -1,7 +1,10 @@
-// The H5 app's signed-in user. The token comes from sign-in (later: DingTalk
-// 免登 by auth code) and is kept in localStorage for the webview's lifetime.
+// The H5 app's signed-in user. Inside DingTalk (or the simulator's phone) the
+// app signs in by 免登 on every launch, so the session is always the phone's
+// user; elsewhere the token from a password sign-in is kept in localStorage
+// for the webview's lifetime.
 import { reactive } from 'vue'
 import { auth } from '@/shared/api.js'
+import { canSignInWithDingTalk, signInWithDingTalk } from './dingtalk.js'
 
 const TOKEN_KEY = 'hehuo.h5.token'
 
@@ -16,19 +19,37 @@ function readToken() {
 export const session = reactive({
   token: readToken(),
   user: null,
-  // status: 'loading' | 'signed-in' | 'signed-out' | 'error'
+  // status: 'loading' | 'signed-in' | 'signed-out' | 'not-enabled' | 'error'
+  // ('not-enabled': a DingTalk user without a Hehuo account, 未开通)
   status: 'loading',
   error: '',
+  // dingTalkDone is set once 免登 succeeded in this page; reloads of the data
+  // then reuse the session instead of asking DingTalk again.
+  dingTalkDone: false,
 
   async load() {
     this.status = 'loading'
     this.error = ''
     try {
+      if (!this.dingTalkDone && (await canSignInWithDingTalk())) {
+        const res = await signInWithDingTalk()
+        if (res) {
+          this.dingTalkDone = true
+          this.setToken(res.token)
+          this.user = res.user
+          this.status = 'signed-in'
+          return
+        }
+      }
       this.user = await auth.me()
       this.status = 'signed-in'
     } catch (err) {
       this.user = null
-      if (err.status === 401) {
+      if (err.code === 'user_not_enabled') {
+        this.setToken(null)
+        this.status = 'not-enabled'
+        this.error = err.message
+      } else if (err.status === 401 && err.code !== 'auth_code_invalid') {
         this.setToken(null)
         this.status = 'signed-out'
       } else {

@@ -118,6 +118,17 @@ export const auth = {
   logout: () => post('/auth/logout'),
   /** me returns the signed-in user; 401 when nobody is signed in. */
   me: (opts = { silent401: true }) => get('/me', undefined, opts),
+  /** dingtalk signs in with a DingTalk 免登 auth code; → {token, user}. */
+  dingtalk: (authCode) => post('/auth/dingtalk', { auth_code: authCode }, { silent401: true }),
+  /** dingtalkQRURL starts the PC sign-in by DingTalk QR code (a page, not an XHR). */
+  dingtalkQRURL: (next) => `${BASE}/auth/dingtalk/qr?next=${encodeURIComponent(next || '/')}`,
+}
+
+export const dingtalk = {
+  /** app is the DingTalk app's public ids, for dd.requestAuthCode; → {corpId, clientId, agentId}. */
+  app: () => get('/dingtalk/app'),
+  /** jsapiConfig signs a page URL for dd.config. */
+  jsapiConfig: (url) => get('/dingtalk/jsapi-config', { url }),
 }
 
 /** projectTree is the caller's scope: org units with their projects. */
@@ -155,6 +166,8 @@ export const users = {
   list: (q) => get('/users', { q }),
   create: (user) => post('/users', user),
   update: (id, patchBody) => patch(`/users/${id}`, patchBody),
+  /** sync pulls users from the DingTalk address book; → {created, updated, disabled, unchanged, departments}. */
+  sync: () => post('/users/sync'),
 }
 
 export const auditLog = {

@@ -42,6 +42,7 @@ const AUDIT_ENTITIES = {
   user: '账号',
   batch: '批次',
   grants: '授权',
+  directory: '钉钉通讯录',
 }
 const AUDIT_VERBS = {
   create: '新增',
@@ -50,6 +51,10 @@ const AUDIT_VERBS = {
   set: '设置',
   import: '导入',
   bootstrap: '初始化',
+  sync: '同步',
+  sync_create: '同步新增',
+  sync_update: '同步修改',
+  sync_disable: '同步停用',
 }
 
 export function auditEntityLabel(entity) {
