@@ -27,7 +27,7 @@ const (
 	webhookToken   = "conformance-webhook-token"
 	webhookSecret  = "SECconformance0123456789abcdef"
 	webhookGroup   = "cid-conformance-webhook"
-	webhookRobotID = "跟投通知机器人"
+	webhookRobot   = "跟投通知机器人"
 	cardTrackID    = "hehuo-conformance-card-1"
 )
 
@@ -107,7 +107,7 @@ func seed(s *dtsim.Sim) {
 	for i, u := range otoUsers {
 		s.AddUser(dtsim.User{UserID: u, Name: "跟投人" + string(rune('甲'+i)), Mobile: "1380000010" + string(rune('1'+i))})
 	}
-	s.AddRobot(dtsim.Robot{Name: webhookRobotID, AccessToken: webhookToken, Secret: webhookSecret, Conversation: webhookGroup})
+	s.AddRobot(dtsim.Robot{Name: webhookRobot, AccessToken: webhookToken, Secret: webhookSecret, Conversation: webhookGroup})
 }
 
 // run runs run.mjs against the simulator at url and returns its summary,
@@ -160,10 +160,14 @@ func byName(sum summary) map[string]check {
 	return m
 }
 
-// Must show: the official SDKs get a token and a JSAPI ticket, send group and
-// one-to-one robot messages, start and read an approval, see DingTalk's error
-// code for a bad token, and dingtalk-robot-sender's signed text and markdown
-// land while a wrong secret gets 310000 — all against the simulator.
+// Must show, all against the simulator: the official OpenAPI SDK gets a
+// token and a JSAPI ticket, signs a user in by QR code, sends group and
+// one-to-one robot messages, starts and reads approvals, delivers a card and
+// sees DingTalk's error codes (bad secret, bad token, over 20 users, unknown
+// originator, throttled, busy); dingtalk-robot-sender's signed text and
+// markdown land while a wrong secret gets 310000; the official stream SDK
+// connects, acks each approval event once, answers bot messages through the
+// sessionWebhook and reconnects after its socket is dropped.
 func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 	bin := node(t)
 	s := dtsimtest.Start(t, patient)
@@ -202,7 +206,7 @@ func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 	for _, m := range s.RobotMessages() {
 		count[m.Robot+" → "+m.Conversation]++
 	}
-	want := map[string]int{app.RobotCode + " → " + conversation: 1, webhookRobotID + " → " + webhookGroup: 2}
+	want := map[string]int{app.RobotCode + " → " + conversation: 1, webhookRobot + " → " + webhookGroup: 2}
 	for _, u := range otoUsers {
 		want[app.RobotCode+" → oto:"+u] = 1
 	}
