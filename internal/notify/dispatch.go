@@ -230,7 +230,9 @@ func (d *Dispatcher) DrainOnce(ctx context.Context) (int, error) {
 // claim takes up to limit due rows, and rows whose holder's lease ran out.
 func (d *Dispatcher) claim(ctx context.Context, limit int) ([]claimed, error) {
 	var rows []claimed
-	err := d.s.db.SelectContext(ctx, &rows, `
+	err := d.relaxed(ctx, func(tx *sqlx.Tx) error {
+		rows = nil
+		return tx.SelectContext(ctx, &rows, `
 		UPDATE notify_outbox SET status = 'sending', claim_token = $1,
 		       lease_until = now() + $2 * interval '1 millisecond', updated_at = now()
 		WHERE id IN (
@@ -241,7 +243,8 @@ func (d *Dispatcher) claim(ctx context.Context, limit int) ([]claimed, error) {
 			LIMIT $3
 			FOR UPDATE SKIP LOCKED)
 		RETURNING id, kind, template, data, org_unit_id, rendered, attempts`,
-		d.token, d.lease.Milliseconds(), limit)
+			d.token, d.lease.Milliseconds(), limit)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox rows: %w", err)
 	}
@@ -328,8 +331,10 @@ func (d *Dispatcher) process(ctx context.Context, r claimed) (int, error) {
 	return out.sent, d.finish(ctx, r, out)
 }
 
-// message returns the row's rendered message, rendering and storing it the
-// first time, so that every batch and every resend carries identical text.
+// message returns the row's message: the one stored when it was first sent,
+// or rendered now. The first call's transaction stores it (send), so every
+// batch and every resend carries identical text even if the template
+// changes meanwhile.
 func (d *Dispatcher) message(ctx context.Context, r *claimed) (dingtalk.Message, error) {
 	var msg dingtalk.Message
 	if len(r.Rendered) > 0 {
@@ -346,23 +351,8 @@ func (d *Dispatcher) message(ctx context.Context, r *claimed) (dingtalk.Message,
 	if err != nil {
 		return msg, err
 	}
-	b, err := json.Marshal(msg)
-	if err != nil {
+	if r.Rendered, err = json.Marshal(msg); err != nil {
 		return msg, fmt.Errorf("notice %d: store message: %w", r.ID, err)
-	}
-	res, err := d.s.db.ExecContext(ctx, `UPDATE notify_outbox SET rendered = $1 WHERE id = $2 AND claim_token = $3 AND rendered IS NULL`, string(b), r.ID, d.token)
-	if err != nil {
-		return msg, fmt.Errorf("notice %d: store message: %w", r.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		// Someone else rendered (or took the row) meanwhile: use theirs.
-		var stored json.RawMessage
-		if err := d.s.db.GetContext(ctx, &stored, `SELECT rendered FROM notify_outbox WHERE id = $1`, r.ID); err != nil || len(stored) == 0 {
-			return msg, fmt.Errorf("notice %d: stored message: %v", r.ID, err)
-		}
-		if err := json.Unmarshal(stored, &msg); err != nil {
-			return msg, fmt.Errorf("notice %d: stored message: %w", r.ID, err)
-		}
 	}
 	return msg, nil
 }
@@ -453,8 +443,9 @@ func (d *Dispatcher) send(ctx context.Context, r claimed, t target, msg dingtalk
 	err := d.s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE notify_outbox SET lease_until = now() + $3 * interval '1 millisecond', updated_at = now(),
-			       resent_in_doubt = resent_in_doubt + $4
-			WHERE id = $1 AND claim_token = $2 AND status = 'sending'`, r.ID, d.token, d.lease.Milliseconds(), len(t.ids)*b2i(t.resend))
+			       resent_in_doubt = resent_in_doubt + $4, rendered = coalesce(rendered, $5::jsonb)
+			WHERE id = $1 AND claim_token = $2 AND status = 'sending'`,
+			r.ID, d.token, d.lease.Milliseconds(), len(t.ids)*b2i(t.resend), string(r.Rendered))
 		if err != nil {
 			return err
 		}
@@ -499,9 +490,12 @@ func (d *Dispatcher) send(ctx context.Context, r claimed, t target, msg dingtalk
 	var dtErr *dingtalk.Error
 	switch {
 	case err == nil:
-		_, err = d.s.db.ExecContext(bg, `
-			UPDATE notify_deliveries SET status = 'sent', task_id = $2, sent_at = now(), last_error = ''
-			WHERE id = ANY($1)`, pq.Array(t.ids), taskID)
+		err = d.relaxed(bg, func(tx *sqlx.Tx) error {
+			_, err := tx.ExecContext(bg, `
+				UPDATE notify_deliveries SET status = 'sent', task_id = $2, sent_at = now(), last_error = ''
+				WHERE id = ANY($1)`, pq.Array(t.ids), taskID)
+			return err
+		})
 		if err != nil {
 			// Stays sending: resent once as in doubt, which DingTalk absorbs.
 			d.log.Error("outbox: mark sent", "notice", r.ID, "err", err)
@@ -546,6 +540,20 @@ func (d *Dispatcher) settle(ctx context.Context, r claimed, t target, status str
 	}
 }
 
+// relaxed runs fn in a transaction committed without waiting for the WAL
+// flush. It is for bookkeeping whose loss in a Postgres crash (not a
+// dispatcher crash: the commit is visible at once) costs at most a resend
+// that DingTalk drops as identical content; marking a batch sending before
+// its call is never relaxed.
+func (d *Dispatcher) relaxed(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return d.s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO off`); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
 // acquire takes a call slot, or reports false when ctx ends first.
 func (d *Dispatcher) acquire(ctx context.Context) bool {
 	select {
@@ -570,7 +578,7 @@ func (d *Dispatcher) finish(ctx context.Context, r claimed, out *outcome) error 
 	if out.lost {
 		return nil // the new holder settles the row
 	}
-	return d.s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+	return d.relaxed(ctx, func(tx *sqlx.Tx) error {
 		var c struct {
 			Pending int `db:"pending"`
 			Sending int `db:"sending"`
