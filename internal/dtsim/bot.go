@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
+	"time"
 )
 
 // Conversation ids the simulated bot chats use.
@@ -116,6 +118,15 @@ type Card struct {
 	PrivateData    map[string]map[string]string `json:"private_data"` // userid → cardParamMap
 	Callbacks      int                          `json:"callbacks"`
 	LastUpdateFrom string                       `json:"last_update_from,omitempty"`
+	created        time.Time
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // Cards returns every delivered card.
@@ -124,8 +135,15 @@ func (s *Sim) Cards() []Card {
 	defer s.mu.Unlock()
 	out := make([]Card, 0, len(s.cards))
 	for _, c := range s.cards {
-		out = append(out, *c)
+		cp := *c
+		cp.CardParamMap = copyMap(c.CardParamMap)
+		cp.PrivateData = map[string]map[string]string{}
+		for u, m := range c.PrivateData {
+			cp.PrivateData[u] = copyMap(m)
+		}
+		out = append(out, cp)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].created.Before(out[j].created) })
 	return out
 }
 
@@ -155,7 +173,8 @@ func (s *Sim) createAndDeliver(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	card := &Card{OutTrackID: in.OutTrackID, TemplateID: in.CardTemplateID, OpenSpaceID: in.OpenSpaceID,
-		CallbackType: in.CallbackType, CardParamMap: map[string]string{}, PrivateData: map[string]map[string]string{}}
+		CallbackType: in.CallbackType, CardParamMap: map[string]string{}, PrivateData: map[string]map[string]string{},
+		created: time.Now()}
 	for k, v := range in.CardData.CardParamMap {
 		card.CardParamMap[k] = v
 	}

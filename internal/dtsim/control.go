@@ -24,6 +24,74 @@ func (s *Sim) controlRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /sim/stats", s.ctlStats)
 	m.HandleFunc("GET /sim/events", s.ctlEvents)
 	m.HandleFunc("GET /sim/info", s.ctlInfo)
+	m.HandleFunc("POST /sim/events/{id}/redeliver", s.ctlRedeliver)
+	m.HandleFunc("POST /sim/tokens/expire", s.ctlExpireTokens)
+	m.HandleFunc("GET /sim/robots", s.ctlRobots)
+	m.HandleFunc("POST /sim/robots", s.ctlAddRobot)
+	m.HandleFunc("GET /sim/cards", s.ctlCards)
+	m.HandleFunc("POST /sim/cards/{id}/callback", s.ctlCardCallback)
+}
+
+func (s *Sim) ctlRedeliver(w http.ResponseWriter, r *http.Request) {
+	if err := s.Redeliver(r.PathValue("id")); err != nil {
+		ctlErr(w, http.StatusNotFound, "event_not_found", "没有这个事件："+r.PathValue("id"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"event_id": r.PathValue("id")})
+}
+
+func (s *Sim) ctlExpireTokens(w http.ResponseWriter, r *http.Request) {
+	s.ExpireTokens()
+	writeJSON(w, http.StatusOK, map[string]bool{"expired": true})
+}
+
+func (s *Sim) ctlRobots(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"items": s.Robots()})
+}
+
+func (s *Sim) ctlAddRobot(w http.ResponseWriter, r *http.Request) {
+	var rb Robot
+	if !ctlDecode(w, r, &rb) {
+		return
+	}
+	if rb.AccessToken == "" || rb.Name == "" {
+		ctlErr(w, http.StatusBadRequest, "robot_token_required", "机器人名称和 access_token 不能为空")
+		return
+	}
+	if rb.Conversation == "" {
+		rb.Conversation = rb.Name
+	}
+	s.AddRobot(rb)
+	writeJSON(w, http.StatusOK, map[string]string{"webhook": "/robot/send?access_token=" + rb.AccessToken})
+}
+
+func (s *Sim) ctlCards(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"items": s.Cards()})
+}
+
+func (s *Sim) ctlCardCallback(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		UserID string            `json:"userid"`
+		Params map[string]string `json:"params"`
+	}
+	if !ctlDecode(w, r, &in) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	resp, err := s.CardCallback(ctx, in.UserID, r.PathValue("id"), in.Params)
+	if err != nil {
+		ctlErr(w, http.StatusBadGateway, "card_callback_failed", "卡片回调失败："+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]json.RawMessage{"response": orNull(resp)})
+}
+
+func orNull(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return b
 }
 
 func ctlErr(w http.ResponseWriter, status int, code, msg string) {

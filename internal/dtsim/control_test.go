@@ -272,3 +272,64 @@ func TestJSAPITicket(t *testing.T) {
 		t.Fatalf("jsapiTickets: %d %v, want the same ticket", status, n)
 	}
 }
+
+func TestControlAPIRobotsTokensEventsAndCards(t *testing.T) {
+	s := dtsimtest.Start(t, fastRedelivery)
+	s.AddUser(dtsim.User{UserID: "zhaoliu", Name: "赵六"})
+	status, m := call(t, "POST", s.URL+"/sim/robots", nil, map[string]string{"name": "经营会计群机器人", "access_token": "rt1"})
+	if status != 200 || m["webhook"] != "/robot/send?access_token=rt1" {
+		t.Fatalf("add robot: %d %v", status, m)
+	}
+	if status, _ := call(t, "POST", s.URL+"/sim/robots", nil, map[string]string{"name": "x"}); status != 400 {
+		t.Fatalf("robot without token: %d", status)
+	}
+	if _, m := call(t, "POST", s.URL+"/robot/send?access_token=rt1", nil, map[string]any{"msgtype": "text", "text": map[string]string{"content": "hi"}}); errcode(m) != 0 {
+		t.Fatalf("unsigned robot added by the control API: %v", m)
+	}
+	if _, m := call(t, "GET", s.URL+"/sim/robots", nil, nil); len(m["items"].([]any)) != 1 {
+		t.Fatalf("robots %v", m)
+	}
+
+	tok := oldToken(t, s)
+	if status, _ := call(t, "POST", s.URL+"/sim/tokens/expire", nil, map[string]any{}); status != 200 {
+		t.Fatal("expire tokens")
+	}
+	if m := oldCall(t, s, tok, "/topapi/v2/user/get", map[string]string{"userid": "zhaoliu"}); errcode(m) != 40014 {
+		t.Fatalf("after /sim/tokens/expire: %v", m)
+	}
+
+	r := &received{got: make(chan struct{}, 100)}
+	startSDK(t, s, func(_ context.Context, h *event.EventHeader, data []byte) (event.EventProcessStatusType, error) {
+		r.add(h, data)
+		return event.EventProcessStatusKSuccess, nil
+	})
+	id := s.PushEvent("bpms_instance_change", map[string]string{"processInstanceId": "x"})
+	r.wait(t, 1)
+	if status, _ := call(t, "POST", s.URL+"/sim/events/"+id+"/redeliver", nil, map[string]any{}); status != 200 {
+		t.Fatal("redeliver")
+	}
+	r.wait(t, 2)
+	if r.events[1].EventId != id {
+		t.Fatalf("redelivered %s, want %s", r.events[1].EventId, id)
+	}
+	if status, _ := call(t, "POST", s.URL+"/sim/events/nope/redeliver", nil, map[string]any{}); status != 404 {
+		t.Fatalf("redeliver of an unknown event: %d", status)
+	}
+
+	tok = oldToken(t, s)
+	newCall(t, s, tok, "POST", "/v1.0/card/instances/createAndDeliver", map[string]any{
+		"cardTemplateId": "tpl.schema", "outTrackId": "card-9", "callbackType": "STREAM",
+		"cardData": map[string]any{"cardParamMap": map[string]string{"status": "pending"}}, "openSpaceId": "dtv1.card//IM_GROUP.cid-group-demo",
+	})
+	status, m = call(t, "POST", s.URL+"/sim/cards/card-9/callback", nil, map[string]any{"userid": "zhaoliu", "params": map[string]string{"action": "refuse"}})
+	if status != 200 || !strings.Contains(fmt.Sprint(m["response"]), "refused by zhaoliu") {
+		t.Fatalf("card callback: %d %v", status, m)
+	}
+	_, m = call(t, "GET", s.URL+"/sim/cards", nil, nil)
+	if items := m["items"].([]any); len(items) != 1 || items[0].(map[string]any)["card_param_map"].(map[string]any)["status"] != "refused by zhaoliu" {
+		t.Fatalf("cards %v", m)
+	}
+	if status, _ := call(t, "POST", s.URL+"/sim/cards/nope/callback", nil, map[string]any{"userid": "zhaoliu"}); status != 502 {
+		t.Fatalf("callback on an unknown card: %d", status)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -46,6 +47,18 @@ func (s *Sim) AddRobot(rb Robot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.robots[rb.AccessToken] = &rb
+}
+
+// Robots returns the custom robots, secrets included (it is a simulator).
+func (s *Sim) Robots() []Robot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Robot, 0, len(s.robots))
+	for _, rb := range s.robots {
+		out = append(out, *rb)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // RobotMessages returns every robot message, oldest first.

@@ -66,8 +66,14 @@ type conn struct {
 	host     string        // the Host the client reached us by, for sessionWebhook URLs
 	inflight chan struct{} // holds a token while a frame awaits its ack
 	mu       sync.Mutex
-	pending  string // messageId of the frame in flight
+	pending  string    // messageId of the frame in flight
+	lastAck  time.Time // when the last in-flight frame was acked
 }
+
+// ackGap separates an ack from the next frame: the SDK marks its socket
+// writer idle only after the ack's bytes left, and a frame answered within
+// that window would make it report a concurrent write and drop the ack.
+const ackGap = 3 * time.Millisecond
 
 // send writes f once the previous frame was acked (or ackWait passed).
 func (c *conn) send(f frame) error {
@@ -77,7 +83,11 @@ func (c *conn) send(f frame) error {
 	}
 	c.mu.Lock()
 	c.pending = f.Headers["messageId"]
+	gap := ackGap - time.Since(c.lastAck)
 	c.mu.Unlock()
+	if gap > 0 {
+		time.Sleep(gap)
+	}
 	b, _ := json.Marshal(f)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -93,6 +103,7 @@ func (c *conn) acked(id string) {
 		return
 	}
 	c.pending = ""
+	c.lastAck = time.Now()
 	select {
 	case <-c.inflight:
 	default:
