@@ -1,0 +1,136 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"hehuo/internal/audit"
+	"hehuo/internal/auth"
+	"hehuo/internal/cache/cachetest"
+	"hehuo/internal/config"
+	"hehuo/internal/db/dbtest"
+	"hehuo/internal/dingtalk"
+	"hehuo/internal/dtsim"
+	"hehuo/internal/dtsim/dtsimtest"
+	"hehuo/internal/org"
+	"hehuo/internal/project"
+	"hehuo/microapp"
+)
+
+// dingTalkServer runs Hehuo against a simulated DingTalk. Its public URL is
+// its real address, so DingTalk's QR page can send the browser back to it.
+func dingTalkServer(t *testing.T) (*httptest.Server, *dtsimtest.Server, microapp.Deps) {
+	t.Helper()
+	d := dbtest.New(t)
+	c := cachetest.New(t)
+	sim := dtsimtest.Start(t)
+	hs := httptest.NewUnstartedServer(nil)
+	cfg := config.Default()
+	cfg.HTTP.PublicURL = "http://" + hs.Listener.Addr().String()
+	cfg.DingTalk = sim.DingTalkConfig()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	deps := microapp.Deps{
+		Config: cfg, DB: d, Cache: c, Log: log, Version: "e2e",
+		Auth:     auth.NewService(d, c, auth.Options{SessionTTL: time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute}),
+		Org:      org.NewService(d),
+		Projects: project.NewService(d),
+		DingTalk: dingtalk.New(cfg.DingTalk, c, dingtalk.WithLogger(log)),
+	}
+	if err := auth.EnsureBootstrap(context.Background(), d, "admin-pass-1", "bizadmin-pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	hs.Config.Handler = microapp.New(deps).Handler()
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return hs, sim, deps
+}
+
+// Must show: on PC, 钉钉扫码登录 goes to DingTalk's page; the employee picked
+// there lands in the console signed in. A stranger is sent back with 未开通.
+func TestConsoleDingTalkQRSignIn(t *testing.T) {
+	ctx := browser(t)
+	srv, sim, deps := dingTalkServer(t)
+	sim.AddUser(dtsim.User{UserID: "lisi", Name: "李四", Title: "会计"})
+	sim.AddUser(dtsim.User{UserID: "stranger", Name: "路人甲"})
+	if _, err := deps.Org.CreateUser(context.Background(), audit.System, org.UserInput{Name: "李四", DingTalkUserID: "lisi", Roles: []string{org.RoleAccountant}}); err != nil {
+		t.Fatal(err)
+	}
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(`[data-test=login-dingtalk-qr]`),
+		chromedp.Click(`[data-test=login-dingtalk-qr]`),
+		chromedp.WaitVisible(`[data-test=dtsim-oauth-stranger]`),
+		chromedp.Click(`[data-test=dtsim-oauth-stranger]`),
+		chromedp.WaitVisible(`[data-test=login-error]`),
+	)
+	if err != nil {
+		t.Fatalf("stranger's QR sign-in: %v", err)
+	}
+	header, err := chromedp.Run(ctx, chromedp.Text(`[data-test=login-error]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(header, "未开通事业合伙系统，请联系管理员") {
+		t.Fatalf("stranger sees %q", header)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(`[data-test=login-dingtalk-qr]`),
+		chromedp.WaitVisible(`[data-test=dtsim-oauth-lisi]`),
+		chromedp.Click(`[data-test=dtsim-oauth-lisi]`),
+		chromedp.WaitVisible(`[data-test=logout]`),
+	)
+	if err != nil {
+		t.Fatalf("李四's QR sign-in: %v", err)
+	}
+	if header, err = chromedp.Run(ctx, chromedp.Text(`body`)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(header, "李四") {
+		t.Fatalf("the console does not show 李四 signed in: %q", header)
+	}
+}
+
+// Must show: the H5 app opened in the simulator's phone signs in by 免登
+// without a password; a DingTalk user without a Hehuo account sees 未开通.
+func TestH5DingTalkSignIn(t *testing.T) {
+	ctx := browser(t)
+	srv, sim, deps := dingTalkServer(t)
+	sim.AddUser(dtsim.User{UserID: "zhangsan", Name: "张三", Title: "出纳"})
+	sim.AddUser(dtsim.User{UserID: "stranger", Name: "路人甲"})
+	if _, err := deps.Org.CreateUser(context.Background(), audit.System, org.UserInput{Name: "张三", DingTalkUserID: "zhangsan", Title: "出纳"}); err != nil {
+		t.Fatal(err)
+	}
+	phone := func(userid string) string {
+		return srv.URL + "/m/?dtsim=" + url.QueryEscape(sim.URL) + "&dtsim_user=" + url.QueryEscape(userid)
+	}
+
+	text := func(page, sel string) string {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(page), chromedp.WaitVisible(sel)); err != nil {
+			t.Fatalf("H5 免登 at %s: %v", page, err)
+		}
+		s, err := chromedp.Run(ctx, chromedp.Text(sel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	card := text(phone("zhangsan"), `[data-test=h5-user]`)
+	refused := text(phone("stranger"), `[data-test=h5-not-enabled]`)
+	if !strings.Contains(card, "张三") {
+		t.Fatalf("H5 shows %q, want 张三 signed in", card)
+	}
+	if !strings.Contains(refused, "未开通事业合伙系统，请联系管理员") {
+		t.Fatalf("stranger sees %q", refused)
+	}
+}
