@@ -114,6 +114,20 @@ func TestWebPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	phoneSrc := src.Value
+	newCall(t, s, tok, "POST", "/v1.0/card/instances/createAndDeliver", map[string]any{
+		"cardTemplateId": "tpl.schema", "outTrackId": "card-web", "callbackType": "STREAM",
+		"cardData": map[string]any{"cardParamMap": map[string]string{"status": "pending"}}, "openSpaceId": "dtv1.card//IM_ROBOT.lisi",
+	})
+	err = chromedp.Do(ctx,
+		chromedp.Click(`nav button[data-tab=cards]`),
+		chromedp.WaitVisible(`button[data-card=card-web][data-action=agree]`),
+		chromedp.SetValue(`#card-user`, "lisi"),
+		chromedp.Click(`button[data-card=card-web][data-action=agree]`),
+		chromedp.WaitVisible(`//pre[contains(., "status=agreed by lisi")]`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(reply, "你好，李四：帮助") {
 		t.Fatalf("chat shows %q", reply)
 	}
