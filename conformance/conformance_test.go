@@ -58,6 +58,7 @@ var wantChecks = []string{
 	"stream.connect",
 	"stream.events",
 	"stream.bot message",
+	"stream.card callback",
 	"stream.reconnect",
 	"throttled",
 	"system busy",
@@ -167,7 +168,8 @@ func byName(sum summary) map[string]check {
 // originator, throttled, busy); dingtalk-robot-sender's signed text and
 // markdown land while a wrong secret gets 310000; the official stream SDK
 // connects, acks each approval event once, answers bot messages through the
-// sessionWebhook and reconnects after its socket is dropped.
+// sessionWebhook, updates a card from its click callback and reconnects
+// after its socket is dropped.
 func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 	bin := node(t)
 	s := dtsimtest.Start(t, patient)
@@ -227,10 +229,12 @@ func TestOfficialNodeSDKsAgainstSimulator(t *testing.T) {
 	if len(count) != len(want) {
 		t.Errorf("robot messages went to %v, want exactly %v", count, want)
 	}
+	// The card the SDK delivered, after one click answered by the stream SDK.
 	cards := s.Cards()
-	if len(cards) != 1 || cards[0].OutTrackID != cardTrackID || cards[0].CardParamMap["status"] != "pending" ||
-		cards[0].PrivateData[otoUsers[0]]["canApprove"] != "true" || cards[0].CallbackType != "STREAM" {
-		t.Errorf("cards = %+v, want %s with status pending and %s's canApprove true", cards, cardTrackID, otoUsers[0])
+	if len(cards) != 1 || cards[0].OutTrackID != cardTrackID || cards[0].CallbackType != "STREAM" || cards[0].Callbacks != 1 ||
+		cards[0].CardParamMap["status"] != "agreed" || cards[0].CardParamMap["title"] != "跟投确认" ||
+		cards[0].PrivateData[otoUsers[0]]["canApprove"] != "false" {
+		t.Errorf("cards = %+v, want %s agreed once, title kept, %s's canApprove false", cards, cardTrackID, otoUsers[0])
 	}
 	// Two approvals started through the SDK: one agreed, one refused.
 	results := map[string]int{}

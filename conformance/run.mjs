@@ -35,7 +35,7 @@ const workflow = require('@alicloud/dingtalk/workflow_1_0');
 const card = require('@alicloud/dingtalk/card_1_0');
 const contact = require('@alicloud/dingtalk/contact_1_0');
 const ChatBot = require('dingtalk-robot-sender');
-const { DWClient, EventAck, TOPIC_ROBOT } = require('dingtalk-stream');
+const { DWClient, EventAck, TOPIC_CARD, TOPIC_ROBOT } = require('dingtalk-stream');
 // The stream SDK's own axios (it may be a different copy from ours): its
 // gateway and token URLs are constants, so the simulator is put in place of
 // DingTalk's hosts at this HTTP client, the way a hosts-file entry would.
@@ -459,6 +459,19 @@ stream.registerCallbackListener(TOPIC_ROBOT, async (res) => {
   stream.socketCallBackResponse(res.headers.messageId, { ok: true });
 });
 
+const cardClicks = []; // card CALLBACKs the stream client answered
+stream.registerCallbackListener(TOPIC_CARD, (res) => {
+  const d = JSON.parse(res.data);
+  const { params } = JSON.parse(d.content).cardPrivateData;
+  cardClicks.push({ outTrackId: d.outTrackId, userId: d.userId, action: params.action });
+  // The ack's response updates the card (§7): shared data and the clicker's private data.
+  stream.socketCallBackResponse(res.headers.messageId, {
+    cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
+    cardData: { cardParamMap: { status: params.action === 'agree' ? 'agreed' : 'refused' } },
+    userPrivateData: { cardParamMap: { canApprove: 'false' } },
+  });
+});
+
 async function waitFor(what, cond, ms = 10000) {
   const end = Date.now() + ms;
   for (;;) {
@@ -532,6 +545,24 @@ await check('stream.bot message', async () => {
   });
   assert(group.reply === '收到：我的跟投', `group reply ${JSON.stringify(group)}`);
   return `1:1 and group replies through the sessionWebhook`;
+});
+
+await check('stream.card callback', async () => {
+  assert(stream.connected, 'not connected');
+  const user = users[0];
+  const r = await sim(`/sim/cards/${encodeURIComponent(cardTrackId)}/callback`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userid: user, params: { action: 'agree' } }),
+  });
+  assert(r.response?.cardData?.cardParamMap?.status === 'agreed', `callback response ${JSON.stringify(r)}`);
+  assert(cardClicks.length === 1 && cardClicks[0].outTrackId === cardTrackId && cardClicks[0].userId === user &&
+    cardClicks[0].action === 'agree', `clicks seen by the SDK ${JSON.stringify(cardClicks)}`);
+  const { items } = await sim('/sim/cards');
+  const c = items.find((x) => x.out_track_id === cardTrackId);
+  assert(c, `card ${cardTrackId} not in /sim/cards`);
+  assert(c.card_param_map.status === 'agreed' && c.card_param_map.title === '跟投确认', `card data ${JSON.stringify(c.card_param_map)}`);
+  assert(c.private_data[user]?.canApprove === 'false', `private data ${JSON.stringify(c.private_data)}`);
+  return 'the ack\'s response updated the card by key';
 });
 
 await check('stream.reconnect', async () => {
