@@ -62,6 +62,7 @@ var wantChecks = []string{
 	"stream.reconnect",
 	"throttled",
 	"system busy",
+	"token expiry",
 }
 
 type check struct {

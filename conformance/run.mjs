@@ -605,6 +605,17 @@ await check('system busy', async () => {
   }
 });
 
+await check('token expiry', async () => {
+  await sim('/sim/tokens/expire', { method: 'POST' });
+  const err = await expectError(ticket, 'InvalidAuthentication', [400, 401]);
+  const res = await oauth.getAccessToken(new oauth2.GetAccessTokenRequest({ appKey: app.key, appSecret: app.secret }));
+  assert(res.body.accessToken && res.body.accessToken !== token, 'an expired token was handed out again');
+  token = res.body.accessToken;
+  const t = await ticket();
+  assert(t.body.jsapiTicket, `jsapiTicket with the new token ${JSON.stringify(t.body)}`);
+  return `expired token → ${err.code} ${err.statusCode}; a new token works`;
+});
+
 const ok = checks.every((c) => c.ok);
 process.stdout.write(JSON.stringify({ ok, checks }) + '\n');
 process.exitCode = ok ? 0 : 1;
