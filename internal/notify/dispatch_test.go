@@ -33,6 +33,7 @@ func testConfig(t testing.TB, d *db.DB, sim *dtsimtest.Server) config.Config {
 	cfg := config.Default()
 	cfg.HTTP.PublicURL = "http://hehuo.test"
 	cfg.Database.URL = dbtest.URL(t, d)
+	cfg.SecretKey = strings.Repeat("ab", 32) // robot secrets are sealed with it
 	if sim != nil {
 		cfg.DingTalk = sim.DingTalkConfig()
 	}
