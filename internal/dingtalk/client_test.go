@@ -612,3 +612,33 @@ func TestDirectory(t *testing.T) {
 		t.Errorf("user/list calls = %d, want 3 pages", n)
 	}
 }
+
+func TestShortLivedTokenIsRefreshedBeforeItDies(t *testing.T) {
+	srv := dtsimtest.Start(t, func(c *dtsim.Config) { c.TokenTTL = 2 * time.Second })
+	addUsers(srv, 1)
+	cl := dingtalk.New(srv.DingTalkConfig(), cachetest.New(t), dingtalk.WithLogger(quiet))
+	ctx := context.Background()
+	for range 3 {
+		if _, err := cl.User(ctx, "u001"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(600 * time.Millisecond)
+	}
+	// Cached for half its 2 s life, so refetched once on the way, and never
+	// refused: no call had to be repeated.
+	if st := srv.Stats(); st[pathToken] != 2 || st[pathUserGet] != 3 {
+		t.Errorf("token requests = %d, user/get calls = %d; want 2 and 3", st[pathToken], st[pathUserGet])
+	}
+}
+
+func TestClockSetsSignedTimestamps(t *testing.T) {
+	fixed := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	cl, _ := newClient(t, dingtalk.WithClock(func() time.Time { return fixed }))
+	cfg, err := cl.JSAPIConfig(context.Background(), "https://h/m/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprint(fixed.Unix()); cfg.TimeStamp != want {
+		t.Errorf("timeStamp = %s, want %s", cfg.TimeStamp, want)
+	}
+}
