@@ -642,3 +642,34 @@ func TestClockSetsSignedTimestamps(t *testing.T) {
 		t.Errorf("timeStamp = %s, want %s", cfg.TimeStamp, want)
 	}
 }
+
+func TestDeliverCard(t *testing.T) {
+	cl, srv := newClient(t)
+	addUsers(srv, 1)
+	ctx := context.Background()
+	err := cl.DeliverCard(ctx, dingtalk.Card{TemplateID: "tpl-subscribe", OutTrackID: "subscription:12:7", UserID: "u001",
+		Data: map[string]string{"status": "待确认"}, PrivateData: map[string]map[string]string{"u001": {"amount": "50000.00"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cl.DeliverCard(ctx, dingtalk.Card{TemplateID: "tpl-result", OutTrackID: "approval:9", OpenConversationID: "cid-group-demo",
+		AtUserIDs: map[string]string{"u001": "员工1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cards := srv.Cards()
+	if len(cards) != 2 {
+		t.Fatalf("cards = %+v", cards)
+	}
+	c := cards[0]
+	if c.OutTrackID != "subscription:12:7" || c.TemplateID != "tpl-subscribe" || c.OpenSpaceID != "dtv1.card//IM_ROBOT.u001" ||
+		c.CallbackType != "STREAM" || c.CardParamMap["status"] != "待确认" || c.PrivateData["u001"]["amount"] != "50000.00" {
+		t.Errorf("one-to-one card = %+v", c)
+	}
+	if cards[1].OpenSpaceID != "dtv1.card//IM_GROUP.cid-group-demo" {
+		t.Errorf("group card = %+v", cards[1])
+	}
+	if err := cl.DeliverCard(ctx, dingtalk.Card{TemplateID: "t", OutTrackID: "x"}); err == nil {
+		t.Error("a card for neither a user nor a group should be refused")
+	}
+}
