@@ -28,6 +28,7 @@ func (s *Sim) controlRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /sim/tokens/expire", s.ctlExpireTokens)
 	m.HandleFunc("GET /sim/robots", s.ctlRobots)
 	m.HandleFunc("POST /sim/robots", s.ctlAddRobot)
+	m.HandleFunc("POST /sim/jsapi/verify", s.ctlVerifyJSAPI)
 	m.HandleFunc("GET /sim/cards", s.ctlCards)
 	m.HandleFunc("POST /sim/cards/{id}/callback", s.ctlCardCallback)
 }
@@ -63,6 +64,33 @@ func (s *Sim) ctlAddRobot(w http.ResponseWriter, r *http.Request) {
 	}
 	s.AddRobot(rb)
 	writeJSON(w, http.StatusOK, map[string]string{"webhook": "/robot/send?access_token=" + rb.AccessToken})
+}
+
+// ctlVerifyJSAPI lets the H5 shim's dd.config check the server's signature.
+func (s *Sim) ctlVerifyJSAPI(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		URL       string `json:"url"`
+		NonceStr  string `json:"nonceStr"`
+		TimeStamp string `json:"timeStamp"`
+		Signature string `json:"signature"`
+		CorpID    string `json:"corpId"`
+		AgentID   string `json:"agentId"`
+	}
+	if !ctlDecode(w, r, &in) {
+		return
+	}
+	switch {
+	case in.CorpID != "" && in.CorpID != s.cfg.App.CorpID:
+		ctlErr(w, http.StatusBadRequest, "jsapi_corp_mismatch", "jsapi ticket读取失败：corpId 与应用不符")
+	case in.AgentID != "" && in.AgentID != s.cfg.App.AgentID:
+		ctlErr(w, http.StatusBadRequest, "jsapi_agent_mismatch", "无效的agent_id")
+	default:
+		if err := s.VerifyJSAPI(in.URL, in.NonceStr, in.TimeStamp, in.Signature); err != nil {
+			ctlErr(w, http.StatusBadRequest, "jsapi_signature_invalid", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	}
 }
 
 func (s *Sim) ctlCards(w http.ResponseWriter, r *http.Request) {

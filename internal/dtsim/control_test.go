@@ -2,6 +2,8 @@ package dtsim_test
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -331,5 +333,60 @@ func TestControlAPIRobotsTokensEventsAndCards(t *testing.T) {
 	}
 	if status, _ := call(t, "POST", s.URL+"/sim/cards/nope/callback", nil, map[string]any{"userid": "zhaoliu"}); status != 502 {
 		t.Fatalf("callback on an unknown card: %d", status)
+	}
+}
+
+func TestJSAPISignatureCheck(t *testing.T) {
+	s := dtsimtest.Start(t)
+	if err := s.VerifyJSAPI("http://h/m/", "n", "1", "x"); err == nil {
+		t.Fatal("verified before any ticket was fetched")
+	}
+	tok := oldToken(t, s)
+	_, m := call(t, "GET", s.URL+"/get_jsapi_ticket?access_token="+tok, nil, nil)
+	ticket := m["ticket"].(string)
+	page := "http://hehuo.test:8080/m/?corpid=dingdemocorp"
+	sum := sha1.Sum([]byte("jsapi_ticket=" + ticket + "&noncestr=abc&timestamp=1690000000&url=" + page))
+	sig := hex.EncodeToString(sum[:])
+	if err := s.VerifyJSAPI(page+"#/home", "abc", "1690000000", sig); err != nil {
+		t.Fatalf("good signature (fragment ignored): %v", err)
+	}
+	if err := s.VerifyJSAPI(page, "abd", "1690000000", sig); err == nil {
+		t.Fatal("a signature over another nonce verified")
+	}
+	body := map[string]string{"url": page, "nonceStr": "abc", "timeStamp": "1690000000", "signature": sig, "corpId": "dingdemocorp", "agentId": "100001"}
+	if status, m := call(t, "POST", s.URL+"/sim/jsapi/verify", nil, body); status != 200 || m["ok"] != true {
+		t.Fatalf("verify: %d %v", status, m)
+	}
+	body["corpId"] = "dingother"
+	if status, _ := call(t, "POST", s.URL+"/sim/jsapi/verify", nil, body); status != 400 {
+		t.Fatalf("verify with another corp: %d", status)
+	}
+}
+
+func TestApprovalExecuteAndTerminateThroughTheAPI(t *testing.T) {
+	s := dtsimtest.Start(t)
+	s.AddUser(dtsim.User{UserID: "lisi", Name: "李四"})
+	tok := oldToken(t, s)
+	start := func() string {
+		_, m := newCall(t, s, tok, "POST", "/v1.0/workflow/processInstances", map[string]any{"processCode": "P", "originatorUserId": "lisi"})
+		return m["instanceId"].(string)
+	}
+	a, b := start(), start()
+	status, m := newCall(t, s, tok, "POST", "/v1.0/workflow/processInstances/execute", map[string]any{"processInstanceId": a, "result": "agree", "actionerUserId": "lisi", "taskId": 1})
+	if status != 200 || m["result"] != true {
+		t.Fatalf("execute: %d %v", status, m)
+	}
+	if status, _ := newCall(t, s, tok, "POST", "/v1.0/workflow/processInstances/execute", map[string]any{"processInstanceId": a, "result": "agree", "actionerUserId": "lisi"}); status != 400 {
+		t.Fatalf("execute twice: %d", status)
+	}
+	if status, _ := newCall(t, s, tok, "POST", "/v1.0/workflow/processInstances/terminate", map[string]any{"processInstanceId": b, "isSystem": true}); status != 200 {
+		t.Fatalf("terminate: %d", status)
+	}
+	got := map[string]string{}
+	for _, x := range s.Approvals("") {
+		got[x.InstanceID] = x.Status + "/" + x.Result
+	}
+	if got[a] != "COMPLETED/agree" || got[b] != "TERMINATED/" {
+		t.Fatalf("approvals %v", got)
 	}
 }

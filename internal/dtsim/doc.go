@@ -55,7 +55,13 @@
 //     DingTalk leaves where the @ was. The sessionWebhook is on the host the
 //     stream client reached, and lives 90 minutes.
 //
+//   - JSAPI: the ticket is renewed while valid; VerifyJSAPI and
+//     POST /sim/jsapi/verify check a dd.config signature as the DingTalk
+//     client would (fragment cut, lowercase hex SHA-1), answering 52013
+//     签名校验失败 otherwise.
+//
 // Not simulated: media upload, message recall for robots, readStatus, the
 // HTTP-push event variant, card update (PUT /v1.0/card/instances), the
-// JSAPI signature check (the ticket is real; Hehuo signs).
+// 24-hour cap on a JSAPI ticket and the to_all_user and per-minute
+// recipient limits of work notices.
 package dtsim

@@ -219,7 +219,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("x-acs-request-id", newID())
 	}
 	s.mu.Lock()
-	if path != "/" && path != "/connect" && path != "/oauth2/auth" {
+	if path != "/" {
 		s.stats[path]++
 	}
 	f := s.faults
@@ -287,6 +287,8 @@ func (s *Sim) routes() {
 	// approvals and cards
 	m.HandleFunc("POST /v1.0/workflow/processInstances", s.newAuth(s.createInstance))
 	m.HandleFunc("GET /v1.0/workflow/processInstances", s.newAuth(s.getInstance))
+	m.HandleFunc("POST /v1.0/workflow/processInstances/execute", s.newAuth(s.executeInstance))
+	m.HandleFunc("POST /v1.0/workflow/processInstances/terminate", s.newAuth(s.terminateInstance))
 	m.HandleFunc("POST /v1.0/card/instances/createAndDeliver", s.newAuth(s.createAndDeliver))
 	// stream gateway
 	m.HandleFunc("POST /v1.0/gateway/connections/open", s.streams.open)

@@ -1,10 +1,14 @@
 package dtsim
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -180,6 +184,24 @@ func (s *Sim) JSAPITicket() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.jsapiTicket
+}
+
+// VerifyJSAPI checks a dd.config signature over the current ticket, as the
+// DingTalk client does: lowercase hex SHA-1 of
+// "jsapi_ticket=T&noncestr=N&timestamp=TS&url=URL" with URL's fragment cut.
+func (s *Sim) VerifyJSAPI(pageURL, nonceStr, timeStamp, signature string) error {
+	t := s.JSAPITicket()
+	if t == "" {
+		return errors.New("jsapi ticket读取失败: no ticket was fetched")
+	}
+	if i := strings.IndexByte(pageURL, '#'); i >= 0 {
+		pageURL = pageURL[:i]
+	}
+	sum := sha1.Sum([]byte("jsapi_ticket=" + t + "&noncestr=" + nonceStr + "&timestamp=" + timeStamp + "&url=" + pageURL))
+	if hex.EncodeToString(sum[:]) != strings.ToLower(signature) {
+		return errors.New("52013 签名校验失败")
+	}
+	return nil
 }
 
 func (s *Sim) getJSAPITicket(w http.ResponseWriter, r *http.Request) {

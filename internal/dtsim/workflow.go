@@ -158,6 +158,42 @@ func (s *Sim) createInstance(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"instanceId": a.InstanceID})
 }
 
+// executeInstance is an approver's agree or refuse through the API.
+func (s *Sim) executeInstance(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ProcessInstanceID string `json:"processInstanceId"`
+		Result            string `json:"result"`
+		ActionerUserID    string `json:"actionerUserId"`
+	}
+	if !decodeNew(w, r, &in) {
+		return
+	}
+	if _, ok := s.user(in.ActionerUserID); !ok {
+		writeNewErr(w, http.StatusBadRequest, "staff.not.found", "操作人不存在")
+		return
+	}
+	if _, err := s.Decide(in.ProcessInstanceID, in.Result); err != nil {
+		writeNewErr(w, http.StatusBadRequest, "processInstanceExecuteFailed", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "result": true})
+}
+
+// terminateInstance revokes an instance through the API (撤销).
+func (s *Sim) terminateInstance(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ProcessInstanceID string `json:"processInstanceId"`
+	}
+	if !decodeNew(w, r, &in) {
+		return
+	}
+	if _, err := s.Terminate(in.ProcessInstanceID); err != nil {
+		writeNewErr(w, http.StatusBadRequest, "processInstanceTerminateFailed", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "result": true})
+}
+
 // dtTime is DingTalk's workflow time format (UTC, minutes).
 func dtTime(t time.Time) string {
 	if t.IsZero() {
