@@ -14,8 +14,10 @@
 //     a token that lived out its TTL: 42001. New family: HTTP 401
 //     {"code":"InvalidAuthentication"} for both (DingTalk has been seen
 //     answering 400 too).
+//
 //   - Bad appKey/appSecret (accessToken, connections/open, userAccessToken):
 //     HTTP 400 invalidClientIdOrSecret; gettoken: errcode 40089.
+//
 //   - asyncsend_v2: more than 100 userids or 20 dept ids, an empty recipient
 //     list, a msg over 2048 bytes or without msgtype → errcode 40035 不合法的参数
 //     (the real code for these was not found); a wrong agent_id → 40056.
@@ -23,6 +25,7 @@
 //     answer errcode 0: same content to the same user on the same day is
 //     recorded Dropped with Reason 143106, the 501st notice of a day 143105,
 //     and getsendresult lists them in forbidden_list.
+//
 //   - Faults (SetFaults, POST /sim/faults): "busy" is errcode -1 系统繁忙
 //     (HTTP 200) on old paths and HTTP 500 {"code":"ServiceUnavailable"} on
 //     /v1.0/ paths; "throttled" is errcode 90018 (HTTP 200) and HTTP 403
@@ -30,17 +33,21 @@
 //     the page, the QR page, /connect or sessionWebhook replies. Outcomes come
 //     from a seeded math/rand (Config.Seed, SetSeed), so runs repeat.
 //     DropStream drops every stream connection once when set.
+//
 //   - Custom robots: unknown access_token 300001; bad sign or a timestamp
 //     more than an hour off 310000; the 21st message within a minute 130101,
 //     and the robot then stays throttled for 10 minutes. A message over 20000
 //     bytes: 460101.
+//
 //   - App robots: robotCode must be the app's; msgKey must be known and
 //     msgParam a JSON object with that key's fields, else HTTP 400
 //     invalidParameter.*; batchSend over 20 userIds: invalidParameter.userIds.overMax.
+//
 //   - Approvals: creating an instance pushes bpms_instance_change type start;
 //     Decide pushes bpms_task_change (finish) then bpms_instance_change
 //     (finish, result); Terminate pushes type terminate. The approver is
 //     "approver-<originator>".
+//
 //   - Stream: tickets are one-shot and live 90 s; an unknown ticket is HTTP 401
 //     at the handshake. EVENTs wait for a connection subscribed to EVENT "*",
 //     go to a random one, and are pushed again after RedeliveryDelay (2 s)
@@ -50,6 +57,7 @@
 //     writes acks from concurrent goroutines without a lock. Bot CALLBACKs
 //     are fire and forget; card CALLBACKs wait for the ack and apply its
 //     response to the card.
+//
 //   - Bot messages: one-to-one conversations are "cid-oto-<userid>", the
 //     group is "cid-group-demo" (锦艺跟投群); group text keeps the leading space
 //     DingTalk leaves where the @ was. The sessionWebhook is on the host the
