@@ -622,6 +622,13 @@ func (d *Dispatcher) finish(ctx context.Context, r claimed, out *outcome) error 
 					WHERE outbox_id = $1 AND status = 'pending'`, r.ID, lastErr); err != nil {
 					return fmt.Errorf("notice %d: dead deliveries: %w", r.ID, err)
 				}
+				// Calls of ours that got no answer stay in doubt for good:
+				// failed, so that an operator's Retry resends them.
+				if _, err := tx.ExecContext(ctx, `
+					UPDATE notify_deliveries SET status = 'failed', last_error = $2
+					WHERE outbox_id = $1 AND status = 'sending'`, r.ID, "no answer from DingTalk: "+lastErr); err != nil {
+					return fmt.Errorf("notice %d: deliveries in doubt: %w", r.ID, err)
+				}
 				status = StatusDead
 				if c.Sent > 0 {
 					status = StatusFailed

@@ -388,3 +388,32 @@ func TestYoungSendingIsLeftAlone(t *testing.T) {
 		t.Fatalf("resent in doubt: got %d, want 0", disp.ResentInDoubt())
 	}
 }
+
+// TestRunWakesOnEnqueue: a running dispatcher sends a new notice at once,
+// woken by Postgres NOTIFY at commit, not by its (here hour-long) interval.
+func TestRunWakesOnEnqueue(t *testing.T) {
+	d := dbtest.New(t)
+	sim := dtsimtest.Start(t)
+	addUsers(sim, users(2))
+	s := newService(t, d, sim)
+	disp := newDispatcher(s, notify.WithInterval(time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- disp.Run(ctx) }()
+	time.Sleep(300 * time.Millisecond) // Run has drained the empty outbox and sleeps
+	enqueue(t, d, testNotice("wake", users(2)))
+	began := time.Now()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sim.Notices("")) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the running dispatcher did not send the new notice within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("sent %v after the commit", time.Since(began).Round(time.Millisecond))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	readInbox(t, sim).expectExactlyOnce(t, map[string][]string{"wake": users(2)})
+}
