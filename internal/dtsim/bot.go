@@ -88,17 +88,28 @@ func (s *Sim) sendBySession(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	var msg struct {
-		MsgType  string `json:"msgtype"`
-		Text     struct{ Content string }
-		Markdown struct{ Title, Text string }
+		MsgType    string `json:"msgtype"`
+		Text       struct{ Content string }
+		Markdown   struct{ Title, Text string }
+		ActionCard struct{ Text string }
+		Link       struct{ Text string }
 	}
 	if json.Unmarshal(body, &msg) != nil || msg.MsgType == "" {
 		writeOld(w, 40035, "缺少参数 json", nil)
 		return
 	}
-	reply := msg.Text.Content
-	if msg.MsgType == "markdown" {
+	var reply string
+	switch msg.MsgType {
+	case "text":
+		reply = msg.Text.Content
+	case "markdown":
 		reply = msg.Markdown.Text
+	case "actionCard":
+		reply = msg.ActionCard.Text
+	case "link":
+		reply = msg.Link.Text
+	default:
+		reply = string(compactJSON(body))
 	}
 	s.recordRobot(s.cfg.App.RobotCode, ses.conversation, compactJSON(body))
 	select {

@@ -390,3 +390,16 @@ func TestApprovalExecuteAndTerminateThroughTheAPI(t *testing.T) {
 		t.Fatalf("approvals %v", got)
 	}
 }
+
+func TestUnknownPathsAnswerInTheirFamilysShape(t *testing.T) {
+	s := dtsimtest.Start(t)
+	if status, m := call(t, "POST", s.URL+"/v1.0/nothing/here", nil, map[string]string{}); status != 404 || m["code"] != "InvalidAction.NotFound" {
+		t.Fatalf("new family: %d %v", status, m)
+	}
+	if status, m := call(t, "POST", s.URL+"/topapi/nothing", nil, map[string]string{}); status != 200 || errcode(m) != 404 {
+		t.Fatalf("old family: %d %v", status, m)
+	}
+	if status, m := call(t, "GET", s.URL+"/sim/nothing", nil, nil); status != 404 || m["message"] == "" {
+		t.Fatalf("control API: %d %v", status, m)
+	}
+}

@@ -296,7 +296,20 @@ func (s *Sim) routes() {
 	// control API and page
 	s.controlRoutes(m)
 	m.HandleFunc("GET /{$}", s.page)
+	m.HandleFunc("/", notFound)
 	s.mux = m
+}
+
+// notFound answers an unknown path in its family's shape.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/v1.0/"):
+		writeNewErr(w, http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+	case strings.HasPrefix(r.URL.Path, "/sim/"):
+		writeJSON(w, http.StatusNotFound, map[string]string{"code": "not_found", "message": "模拟器没有这个控制接口"})
+	default:
+		writeOld(w, 404, "请求的URI地址不存在", nil)
+	}
 }
 
 // newID returns a random hex id.
