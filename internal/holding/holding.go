@@ -67,21 +67,25 @@ func NewService(d *db.DB, c Commitments) *Service {
 func (s *Service) ForPartner(ctx context.Context, partnerID int64) ([]Holding, error) {
 	var rows []struct {
 		ProjectID int64           `db:"project_id"`
+		Name      *string         `db:"name"`
 		Kind      string          `db:"kind"`
 		Credits   decimal.Decimal `db:"credits"`
 		Debits    decimal.Decimal `db:"debits"`
 	}
 	err := s.db.SelectContext(ctx, &rows, `
-		SELECT a.project_id, a.kind,
-			coalesce(sum(-p.amount) FILTER (WHERE p.amount < 0), 0) AS credits,
-			coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0) AS debits
+		SELECT a.project_id, pr.name, a.kind, s.credits, s.debits
 		FROM ledger_accounts a
-		JOIN ledger_postings p ON p.account_id = a.id
-		JOIN ledger_transactions t ON t.id = p.transaction_id
-		WHERE a.partner_id = $1 AND a.kind IN ('principal', 'profit')
-		  AND t.reverses_id IS NULL
-		  AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)
-		GROUP BY a.project_id, a.kind`, partnerID)
+		LEFT JOIN projects pr ON pr.id = a.project_id
+		-- Per account, so that its postings are read by index however big the ledger is.
+		CROSS JOIN LATERAL (
+			SELECT coalesce(sum(-p.amount) FILTER (WHERE p.amount < 0), 0) AS credits,
+				coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0) AS debits
+			FROM ledger_postings p
+			JOIN ledger_transactions t ON t.id = p.transaction_id
+			WHERE p.account_id = a.id
+			  AND t.reverses_id IS NULL
+			  AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)) s
+		WHERE a.partner_id = $1 AND a.kind IN ('principal', 'profit')`, partnerID)
 	if err != nil {
 		return nil, fmt.Errorf("holdings of partner %d: %w", partnerID, err)
 	}
@@ -98,8 +102,12 @@ func (s *Service) ForPartner(ctx context.Context, partnerID int64) ([]Holding, e
 		}
 		return h
 	}
+	names := map[int64]string{}
 	for _, r := range rows {
 		h := stake(r.ProjectID)
+		if r.Name != nil {
+			names[r.ProjectID] = *r.Name
+		}
 		switch r.Kind {
 		case "principal":
 			h.Paid, h.Returned = r.Credits, r.Debits
@@ -120,13 +128,18 @@ func (s *Service) ForPartner(ctx context.Context, partnerID int64) ([]Holding, e
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	names := map[int64]string{}
-	if len(ids) > 0 {
+	var unnamed []int64 // projects with a commitment and no posting yet
+	for _, id := range ids {
+		if _, ok := names[id]; !ok {
+			unnamed = append(unnamed, id)
+		}
+	}
+	if len(unnamed) > 0 {
 		var ps []struct {
 			ID   int64  `db:"id"`
 			Name string `db:"name"`
 		}
-		if err := s.db.SelectContext(ctx, &ps, `SELECT id, name FROM projects WHERE id = ANY($1)`, pq.Int64Array(ids)); err != nil {
+		if err := s.db.SelectContext(ctx, &ps, `SELECT id, name FROM projects WHERE id = ANY($1)`, pq.Int64Array(unnamed)); err != nil {
 			return nil, fmt.Errorf("names of projects: %w", err)
 		}
 		for _, p := range ps {
