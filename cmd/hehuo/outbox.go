@@ -31,8 +31,10 @@ func outboxCmd(ctx context.Context, cfg config.Config, args []string) error {
 		return err
 	}
 	defer a.close()
-	client := dingtalk.New(cfg.DingTalk, a.cache, dingtalk.WithLogger(a.log), dingtalk.WithRateLimit(*rate))
-	svc := notify.NewService(a.db, client, cfg, a.log)
-	d := notify.NewDispatcher(svc, notify.WithLease(*lease), notify.WithInterval(*interval), notify.WithWorkers(*workers))
+	// a.cfg holds the DingTalk settings saved in the console over the file's.
+	client := dingtalk.New(a.cfg.DingTalk, a.cache, dingtalk.WithLogger(a.log), dingtalk.WithRateLimit(*rate))
+	svc := notify.NewService(a.db, client, a.cfg, a.log)
+	d := notify.NewDispatcher(svc, notify.WithLease(*lease), notify.WithInterval(*interval), notify.WithWorkers(*workers),
+		notify.WithMaxAttempts(a.cfg.Notify.MaxAttempts))
 	return d.Run(ctx)
 }
