@@ -134,3 +134,31 @@ func TestH5DingTalkSignIn(t *testing.T) {
 		t.Fatalf("stranger sees %q", refused)
 	}
 }
+
+// Must show: the system admin presses 从钉钉同步 on the users page and the
+// DingTalk address book's new employee appears in the table.
+func TestConsoleUsersSyncFromDingTalk(t *testing.T) {
+	ctx := browser(t)
+	srv, sim, _ := dingTalkServer(t)
+	sim.AddDepartment(dtsim.Department{ID: 10, Name: "财务部"})
+	sim.AddUser(dtsim.User{UserID: "wangwu", Name: "王五", DeptID: 10, Title: "出纳", Mobile: "13800000003"})
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(`[data-test=login-username]`),
+		chromedp.SendKeys(`[data-test=login-username]`, "admin"),
+		chromedp.SendKeys(`[data-test=login-password]`, "admin-pass-1"),
+		chromedp.Click(`[data-test=login-submit]`),
+		chromedp.WaitVisible(`[data-test=logout]`),
+		chromedp.Navigate(srv.URL+"/admin/accounts"),
+		chromedp.WaitVisible(`[data-test=user-sync]`),
+		chromedp.Click(`[data-test=user-sync]`),
+		chromedp.WaitVisible(`.el-message-box__btns .el-button--primary`),
+		chromedp.Click(`.el-message-box__btns .el-button--primary`),
+		chromedp.WaitVisible(`//*[contains(@class,"el-message")][contains(.,"同步完成：新增 1 人")]`),
+		chromedp.WaitVisible(`//*[@data-test="user-table"]//td[normalize-space(.)="王五"]`),
+	)
+	if err != nil {
+		t.Fatalf("从钉钉同步: %v", err)
+	}
+}
