@@ -1,11 +1,9 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -398,30 +396,16 @@ func TestReconnectsAfterStreamDrop(t *testing.T) {
 	}
 }
 
-// deliverCard puts an interactive card into the simulator, as the card
-// API (a later issue) will; the token comes from the real client.
+// deliverCard sends an interactive card to zhangsan's robot chat through
+// the real client.
 func deliverCard(t *testing.T, e *env, outTrackID string) {
 	t.Helper()
 	c := dingtalk.New(e.sim.DingTalkConfig(), cachetest.New(t))
-	token, err := c.AccessToken(context.Background())
+	err := c.DeliverCard(context.Background(), dingtalk.Card{
+		TemplateID: "tpl-subscribe", OutTrackID: outTrackID,
+		Data: map[string]string{"status": "待确认"}, UserID: "zhangsan"})
 	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := json.Marshal(map[string]any{
-		"cardTemplateId": "tpl-subscribe", "outTrackId": outTrackID, "callbackType": "STREAM",
-		"cardData":    map[string]any{"cardParamMap": map[string]string{"status": "待确认"}},
-		"openSpaceId": "dtv1.card//IM_ROBOT.zhangsan",
-	})
-	req, _ := http.NewRequest(http.MethodPost, e.sim.URL+"/v1.0/card/instances/createAndDeliver", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("x-acs-dingtalk-access-token", token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("createAndDeliver: %s", resp.Status)
+		t.Fatalf("deliver card %s: %v", outTrackID, err)
 	}
 }
 
