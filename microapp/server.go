@@ -70,6 +70,9 @@ func New(d Deps) *Server {
 	if d.DingTalk != nil {
 		s.registry.MustRegister(d.DingTalk.Collector()) // hehuo_dingtalk_calls_total
 	}
+	if d.Notify != nil {
+		s.registry.MustRegister(d.Notify.Collector()) // hehuo_notify_outbox{status}, deliveries, resends in doubt
+	}
 
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.Use(s.requestContext, s.recover)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
@@ -200,6 +201,27 @@ func TestListGetRetryStats(t *testing.T) {
 	}
 	if st.ByStatus["pending"] != 1 || st.ByStatus["dead"] != 1 || st.ByStatus["sent"] != 0 || st.Deliveries["dead"] != 2 || st.OldestDueAt == nil {
 		t.Fatalf("stats: got %+v", st)
+	}
+
+	// The same figures reach Prometheus.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gauges := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "{" + l.GetValue() + "}"
+			}
+			gauges[name] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	if gauges["hehuo_notify_outbox{dead}"] != 1 || gauges["hehuo_notify_outbox{pending}"] != 1 || gauges["hehuo_notify_deliveries{dead}"] != 2 {
+		t.Fatalf("metrics: got %v", gauges)
 	}
 
 	if err := s.Retry(ctx, audit.System, id1); apperr.As(err) == nil || apperr.As(err).Code != "notice_not_retryable" {
