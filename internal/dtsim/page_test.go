@@ -128,6 +128,18 @@ func TestWebPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(`nav button[data-tab=robots]`),
+		chromedp.SendKeys(`#r-name`, "经营会计群机器人"),
+		chromedp.Click(`[data-test=robot-add]`),
+		chromedp.WaitVisible(`//td[contains(., "经营会计群机器人")]`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rb := s.Robots(); len(rb) != 1 || !strings.HasPrefix(rb[0].Secret, "SEC") || len(rb[0].AccessToken) != 64 || rb[0].Conversation != "经营会计群机器人" {
+		t.Fatalf("robots added from the page %+v", rb)
+	}
 	if !strings.Contains(reply, "你好，李四：帮助") {
 		t.Fatalf("chat shows %q", reply)
 	}

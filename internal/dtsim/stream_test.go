@@ -399,3 +399,14 @@ func TestStreamTicketIsOneShot(t *testing.T) {
 		}
 	}
 }
+
+func TestStreamTicketExpiresAfter90Seconds(t *testing.T) {
+	s, clk := startWithClock(t)
+	a := s.App()
+	_, m := call(t, "POST", s.URL+"/v1.0/gateway/connections/open", nil, map[string]any{"clientId": a.AppKey, "clientSecret": a.AppSecret})
+	clk.Add(91 * time.Second)
+	_, resp, err := websocket.DefaultDialer.Dial(m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("ticket 91 s old: %v %v, want 401", resp, err)
+	}
+}
