@@ -267,10 +267,11 @@ func (s *Server) qrCallback(ctx context.Context, state, code, dtError string) (n
 }
 
 // safeNext keeps a post-sign-in redirect on this site: a relative path,
-// never "//host" or "/\host", which browsers treat as another site.
+// never "//host" or "/\host", which browsers treat as another site, and
+// without control characters, which browsers drop ("/\t/host" is "//host").
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") {
+		strings.IndexFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		return "/"
 	}
 	u, err := url.Parse(next)

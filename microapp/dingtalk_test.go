@@ -228,7 +228,7 @@ func TestDingTalkQRSignIn(t *testing.T) {
 	refused("stranger", callback(start("/"), "stranger"), "user_not_enabled")
 
 	// Only a relative path of this site is a place to go afterwards.
-	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", ""} {
+	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/\t/evil.example", ""} {
 		res := callback(start(next), "lisi")
 		if res.StatusCode != 302 || res.Header.Get("Location") != "/" {
 			t.Errorf("next %q: redirected to %q, want /", next, res.Header.Get("Location"))
