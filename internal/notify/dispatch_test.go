@@ -291,8 +291,9 @@ func TestPermanentErrorIsDeadAtOnce(t *testing.T) {
 	d := dbtest.New(t)
 	sim := dtsimtest.Start(t)
 	s := newService(t, d, sim)
-	n := testNotice("no-template", []string{"u1"})
-	n.Template = "no_such_template"
+	// Too long for DingTalk's 2048-byte message: refused before any call.
+	n := testNotice("too-long", []string{"u1"})
+	n.Data["operator"] = strings.Repeat("长", 1000)
 	id, _ := enqueue(t, d, n)
 	disp := newDispatcher(s)
 	if _, err := disp.DrainOnce(context.Background()); err != nil {

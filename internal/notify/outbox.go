@@ -56,6 +56,19 @@ func Enqueue(ctx context.Context, tx sqlx.ExtContext, n Notice) (id int64, creat
 	if err != nil {
 		return 0, false, err
 	}
+	// The template must exist and be of the notice's kind: a wrong code is a
+	// bug of the caller, refused in its transaction rather than dead later.
+	var kind string
+	err = sqlx.GetContext(ctx, tx, &kind, `SELECT kind FROM notify_templates WHERE code = $1`, n.Template)
+	if db.IsNoRows(err) {
+		return 0, false, apperr.Invalid("notice_template_unknown", "template", "通知模板不存在：%s", n.Template)
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("enqueue notice %s: template: %w", n.DedupeKey, err)
+	}
+	if kind != n.Kind {
+		return 0, false, apperr.Invalid("notice_template_kind", "template", "模板 %s 不能用于此类通知", n.Template)
+	}
 	data := n.Data
 	if data == nil {
 		data = map[string]any{}

@@ -124,18 +124,20 @@ func TestEnqueueRejectsBadNotices(t *testing.T) {
 		n    notify.Notice
 		code string
 	}{
-		{"unknown kind", notify.Notice{Kind: "sms", Recipients: []string{"u1"}, Template: "t", DedupeKey: "k"}, "notice_kind_invalid"},
+		{"unknown kind", notify.Notice{Kind: "sms", Recipients: []string{"u1"}, Template: "test_message", DedupeKey: "k"}, "notice_kind_invalid"},
 		{"no template", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, DedupeKey: "k"}, "notice_template_required"},
-		{"no dedupe key", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, Template: "t", DedupeKey: "  "}, "notice_dedupe_key_required"},
-		{"dedupe key too long", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, Template: "t", DedupeKey: string(long)}, "notice_dedupe_key_too_long"},
-		{"no recipients", notify.Notice{Kind: notify.KindWorkNotice, Template: "t", DedupeKey: "k"}, "notice_recipients_required"},
-		{"blank recipient", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1", ""}, Template: "t", DedupeKey: "k"}, "notice_recipient_empty"},
-		{"comma in recipient", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1,u2"}, Template: "t", DedupeKey: "k"}, "notice_recipient_invalid"},
-		{"work notice with org unit", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, OrgUnitID: &ou, Template: "t", DedupeKey: "k"}, "notice_org_unit_unexpected"},
-		{"robot without org unit", notify.Notice{Kind: notify.KindRobot, Template: "t", DedupeKey: "k"}, "notice_org_unit_required"},
-		{"robot with recipients", notify.Notice{Kind: notify.KindRobot, OrgUnitID: &ou, Recipients: []string{"u1"}, Template: "t", DedupeKey: "k"}, "notice_recipients_unexpected"},
-		{"robot of a missing org unit", notify.Notice{Kind: notify.KindRobot, OrgUnitID: &ou, Template: "t", DedupeKey: "k"}, "org_unit_not_found"},
-		{"data that is not JSON", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, Template: "t", DedupeKey: "k", Data: map[string]any{"f": func() {}}}, "notice_data_invalid"},
+		{"no dedupe key", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, Template: "test_message", DedupeKey: "  "}, "notice_dedupe_key_required"},
+		{"dedupe key too long", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, Template: "test_message", DedupeKey: string(long)}, "notice_dedupe_key_too_long"},
+		{"no recipients", notify.Notice{Kind: notify.KindWorkNotice, Template: "test_message", DedupeKey: "k"}, "notice_recipients_required"},
+		{"blank recipient", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1", ""}, Template: "test_message", DedupeKey: "k"}, "notice_recipient_empty"},
+		{"comma in recipient", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1,u2"}, Template: "test_message", DedupeKey: "k"}, "notice_recipient_invalid"},
+		{"work notice with org unit", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, OrgUnitID: &ou, Template: "test_message", DedupeKey: "k"}, "notice_org_unit_unexpected"},
+		{"robot without org unit", notify.Notice{Kind: notify.KindRobot, Template: "approval_result", DedupeKey: "k"}, "notice_org_unit_required"},
+		{"robot with recipients", notify.Notice{Kind: notify.KindRobot, OrgUnitID: &ou, Recipients: []string{"u1"}, Template: "approval_result", DedupeKey: "k"}, "notice_recipients_unexpected"},
+		{"robot of a missing org unit", notify.Notice{Kind: notify.KindRobot, OrgUnitID: &ou, Template: "approval_result", DedupeKey: "k"}, "org_unit_not_found"},
+		{"unknown template", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, Template: "no_such", DedupeKey: "k"}, "notice_template_unknown"},
+		{"robot template as work notice", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, Template: "approval_result", DedupeKey: "k"}, "notice_template_kind"},
+		{"data that is not JSON", notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{"u1"}, Template: "test_message", DedupeKey: "k", Data: map[string]any{"f": func() {}}}, "notice_data_invalid"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
