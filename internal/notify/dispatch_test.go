@@ -418,3 +418,89 @@ func TestRunWakesOnEnqueue(t *testing.T) {
 	}
 	readInbox(t, sim).expectExactlyOnce(t, map[string][]string{"wake": users(2)})
 }
+
+// TestConcurrentDispatchersShareTheOutbox: three dispatchers (as in three
+// instances) drain one outbox at once; SKIP LOCKED claims give each row to
+// one of them, so nothing is sent twice.
+func TestConcurrentDispatchersShareTheOutbox(t *testing.T) {
+	d := dbtest.New(t)
+	sim := dtsimtest.Start(t)
+	all := users(1000)
+	addUsers(sim, all)
+	want := map[string][]string{"big": all}
+	enqueue(t, d, testNotice("big", all))
+	for i := range 300 {
+		key := fmt.Sprintf("c%03d", i)
+		want[key] = []string{all[i], all[i+300], all[i+600]}
+		enqueue(t, d, testNotice(key, want[key]))
+	}
+	var disps []*notify.Dispatcher
+	for range 3 {
+		disps = append(disps, newDispatcher(newService(t, d, sim)))
+	}
+	total := make(chan int, len(disps))
+	for _, disp := range disps {
+		go func() {
+			n, err := disp.DrainOnce(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			total <- n
+		}()
+	}
+	sum := 0
+	for range disps {
+		sum += <-total
+	}
+	if sum != 1900 {
+		t.Fatalf("sent: got %d, want 1900", sum)
+	}
+	in := readInbox(t, sim)
+	in.expectExactlyOnce(t, want)
+	if in.dropped != 0 || in.total != 1900 {
+		t.Fatalf("notices at DingTalk: got %d (%d dropped), want 1900 (0)", in.total, in.dropped)
+	}
+	if calls := sim.Stats()[asyncSendPath]; calls != 310 {
+		t.Fatalf("asyncsend calls: got %d, want 310", calls)
+	}
+	for i, disp := range disps {
+		if disp.Calls() == 0 {
+			t.Logf("dispatcher %d made no call (the others were faster)", i)
+		}
+	}
+}
+
+// TestConcurrentEnqueueOfOneKey: twenty transactions enqueue the same
+// notice at once; exactly one creates it and all get its id.
+func TestConcurrentEnqueueOfOneKey(t *testing.T) {
+	d := dbtest.New(t)
+	ids := make(chan int64, 20)
+	created := make(chan bool, 20)
+	for range 20 {
+		go func() {
+			id, c := enqueue(t, d, testNotice("race", users(3)))
+			ids <- id
+			created <- c
+		}()
+	}
+	var first int64
+	n := 0
+	for range 20 {
+		id := <-ids
+		if first == 0 {
+			first = id
+		}
+		if id != first {
+			t.Fatalf("ids differ: %d and %d", id, first)
+		}
+		if <-created {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("created: got %d, want exactly 1", n)
+	}
+	if c := count(t, d, `SELECT count(*) FROM notify_deliveries`); c != 3 {
+		t.Fatalf("deliveries: got %d, want 3", c)
+	}
+}
