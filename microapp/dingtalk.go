@@ -32,6 +32,12 @@ var (
 // qrStateTTL is how long a PC QR sign-in may take, from the button to the callback.
 const qrStateTTL = 10 * time.Minute
 
+// The QR sign-in's state also lives in a cookie of the browser that started it.
+const (
+	qrStateCookie = "hehuo_qr_state"
+	qrCookiePath  = "/api/v1/auth/dingtalk"
+)
+
 type dingTalkSignIn struct {
 	AuthCode string `json:"auth_code"`
 }
@@ -100,6 +106,10 @@ func (s *Server) dingtalkRoutes() {
 			if err != nil {
 				return nil, err
 			}
+			// The state is also kept in this browser, so a callback URL made in
+			// another browser cannot sign this one in (login CSRF).
+			c.SetSameSite(http.SameSiteLaxMode)
+			c.SetCookie(qrStateCookie, state, int(qrStateTTL.Seconds()), qrCookiePath, "", s.deps.Config.HTTP.SecureCookies, true)
 			callback := s.publicURL() + "/api/v1/auth/dingtalk/callback"
 			c.Redirect(http.StatusFound, client.LoginURL(callback, state))
 			return nil, nil
@@ -114,7 +124,11 @@ func (s *Server) dingtalkRoutes() {
 			{Name: "state", Type: "string", Description: "the state issued by /auth/dingtalk/qr"},
 		},
 		Handle: func(c *gin.Context, _ auth.Principal) (any, error) {
-			next, token, err := s.qrCallback(c.Request.Context(), c.Query("state"), c.Query("authCode"), c.Query("error"))
+			state := c.Query("state")
+			browserState, _ := c.Cookie(qrStateCookie)
+			c.SetSameSite(http.SameSiteLaxMode)
+			c.SetCookie(qrStateCookie, "", -1, qrCookiePath, "", s.deps.Config.HTTP.SecureCookies, true)
+			next, token, err := s.qrCallback(c.Request.Context(), state, browserState == state, c.Query("authCode"), c.Query("error"))
 			if err != nil {
 				code := "internal"
 				if e := apperr.As(err); e != nil && e.Kind != apperr.KindInternal {
@@ -218,8 +232,9 @@ func (s *Server) newQRState(ctx context.Context, next string) (string, error) {
 }
 
 // qrCallback finishes a QR sign-in: the state is used up whatever happens
-// next, so a callback URL cannot be replayed.
-func (s *Server) qrCallback(ctx context.Context, state, code, dtError string) (next, token string, err error) {
+// next, so a callback URL cannot be replayed; sameBrowser says whether the
+// browser holds the state cookie /qr gave it.
+func (s *Server) qrCallback(ctx context.Context, state string, sameBrowser bool, code, dtError string) (next, token string, err error) {
 	if state == "" || len(state) > 64 {
 		return "", "", errQRStateInvalid
 	}
@@ -229,6 +244,9 @@ func (s *Server) qrCallback(ctx context.Context, state, code, dtError string) (n
 	}
 	if err != nil {
 		return "", "", err
+	}
+	if !sameBrowser {
+		return "", "", errQRStateInvalid
 	}
 	if dtError != "" || code == "" {
 		return "", "", errAuthCodeInvalid

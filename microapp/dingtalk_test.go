@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -60,6 +61,22 @@ func (e *env) get(path, cookie string) *http.Response {
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	return res
+}
+
+// browser is an HTTP client with its own cookies that does not follow redirects.
+func (e *env) browser() func(path string) *http.Response {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return func(path string) *http.Response {
+		e.t.Helper()
+		res, err := c.Get(e.http.URL + path)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
 }
 
 func sessionCookie(res *http.Response) string {
@@ -157,9 +174,10 @@ func TestDingTalkQRSignIn(t *testing.T) {
 	id := e.dingTalkUser("lisi", "李四", true, "accountant")
 	e.dingTalkUser("stranger", "路人甲", false)
 
+	browser := e.browser()
 	start := func(next string) (state string) {
 		t.Helper()
-		res := e.get("/api/v1/auth/dingtalk/qr?next="+url.QueryEscape(next), "")
+		res := browser("/api/v1/auth/dingtalk/qr?next=" + url.QueryEscape(next))
 		if res.StatusCode != 302 {
 			t.Fatalf("qr start: %d, want 302", res.StatusCode)
 		}
@@ -190,7 +208,7 @@ func TestDingTalkQRSignIn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return e.get("/api/v1/auth/dingtalk/callback?authCode="+url.QueryEscape(code)+"&state="+url.QueryEscape(state), "")
+		return browser("/api/v1/auth/dingtalk/callback?authCode=" + url.QueryEscape(code) + "&state=" + url.QueryEscape(state))
 	}
 
 	state := start("/admin/accounts?tab=users")
@@ -221,10 +239,16 @@ func TestDingTalkQRSignIn(t *testing.T) {
 	// The state is single use, and one we never issued is refused.
 	refused("replayed state", callback(state, "lisi"), "state_invalid")
 	refused("made-up state", callback("0123456789abcdef0123456789abcdef", "lisi"), "state_invalid")
-	refused("no state", e.get("/api/v1/auth/dingtalk/callback?authCode=x", ""), "state_invalid")
+	refused("no state", browser("/api/v1/auth/dingtalk/callback?authCode=x"), "state_invalid")
+	// A callback URL made in one browser does not sign in another (login
+	// CSRF), and the state is used up by the attempt.
+	state = start("/")
+	code, _ := e.sim.OAuthCode("lisi")
+	refused("another browser", e.browser()("/api/v1/auth/dingtalk/callback?authCode="+code+"&state="+state), "state_invalid")
+	refused("state tried elsewhere", callback(state, "lisi"), "state_invalid")
 	// A bad code with a good state, DingTalk's own refusal, and a stranger.
-	refused("bad code", e.get("/api/v1/auth/dingtalk/callback?authCode=nope&state="+start("/"), ""), "auth_code_invalid")
-	refused("dingtalk error", e.get("/api/v1/auth/dingtalk/callback?error=access_denied&state="+start("/"), ""), "auth_code_invalid")
+	refused("bad code", browser("/api/v1/auth/dingtalk/callback?authCode=nope&state="+start("/")), "auth_code_invalid")
+	refused("dingtalk error", browser("/api/v1/auth/dingtalk/callback?error=access_denied&state="+start("/")), "auth_code_invalid")
 	refused("stranger", callback(start("/"), "stranger"), "user_not_enabled")
 
 	// Only a relative path of this site is a place to go afterwards.
