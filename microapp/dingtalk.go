@@ -63,6 +63,10 @@ func (s *Server) dingtalkRoutes() {
 			if code == "" {
 				return nil, errAuthCodeRequired
 			}
+			if len(code) > 128 {
+				// DingTalk's codes are short; a long one is not worth a call.
+				return nil, errAuthCodeInvalid
+			}
 			client, err := s.dingTalk()
 			if err != nil {
 				return nil, err

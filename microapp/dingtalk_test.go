@@ -121,6 +121,7 @@ func TestDingTalkSignInByAuthCode(t *testing.T) {
 		{code, 401, "auth_code_invalid", "a used code"},
 		{"no-such-code", 401, "auth_code_invalid", "an unknown code"},
 		{"  ", 400, "auth_code_required", "an empty code"},
+		{strings.Repeat("x", 500), 401, "auth_code_invalid", "an overlong code"},
 	} {
 		got := e.do("", "POST", "/api/v1/auth/dingtalk", map[string]string{"auth_code": c.code})
 		if got.Status != c.status || got.errCode() != c.errCode {
