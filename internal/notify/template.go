@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -320,11 +321,29 @@ func execute(name, src string, data map[string]any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var b bytes.Buffer
-	if err := tpl.Execute(&b, data); err != nil {
+	w := &limitedWriter{max: maxOutputBytes}
+	if err := tpl.Execute(w, data); err != nil {
 		return "", err
 	}
-	return b.String(), nil
+	return w.b.String(), nil
+}
+
+// maxOutputBytes stops a template that would write without end (a
+// "{{range 1000000000}}" loop) long before it costs memory.
+const maxOutputBytes = 16 << 10
+
+var errOutputTooLong = errors.New("渲染结果过长")
+
+type limitedWriter struct {
+	b   bytes.Buffer
+	max int
+}
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	if w.b.Len()+len(p) > w.max {
+		return 0, errOutputTooLong
+	}
+	return w.b.Write(p)
 }
 
 // templateError words a text/template error for the editor: the unknown

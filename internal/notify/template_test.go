@@ -168,6 +168,8 @@ func TestSaveTemplate(t *testing.T) {
 		{"empty title", "", "x", "required"},
 		{"angle brackets in title", "<b>t</b>", "x", "angle_brackets"},
 		{"too long", "t", strings.Repeat("长", 1400), "template_too_long"},
+		{"endless output", "t", "{{range 1000000000}}很长的正文{{end}}", "template_invalid"},
+		{"endless recursion", "t", `{{define "a"}}x{{template "a"}}{{end}}{{template "a"}}`, "template_invalid"},
 	}
 	for _, c := range cases {
 		_, err := s.SaveTemplate(ctx, admin, "dunning_notice", TemplateInput{Name: "催缴通知", Title: c.title, Body: c.body, Version: saved.Version})
