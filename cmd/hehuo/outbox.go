@@ -31,6 +31,9 @@ func outboxCmd(ctx context.Context, cfg config.Config, args []string) error {
 		return err
 	}
 	defer a.close()
+	if a.cfg.DingTalk.AppKey == "" || a.cfg.DingTalk.AgentID == "" {
+		return errors.New("hehuo outbox dispatch: no DingTalk app configured (set HEHUO_DINGTALK_APP_KEY, HEHUO_DINGTALK_APP_SECRET, HEHUO_DINGTALK_AGENT_ID, or save them in 钉钉设置)")
+	}
 	// a.cfg holds the DingTalk settings saved in the console over the file's.
 	client := dingtalk.New(a.cfg.DingTalk, a.cache, dingtalk.WithLogger(a.log), dingtalk.WithRateLimit(*rate))
 	svc := notify.NewService(a.db, client, a.cfg, a.log)
