@@ -511,7 +511,7 @@ func (d *Dispatcher) send(ctx context.Context, r claimed, t target, msg dingtalk
 			out.temporary = err
 		}
 		out.mu.Unlock()
-	case dingtalk.IsTemporary(err):
+	case retryLater(err):
 		d.settle(bg, r, t, "pending", err)
 		out.mu.Lock()
 		if out.temporary == nil {
@@ -529,6 +529,25 @@ func (d *Dispatcher) send(ctx context.Context, r claimed, t target, msg dingtalk
 		}
 		out.mu.Unlock()
 	}
+}
+
+// retryLater reports a refusal that waiting may cure: DingTalk busy or
+// throttling, and the app's own credentials or permissions, which an
+// operator fixes for every notice at once — those must not bury the whole
+// queue in the dead letter meanwhile. Anything else is about the message
+// and is final.
+func retryLater(err error) bool {
+	if dingtalk.IsTemporary(err) || dingtalk.IsInvalidToken(err) {
+		return true
+	}
+	var e *dingtalk.Error
+	if errors.As(err, &e) {
+		switch e.Code {
+		case "invalidClientIdOrSecret", "60011", "60020", "40056":
+			return true
+		}
+	}
+	return false
 }
 
 // settle records DingTalk's refusal on a call's deliveries.

@@ -504,3 +504,35 @@ func TestConcurrentEnqueueOfOneKey(t *testing.T) {
 		t.Fatalf("deliveries: got %d, want 3", c)
 	}
 }
+
+// TestBadCredentialsWaitForTheOperator: the app secret is wrong, which is
+// no fault of the notice: it waits for a retry instead of going dead, and
+// is sent once the configuration is fixed.
+func TestBadCredentialsWaitForTheOperator(t *testing.T) {
+	d := dbtest.New(t)
+	sim := dtsimtest.Start(t)
+	addUsers(sim, users(2))
+	cfg := testConfig(t, d, sim)
+	good := cfg
+	cfg.DingTalk.AppSecret = "not-the-secret"
+	c := cachetest.New(t)
+	bad := notify.NewService(d, dingtalk.New(cfg.DingTalk, c, dingtalk.WithRateLimit(0), dingtalk.WithLogger(quietLog())), cfg, quietLog())
+	id, _ := enqueue(t, d, testNotice("creds", users(2)))
+	if sent, err := newDispatcher(bad, notify.WithBackoff(time.Hour, time.Hour)).DrainOnce(context.Background()); err != nil || sent != 0 {
+		t.Fatalf("drain with a wrong secret: sent %d, %v; want 0", sent, err)
+	}
+	det, err := bad.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if det.Status != notify.StatusRetry || det.Attempts != 1 || det.Pending != 2 || !strings.Contains(det.LastError, "invalidClientIdOrSecret") {
+		t.Fatalf("got %s, attempts %d, pending %d, %q; want retry, 1, 2, invalidClientIdOrSecret", det.Status, det.Attempts, det.Pending, det.LastError)
+	}
+	fixed := notify.NewService(d, dingtalk.New(good.DingTalk, c, dingtalk.WithRateLimit(0), dingtalk.WithLogger(quietLog())), good, quietLog())
+	if _, err := d.Exec(`UPDATE notify_outbox SET next_attempt_at = now() WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if sent, err := newDispatcher(fixed).DrainOnce(context.Background()); err != nil || sent != 2 {
+		t.Fatalf("drain once fixed: sent %d, %v; want 2", sent, err)
+	}
+}
