@@ -323,12 +323,12 @@ func (d *Dispatcher) process(ctx context.Context, r claimed) (int, error) {
 		}(t)
 	}
 	wg.Wait()
-	if ctx.Err() != nil {
-		// Shutting down: leave the row to its lease; deliveries marked
-		// sending are resolved as in doubt by whoever takes it over.
-		return out.sent, ctx.Err()
+	// Settled even when stopping (calls under way were finished): what was
+	// not begun stays pending, due at once for the next dispatcher.
+	if err := d.finish(context.WithoutCancel(ctx), r, out); err != nil {
+		return out.sent, err
 	}
-	return out.sent, d.finish(ctx, r, out)
+	return out.sent, ctx.Err()
 }
 
 // message returns the row's message: the one stored when it was first sent,
@@ -458,6 +458,9 @@ func (d *Dispatcher) send(ctx context.Context, r claimed, t target, msg dingtalk
 		return err
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return // stopping: this batch was not marked, so nothing of it went out
+		}
 		out.mu.Lock()
 		if errors.Is(err, errLostClaim) {
 			out.lost = true
@@ -471,13 +474,18 @@ func (d *Dispatcher) send(ctx context.Context, r claimed, t target, msg dingtalk
 		d.resentInDoubt.Add(int64(len(t.ids)))
 	}
 
+	// A call under way is finished even when the dispatcher is stopping, so
+	// that a shutdown leaves nothing in doubt; it is cut at half the lease,
+	// so that its answer is in before anyone may take the row over.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.lease/2)
+	defer cancel()
 	var taskID *int64
 	d.calls.Add(1)
 	if r.Kind == KindRobot {
-		err = d.s.client.SendWebhook(ctx, webhook, msg)
+		err = d.s.client.SendWebhook(callCtx, webhook, msg)
 	} else {
 		var tasks []dingtalk.NoticeTask
-		tasks, err = d.s.client.SendWorkNotice(ctx, t.recipients, msg)
+		tasks, err = d.s.client.SendWorkNotice(callCtx, t.recipients, msg)
 		if err == nil && len(tasks) > 0 {
 			id := tasks[0].TaskID
 			taskID = &id

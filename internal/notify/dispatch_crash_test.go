@@ -51,42 +51,7 @@ func TestDispatcherProcessKilled(t *testing.T) {
 	}
 	bin := buildHehuo(t)
 	d := dbtest.New(t)
-	// The simulator behind a switch that holds DingTalk's answer back after
-	// DingTalk has acted on the call: a kill then lands after delivery and
-	// before the dispatcher hears of it.
-	var holdCall, holdAnswer atomic.Bool
-	hold := func(r *http.Request) bool {
-		select {
-		case <-time.After(2 * time.Second):
-			return true
-		case <-r.Context().Done():
-			return false
-		}
-	}
-	raw := dtsim.New(dtsim.Config{App: dtsim.DemoApp()})
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if holdCall.Load() && r.URL.Path == asyncSendPath {
-			// Read the body first: the server notices a dropped client
-			// only once the body is consumed.
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if !hold(r) {
-				return // the caller died: DingTalk never acts on the call
-			}
-		}
-		rec := httptest.NewRecorder()
-		raw.Handler().ServeHTTP(rec, r)
-		if holdAnswer.Load() && r.URL.Path == asyncSendPath && !hold(r) {
-			return
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
-	}))
-	t.Cleanup(func() { raw.Close(); hs.CloseClientConnections(); hs.Close() })
-	sim := &dtsimtest.Server{Sim: raw, URL: hs.URL}
+	sim, holds := startHeldSim(t, 10*time.Second)
 	all := users(50)
 	addUsers(sim, all)
 	c := cachetest.New(t)
@@ -125,7 +90,7 @@ func TestDispatcherProcessKilled(t *testing.T) {
 	)
 	var logs bytes.Buffer
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "outbox", "dispatch", "-lease", "1s", "-interval", "50ms", "-workers", "1", "-rate", "0")
+		cmd := exec.Command(bin, "outbox", "dispatch", "-lease", "3s", "-interval", "50ms", "-workers", "1", "-rate", "0")
 		cmd.Env = env
 		cmd.Stdout, cmd.Stderr = &logs, &logs
 		if err := cmd.Start(); err != nil {
@@ -158,11 +123,16 @@ func TestDispatcherProcessKilled(t *testing.T) {
 	// before its answer arrived. Both leave one batch marked sending.
 	for i, at := range []int{total / 4, total * 3 / 5} {
 		cmd := start()
-		waitFor(cmd, fmt.Sprintf("%d sent", at), func() bool { return sent() >= at })
+		// The previous kill's batch is resent (its lease ran out) before the
+		// next kill, so that no kill lands on a resend.
+		waitFor(cmd, fmt.Sprintf("%d sent, earlier doubts resolved", at), func() bool {
+			return sent() >= at && sending() == 0 &&
+				count(t, d, `SELECT coalesce(sum(resent_in_doubt), 0) FROM notify_outbox`) == i*perNotice
+		})
 		if i == 0 {
-			holdCall.Store(true)
+			holds.call.Store(true)
 		} else {
-			holdAnswer.Store(true)
+			holds.answer.Store(true)
 		}
 		waitFor(cmd, "a batch in flight", func() bool { return sending() > 0 })
 		time.Sleep(200 * time.Millisecond) // the call is now inside DingTalk
@@ -170,8 +140,8 @@ func TestDispatcherProcessKilled(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd.Wait()
-		holdCall.Store(false)
-		holdAnswer.Store(false)
+		holds.call.Store(false)
+		holds.answer.Store(false)
 		kills++
 		n := sent()
 		if n >= total {
@@ -205,4 +175,92 @@ func TestDispatcherProcessKilled(t *testing.T) {
 	}
 	t.Logf("%d notices, %d deliveries, %d kills: %d deliveries resent in doubt, %d of them dropped by DingTalk as duplicates, %d asyncsend calls",
 		notices, total, kills, resent, in.dropped, sim.Stats()[asyncSendPath])
+}
+
+// holds switches a held simulator: call holds a work-notice call before
+// DingTalk acts on it, answer holds the answer after DingTalk acted.
+type holds struct{ call, answer atomic.Bool }
+
+// startHeldSim runs a simulator behind holds of the given length, so a test
+// can make a kill or a shutdown land while a call is inside DingTalk.
+func startHeldSim(t *testing.T, length time.Duration) (*dtsimtest.Server, *holds) {
+	h := &holds{}
+	wait := func(r *http.Request) bool {
+		select {
+		case <-time.After(length):
+			return true
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	raw := dtsim.New(dtsim.Config{App: dtsim.DemoApp()})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.call.Load() && r.URL.Path == asyncSendPath {
+			// Read the body first: the server notices a dropped client
+			// only once the body is consumed.
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if !wait(r) {
+				return // the caller died: DingTalk never acts on the call
+			}
+		}
+		rec := httptest.NewRecorder()
+		raw.Handler().ServeHTTP(rec, r)
+		if h.answer.Load() && r.URL.Path == asyncSendPath && !wait(r) {
+			return
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	}))
+	t.Cleanup(func() { raw.Close(); hs.CloseClientConnections(); hs.Close() })
+	return &dtsimtest.Server{Sim: raw, URL: hs.URL}, h
+}
+
+// TestShutdownFinishesCallsInFlight: stopping a dispatcher while DingTalk
+// holds its call lets the call finish and records it, leaving nothing in
+// doubt; what was not begun stays due for the next dispatcher.
+func TestShutdownFinishesCallsInFlight(t *testing.T) {
+	d := dbtest.New(t)
+	sim, h := startHeldSim(t, 700*time.Millisecond)
+	recipients := users(300)
+	addUsers(sim, recipients)
+	s := newService(t, d, sim)
+	id, _ := enqueue(t, d, testNotice("stop", recipients))
+	h.answer.Store(true)
+	disp := newDispatcher(s, notify.WithWorkers(1), notify.WithLease(10*time.Second))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- disp.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sim.Notices("")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no call reached DingTalk")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel() // while DingTalk holds the first batch's answer
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	det, err := s.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if det.Sent != 100 || det.Sending != 0 || det.Pending != 200 || det.Status != notify.StatusRetry || det.Attempts != 0 {
+		t.Fatalf("after shutdown: sent %d sending %d pending %d, %s after %d attempts; want 100, 0, 200, retry after 0",
+			det.Sent, det.Sending, det.Pending, det.Status, det.Attempts)
+	}
+	// The next dispatcher sends the rest at once, and nothing twice.
+	h.answer.Store(false)
+	if sent, err := newDispatcher(s).DrainOnce(context.Background()); err != nil || sent != 200 {
+		t.Fatalf("next dispatcher: sent %d, %v; want 200", sent, err)
+	}
+	in := readInbox(t, sim)
+	in.expectExactlyOnce(t, map[string][]string{"stop": recipients})
+	if in.dropped != 0 {
+		t.Fatalf("dropped: got %d, want 0", in.dropped)
+	}
 }
