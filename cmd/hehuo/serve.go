@@ -230,7 +230,9 @@ func (a *app) run(ctx context.Context, started func(url string)) error {
 	go sealer.Run(ctx)
 	dispatcher := notify.NewDispatcher(a.deps.Notify, notify.WithInterval(a.cfg.Notify.Interval),
 		notify.WithWorkers(a.cfg.Notify.Workers), notify.WithMaxAttempts(a.cfg.Notify.MaxAttempts))
+	dispatched := make(chan struct{})
 	go func() {
+		defer close(dispatched)
 		if err := dispatcher.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("notice dispatcher stopped", "err", err)
 		}
@@ -260,5 +262,11 @@ func (a *app) run(ctx context.Context, started func(url string)) error {
 		return err
 	}
 	audit.Seal(shutdown, a.db)
+	// DingTalk calls under way finish and are recorded, so that a restart
+	// leaves no batch in doubt.
+	select {
+	case <-dispatched:
+	case <-shutdown.Done():
+	}
 	return nil
 }
