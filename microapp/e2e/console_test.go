@@ -90,6 +90,10 @@ func TestConsoleSignInCreateProjectAndAccountantScope(t *testing.T) {
 	srv := httptest.NewServer(microapp.New(deps).Handler())
 	defer srv.Close()
 
+	const (
+		cityOption  = `//*[@data-test="project-city"]//li[contains(@class,"el-select-dropdown__item")][normalize-space(.)="环沪城市公司"]`
+		batchOption = `//*[@data-test="project-batch"]//li[contains(@class,"el-select-dropdown__item")][normalize-space(.)="2019年10月"]`
+	)
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(`[data-test=login-username]`),
@@ -104,11 +108,18 @@ func TestConsoleSignInCreateProjectAndAccountantScope(t *testing.T) {
 		chromedp.WaitVisible(`[data-test=project-name]`),
 		chromedp.SendKeys(`[data-test=project-code]`, "JY-901"),
 		chromedp.SendKeys(`[data-test=project-name]`, "靖江项目"),
+		// Selects first, each waiting for its option to show, then the date:
+		// an open date picker would swallow the next click.
 		chromedp.Click(`[data-test=project-city]`),
-		chromedp.Click(`//*[@data-test="project-city"]//li[contains(@class,"el-select-dropdown__item")][normalize-space(.)="环沪城市公司"]`),
-		chromedp.SendKeys(`[data-test=project-land-date]`, "2019-10-21"),
+		chromedp.WaitVisible(cityOption),
+		chromedp.Click(cityOption),
+		chromedp.WaitNotVisible(cityOption),
 		chromedp.Click(`[data-test=project-batch]`),
-		chromedp.Click(`//*[@data-test="project-batch"]//li[contains(@class,"el-select-dropdown__item")][normalize-space(.)="2019年10月"]`),
+		chromedp.WaitVisible(batchOption),
+		chromedp.Click(batchOption),
+		chromedp.WaitNotVisible(batchOption),
+		chromedp.WaitVisible(`//*[@data-test="project-batch"]//*[contains(@class,"el-select__selected-item")][normalize-space(.)="2019年10月"]`),
+		chromedp.SendKeys(`[data-test=project-land-date]`, "2019-10-21\r"),
 		chromedp.Click(`[data-test=project-open]`),
 		chromedp.Click(`[data-test=project-save]`),
 		chromedp.WaitVisible(`//td[normalize-space(.)="JY-901"]`),
