@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -62,6 +63,34 @@ func browser(t *testing.T) context.Context {
 
 // Must show: sign in as admin, create a project in the console, grant it to
 // an accountant, and that accountant sees exactly that project.
+// pick chooses label in the Element Plus select marked data-test=test (not
+// teleported) and waits until the select shows it. A click that lands while
+// the dropdown is still moving in can miss on a loaded machine, so it tries
+// up to three times.
+func pick(test, label string) chromedp.Action[chromedp.Void] {
+	option := `//*[@data-test="` + test + `"]//li[contains(@class,"el-select-dropdown__item")][normalize-space(.)="` + label + `"]`
+	chosen := `//*[@data-test="` + test + `"]//*[contains(@class,"el-select__selected-item")][normalize-space(.)="` + label + `"]`
+	steps := chromedp.Steps(
+		chromedp.Click(`[data-test=`+test+`]`),
+		chromedp.WaitVisible(option),
+		chromedp.Sleep(200*time.Millisecond), // the dropdown's zoom-in transition
+		chromedp.Click(option),
+		chromedp.WaitVisible(chosen),
+	)
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		var err error
+		for range 3 {
+			try, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err = steps(try, t)
+			cancel()
+			if err == nil || ctx.Err() != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("pick %q in %s: %w", label, test, err)
+	})
+}
+
 func TestConsoleSignInCreateProjectAndAccountantScope(t *testing.T) {
 	ctx := browser(t)
 	d := dbtest.New(t)
@@ -90,10 +119,6 @@ func TestConsoleSignInCreateProjectAndAccountantScope(t *testing.T) {
 	srv := httptest.NewServer(microapp.New(deps).Handler())
 	defer srv.Close()
 
-	const (
-		cityOption  = `//*[@data-test="project-city"]//li[contains(@class,"el-select-dropdown__item")][normalize-space(.)="环沪城市公司"]`
-		batchOption = `//*[@data-test="project-batch"]//li[contains(@class,"el-select-dropdown__item")][normalize-space(.)="2019年10月"]`
-	)
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(`[data-test=login-username]`),
@@ -108,17 +133,10 @@ func TestConsoleSignInCreateProjectAndAccountantScope(t *testing.T) {
 		chromedp.WaitVisible(`[data-test=project-name]`),
 		chromedp.SendKeys(`[data-test=project-code]`, "JY-901"),
 		chromedp.SendKeys(`[data-test=project-name]`, "靖江项目"),
-		// Selects first, each waiting for its option to show, then the date:
-		// an open date picker would swallow the next click.
-		chromedp.Click(`[data-test=project-city]`),
-		chromedp.WaitVisible(cityOption),
-		chromedp.Click(cityOption),
-		chromedp.WaitNotVisible(cityOption),
-		chromedp.Click(`[data-test=project-batch]`),
-		chromedp.WaitVisible(batchOption),
-		chromedp.Click(batchOption),
-		chromedp.WaitNotVisible(batchOption),
-		chromedp.WaitVisible(`//*[@data-test="project-batch"]//*[contains(@class,"el-select__selected-item")][normalize-space(.)="2019年10月"]`),
+		// Selects first, then the date: an open date picker would swallow
+		// the next click.
+		pick("project-city", "环沪城市公司"),
+		pick("project-batch", "2019年10月"),
 		chromedp.SendKeys(`[data-test=project-land-date]`, "2019-10-21\r"),
 		chromedp.Click(`[data-test=project-open]`),
 		chromedp.Click(`[data-test=project-save]`),
