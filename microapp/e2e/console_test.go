@@ -64,14 +64,19 @@ func browser(t *testing.T) context.Context {
 // Must show: sign in as admin, create a project in the console, grant it to
 // an accountant, and that accountant sees exactly that project.
 // pick chooses label in the Element Plus select marked data-test=test (not
-// teleported) and waits until the select shows it. A click that lands while
-// the dropdown is still moving in can miss on a loaded machine, so it tries
-// up to three times.
+// teleported) and waits until the select shows it.
 func pick(test, label string) chromedp.Action[chromedp.Void] {
-	option := `//*[@data-test="` + test + `"]//li[contains(@class,"el-select-dropdown__item")][normalize-space(.)="` + label + `"]`
-	chosen := `//*[@data-test="` + test + `"]//*[contains(@class,"el-select__selected-item")][normalize-space(.)="` + label + `"]`
+	return choose(`[data-test=`+test+`]`,
+		`//*[@data-test="`+test+`"]//li[contains(@class,"el-select-dropdown__item")][normalize-space(.)="`+label+`"]`,
+		`//*[@data-test="`+test+`"]//*[contains(@class,"el-select__selected-item")][normalize-space(.)="`+label+`"]`)
+}
+
+// choose clicks trigger, then option, until chosen shows. A click that lands
+// while a dropdown is still moving in can miss on a loaded machine, so it
+// tries up to three times.
+func choose(trigger, option, chosen string) chromedp.Action[chromedp.Void] {
 	steps := chromedp.Steps(
-		chromedp.Click(`[data-test=`+test+`]`),
+		chromedp.Click(trigger),
 		chromedp.WaitVisible(option),
 		chromedp.Sleep(200*time.Millisecond), // the dropdown's zoom-in transition
 		chromedp.Click(option),
@@ -87,7 +92,7 @@ func pick(test, label string) chromedp.Action[chromedp.Void] {
 				return err
 			}
 		}
-		return fmt.Errorf("pick %q in %s: %w", label, test, err)
+		return fmt.Errorf("choose %s: %w", option, err)
 	})
 }
 

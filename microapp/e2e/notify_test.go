@@ -110,8 +110,9 @@ func TestConsoleTemplatesRobotsAndQueue(t *testing.T) {
 		chromedp.Click(`[data-test=robot-new]`),
 		chromedp.WaitVisible(`[data-test=robot-name]`),
 		// The tree select passes its data-test to the inner tree too: click the select.
-		chromedp.Click(`.el-select[data-test=robot-org]`),
-		chromedp.Click(`//div[contains(@class,"el-select")][@data-test="robot-org"]//*[contains(@class,"el-tree-node__content")][normalize-space(.)="环沪城市公司"]`),
+		choose(`.el-select[data-test=robot-org]`,
+			`//div[contains(@class,"el-select")][@data-test="robot-org"]//*[contains(@class,"el-tree-node__content")][normalize-space(.)="环沪城市公司"]`,
+			`//div[contains(@class,"el-select")][@data-test="robot-org"]//*[contains(@class,"el-select__selected-item")][normalize-space(.)="环沪城市公司"]`),
 		chromedp.SendKeys(`[data-test=robot-name]`, "环沪会计群"),
 		chromedp.SendKeys(`[data-test=robot-webhook]`, sim.URL+"/robot/send?access_token="+token),
 		chromedp.SendKeys(`[data-test=robot-secret]`, secret),
