@@ -18,17 +18,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"hehuo/internal/attachment"
 	"hehuo/internal/auth"
 	"hehuo/internal/cache"
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/dingtalk"
+	"hehuo/internal/establishment"
+	"hehuo/internal/holding"
 	"hehuo/internal/notify"
 	"hehuo/internal/org"
 	"hehuo/internal/project"
+	"hehuo/internal/report"
+	"hehuo/internal/round"
+	"hehuo/internal/wire"
+	"hehuo/internal/workflow"
 )
 
-// Deps are the services the server calls.
+// Deps are the services the server calls; FromServices fills them from wire.
 type Deps struct {
 	Config   config.Config
 	DB       *db.DB
@@ -38,8 +45,15 @@ type Deps struct {
 	Projects *project.Service
 	DingTalk *dingtalk.Client
 	Notify   *notify.Service
-	Log      *slog.Logger
-	Version  string
+
+	Workflow      *workflow.Service
+	Attachments   *attachment.Service
+	Establishment *establishment.Service
+	Rounds        *round.Service
+	Holdings      *holding.Service
+	Reports       *report.Service
+	Log           *slog.Logger
+	Version       string
 }
 
 // Server is the HTTP server.
@@ -89,6 +103,11 @@ func New(d Deps) *Server {
 	s.ledgerRoutes()
 	s.dingtalkRoutes()
 	s.notifyRoutes()
+	s.establishmentRoutes()
+	s.processRoutes()
+	s.roundRoutes()
+	s.allocationRoutes()
+	s.reportRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -152,4 +171,14 @@ func (s *Server) ready(c *gin.Context) {
 		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
 	}
 	c.JSON(status, checks)
+}
+
+// FromServices returns Deps holding the services of ws.
+func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger, version string, ws *wire.Services) Deps {
+	return Deps{
+		Config: cfg, DB: d, Cache: c, Log: log, Version: version,
+		Auth: ws.Auth, Org: ws.Org, Projects: ws.Projects, DingTalk: ws.DingTalk, Notify: ws.Notify,
+		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
+		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports,
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"hehuo/internal/audit"
 	"hehuo/internal/auth"
@@ -20,12 +19,10 @@ import (
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/db/dbtest"
-	"hehuo/internal/dingtalk"
 	"hehuo/internal/dtsim/dtsimtest"
 	"hehuo/internal/ledger/ledgertest"
-	"hehuo/internal/notify"
 	"hehuo/internal/org"
-	"hehuo/internal/project"
+	"hehuo/internal/wire"
 	"hehuo/microapp"
 )
 
@@ -52,13 +49,7 @@ func newEnv(t *testing.T) *env {
 	cfg := config.Default()
 	cfg.DingTalk = sim.DingTalkConfig()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dt := dingtalk.New(cfg.DingTalk, c, dingtalk.WithLogger(log))
-	deps := microapp.Deps{
-		Config: cfg, DB: d, Cache: c, Log: log, Version: "test",
-		Auth: auth.NewService(d, c, auth.Options{SessionTTL: time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute}),
-		Org:  org.NewService(d), Projects: project.NewService(d),
-		DingTalk: dt, Notify: notify.NewService(d, dt, cfg, log),
-	}
+	deps := microapp.FromServices(cfg, d, c, log, "test", wire.New(cfg, d, c, log))
 	if err := auth.EnsureBootstrap(context.Background(), d, adminPassword, bizadminPassword); err != nil {
 		t.Fatal(err)
 	}

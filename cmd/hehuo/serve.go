@@ -18,13 +18,9 @@ import (
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/demo"
-	"hehuo/internal/dingtalk"
 	"hehuo/internal/dtsim"
-	"hehuo/internal/holding"
 	"hehuo/internal/notify"
-	"hehuo/internal/org"
-	"hehuo/internal/project"
-	"hehuo/internal/workflow"
+	"hehuo/internal/wire"
 	"hehuo/microapp"
 )
 
@@ -93,18 +89,13 @@ func open(ctx context.Context, cfg config.Config, migrate bool) (*app, error) {
 		cfg.DingTalk = eff
 	}
 	a := &app{cfg: cfg, log: log, db: d, cache: c}
-	dt := dingtalk.New(cfg.DingTalk, c, dingtalk.WithLogger(log))
-	a.deps = microapp.Deps{
-		Config: cfg, DB: d, Cache: c, Log: log, Version: version,
-		Auth: auth.NewService(d, c, auth.Options{SessionTTL: cfg.Auth.SessionTTL, MaxFailures: cfg.Auth.MaxFailures, LockDuration: cfg.Auth.LockDuration}),
-		Org:  org.NewService(d), Projects: project.NewService(d),
-		DingTalk: dt, Notify: notify.NewService(d, dt, cfg, log),
-	}
+	ws := wire.New(cfg, d, c, log)
+	a.deps = microapp.FromServices(cfg, d, c, log, version, ws)
 	a.server = microapp.New(a.deps)
 	if cfg.DingTalk.Stream && cfg.DingTalk.AppKey != "" {
 		a.bot = bot.New(cfg.DingTalk, bot.Deps{
-			DB: d, Org: a.deps.Org, Auth: a.deps.Auth, Projects: a.deps.Projects,
-			Holdings: holding.NewService(d, nil), Inbox: workflow.NewInbox(d), Log: log, PublicURL: cfg.HTTP.PublicURL,
+			DB: d, Org: ws.Org, Auth: ws.Auth, Projects: ws.Projects,
+			Holdings: ws.Holdings, Inbox: ws.Inbox, Log: log, PublicURL: cfg.HTTP.PublicURL,
 		})
 	}
 	return a, nil

@@ -1,0 +1,59 @@
+// Package wire builds Hehuo's service graph once, for the server, the
+// commands and the tests, so that every caller gets the same services wired
+// the same way.
+package wire
+
+import (
+	"log/slog"
+
+	"hehuo/internal/attachment"
+	"hehuo/internal/auth"
+	"hehuo/internal/cache"
+	"hehuo/internal/config"
+	"hehuo/internal/db"
+	"hehuo/internal/dingtalk"
+	"hehuo/internal/establishment"
+	"hehuo/internal/holding"
+	"hehuo/internal/notify"
+	"hehuo/internal/org"
+	"hehuo/internal/project"
+	"hehuo/internal/report"
+	"hehuo/internal/round"
+	"hehuo/internal/workflow"
+)
+
+// Services is every service of one process.
+type Services struct {
+	Auth          *auth.Service
+	Org           *org.Service
+	Projects      *project.Service
+	DingTalk      *dingtalk.Client
+	Notify        *notify.Service
+	Inbox         *workflow.Inbox
+	Workflow      *workflow.Service
+	Attachments   *attachment.Service
+	Establishment *establishment.Service
+	Rounds        *round.Service
+	Holdings      *holding.Service
+	Reports       *report.Service
+}
+
+// New builds the services over d and c for cfg. cfg.DingTalk is used as
+// given: callers lay saved settings over it first (notify.EffectiveDingTalk).
+func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Services {
+	s := &Services{
+		Auth:     auth.NewService(d, c, auth.Options{SessionTTL: cfg.Auth.SessionTTL, MaxFailures: cfg.Auth.MaxFailures, LockDuration: cfg.Auth.LockDuration}),
+		Org:      org.NewService(d),
+		Projects: project.NewService(d),
+		DingTalk: dingtalk.New(cfg.DingTalk, c, dingtalk.WithLogger(log)),
+		Inbox:    workflow.NewInbox(d),
+	}
+	s.Notify = notify.NewService(d, s.DingTalk, cfg, log)
+	s.Attachments = attachment.NewService(d)
+	s.Workflow = workflow.NewService(d, s.DingTalk, s.Inbox, cfg, log)
+	s.Establishment = establishment.NewService(d, s.Workflow)
+	s.Rounds = round.NewService(d, s.Workflow, s.Establishment, cfg)
+	s.Holdings = holding.NewService(d, nil)
+	s.Reports = report.NewService(d)
+	return s
+}
