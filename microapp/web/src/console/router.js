@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { session } from './session.js'
-import { STAGES, ADMIN_PAGES } from './stages.js'
+import { STAGES, ADMIN_PAGES, ESTABLISHMENT_TABS } from './stages.js'
 import LoginView from './views/LoginView.vue'
 import ShellView from './views/ShellView.vue'
 import StagePlaceholder from './views/StagePlaceholder.vue'
@@ -17,6 +17,13 @@ const adminComponents = {
   dingtalk: () => import('./admin/notify/DingTalkPage.vue'),
 }
 
+// The 立项 sub-tabs; a tab without a component shows the stage placeholder.
+const establishmentComponents = {
+  partners: () => import('./round/PartnersTab.vue'),
+  subscriptions: () => import('./round/SubscriptionsTab.vue'),
+  review: () => import('./round/ReviewTab.vue'),
+}
+
 const routes = [
   { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
   {
@@ -24,7 +31,26 @@ const routes = [
     component: ShellView,
     children: [
       { path: '', redirect: (to) => ({ name: 'establishment', query: to.query }) },
-      ...STAGES.map((s) => ({
+      {
+        path: 'establishment',
+        component: () => import('./views/EstablishmentView.vue'),
+        meta: { stage: 'establishment', title: '立项' },
+        children: [
+          // The stage tab goes to the first sub-tab.
+          {
+            path: '',
+            name: 'establishment',
+            redirect: (to) => ({ name: `establishment-${ESTABLISHMENT_TABS[0].name}`, query: to.query }),
+          },
+          ...ESTABLISHMENT_TABS.map((t) => ({
+            path: t.name,
+            name: `establishment-${t.name}`,
+            component: establishmentComponents[t.name] || StagePlaceholder,
+            meta: { stage: 'establishment', establishmentTab: t.name, title: t.label },
+          })),
+        ],
+      },
+      ...STAGES.filter((s) => s.name !== 'establishment').map((s) => ({
         path: s.name,
         name: s.name,
         component: StagePlaceholder,

@@ -9,6 +9,19 @@ export const STAGES = [
   { name: 'report', label: '报表' },
 ]
 
+// The sub-tabs of the 立项 stage (route names `establishment-<name>`). Pages
+// without a component show the placeholder; router.js maps the components.
+export const ESTABLISHMENT_TABS = [
+  { name: 'basic', label: '基础信息' },
+  { name: 'shareholding', label: '股权合作' },
+  { name: 'terms', label: '立项信息' },
+  { name: 'milestones', label: '关键节点' },
+  { name: 'indicators', label: '盈利指标' },
+  { name: 'partners', label: '合伙名单' },
+  { name: 'subscriptions', label: '认购明细' },
+  { name: 'review', label: '方案审核' },
+]
+
 // The sub-tabs of 后台管理. Pages without a component show the placeholder.
 export const ADMIN_PAGES = [
   { name: 'orgs', label: '城市公司' },
