@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"log/slog"
+	"sync"
 
 	"hehuo/internal/config"
 	"hehuo/internal/db"
@@ -16,6 +17,9 @@ type Service struct {
 	inbox *Inbox
 	cfg   config.Config
 	log   *slog.Logger
+
+	mu      sync.RWMutex
+	effects map[Kind]Effect
 }
 
 // NewService returns the process center; it registers its approval-event
