@@ -1,13 +1,44 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import HomeView from './views/HomeView.vue'
 
-// The micro-app lives under /m/ (the app's home link in DingTalk).
+// The micro-app lives under /m/ (the app's home link in DingTalk). A notice's
+// link opens /m/invitations/{id}; /m/subscribe/{id} and hash links such as
+// /m/#/invitations/{id} (what DingTalk keeps of some links) lead there too.
 export const router = createRouter({
   history: createWebHistory('/m/'),
   routes: [
     { path: '/', name: 'home', component: HomeView, meta: { title: '我的跟投' } },
+    {
+      path: '/invitations/:id(\\d+)',
+      name: 'subscribe',
+      component: () => import('./views/SubscribeView.vue'),
+      meta: { title: '认购' },
+    },
+    {
+      path: '/invitations/:id(\\d+)/history',
+      name: 'history',
+      component: () => import('./views/HistoryView.vue'),
+      meta: { title: '认购记录' },
+    },
+    { path: '/subscribe/:id(\\d+)', redirect: (to) => ({ name: 'subscribe', params: to.params, query: to.query }) },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
+})
+
+// A hash route (/m/#/invitations/5?…) is taken as the path it names, once,
+// keeping the query of the real URL (the simulator's dtsim parameters).
+let first = true
+router.beforeEach((to) => {
+  if (!first) return true
+  first = false
+  const hash = window.location.hash
+  if (hash.startsWith('#/')) {
+    const target = router.resolve(hash.slice(1))
+    if (target.matched.length && target.name !== undefined) {
+      return { path: target.path, query: { ...to.query, ...target.query }, hash: '', replace: true }
+    }
+  }
+  return true
 })
 
 router.afterEach((to) => {

@@ -27,6 +27,16 @@ export const session = reactive({
   // then reuse the session instead of asking DingTalk again.
   dingTalkDone: false,
 
+  // loading is the load under way, so pages opened together share one 免登.
+  pending: null,
+
+  /** ensure loads the session once per page; later calls reuse it. */
+  ensure() {
+    if (this.status !== 'loading') return Promise.resolve()
+    if (!this.pending) this.pending = this.load().finally(() => (this.pending = null))
+    return this.pending
+  },
+
   async load() {
     this.status = 'loading'
     this.error = ''

@@ -1,0 +1,42 @@
+// How the H5 app reads a partner's invitation (GET /api/v1/me/invitations),
+// tolerant of the optional fields the server may add.
+
+/** shanghaiToday is today's date in Asia/Shanghai as YYYY-MM-DD. */
+export function shanghaiToday(now = Date.now()) {
+  return new Date(now + 8 * 3600 * 1000).toISOString().slice(0, 10)
+}
+
+/** currentAmount is the partner's last subscribed amount, or '' when none. */
+export function currentAmount(inv) {
+  if (!inv) return ''
+  const v = inv.amount ?? inv.subscription?.amount ?? inv.requested ?? ''
+  return v === null ? '' : v
+}
+
+/** roundStatus is the status of the invitation's round. */
+export function roundStatus(inv) {
+  return inv?.round_status || inv?.round?.status || inv?.status || ''
+}
+
+/**
+ * canSubscribe tells whether the partner may (still) set the amount: the
+ * round is open and the deadline (end of its day in Shanghai) has not passed.
+ * The server decides in the end; this only spares a refused attempt.
+ */
+export function canSubscribe(inv) {
+  if (!inv) return false
+  if (typeof inv.can_subscribe === 'boolean') return inv.can_subscribe
+  const st = roundStatus(inv)
+  if (st && st !== 'open') return false
+  const deadline = String(inv.deadline || '').slice(0, 10)
+  return !deadline || shanghaiToday() <= deadline
+}
+
+/** needsAction: open and not subscribed yet (the home page's badge). */
+export function needsAction(inv) {
+  return canSubscribe(inv) && currentAmount(inv) === ''
+}
+
+export function projectName(inv) {
+  return inv?.project_name || inv?.project?.name || ''
+}
