@@ -75,7 +75,11 @@ func (c *Client) StartApproval(ctx context.Context, req ApprovalRequest) (string
 	var out struct {
 		InstanceID string `json:"instanceId"`
 	}
-	if err := c.api(ctx, http.MethodPost, "/v1.0/workflow/processInstances", nil, body, &out); err != nil {
+	// A busy answer is not retried here: DingTalk may have created the
+	// instance, and the create call has no idempotency key. The caller looks
+	// the instance up (ApprovalIDs) before trying again.
+	r := request{api: "/v1.0/workflow/processInstances", method: http.MethodPost, body: body, auth: authHeader, noRetryBusy: true}
+	if err := c.do(ctx, r, &out); err != nil {
 		return "", fmt.Errorf("start approval %s: %w", req.ProcessCode, err)
 	}
 	return out.InstanceID, nil
@@ -134,4 +138,55 @@ func parseTime(s string) (time.Time, error) {
 		return time.UnixMilli(ms).UTC(), nil
 	}
 	return time.Time{}, fmt.Errorf("unknown time format %q", s)
+}
+
+// ApprovalQuery selects approval instances of one template started in a
+// time window, optionally by some originators.
+type ApprovalQuery struct {
+	ProcessCode string
+	Start, End  time.Time // DingTalk allows at most 120 days between them
+	UserIDs     []string  // originators; at most 10
+}
+
+// ApprovalIDs returns the ids of the instances q selects, following
+// DingTalk's pages (20 ids a page). The process center uses it before it
+// retries a launch: DingTalk's create call has no idempotency key.
+func (c *Client) ApprovalIDs(ctx context.Context, q ApprovalQuery) ([]string, error) {
+	if q.ProcessCode == "" || q.Start.IsZero() {
+		return nil, fmt.Errorf("query approvals: process code and start time are required")
+	}
+	if len(q.UserIDs) > 10 {
+		return nil, fmt.Errorf("query approvals: at most 10 originators, got %d", len(q.UserIDs))
+	}
+	end := q.End
+	if end.IsZero() {
+		end = c.now()
+	}
+	var ids []string
+	next := int64(0)
+	for page := 0; page < 500; page++ {
+		body := map[string]any{
+			"processCode": q.ProcessCode, "startTime": q.Start.UnixMilli(), "endTime": end.UnixMilli(),
+			"nextToken": next, "maxResults": 20,
+		}
+		if len(q.UserIDs) > 0 {
+			body["userIds"] = q.UserIDs
+		}
+		var out struct {
+			Result struct {
+				List      []string `json:"list"`
+				NextToken any      `json:"nextToken"` // DingTalk answers a number or a string
+			} `json:"result"`
+		}
+		if err := c.api(ctx, http.MethodPost, "/v1.0/workflow/processes/instanceIds/query", nil, body, &out); err != nil {
+			return ids, fmt.Errorf("query approvals %s: %w", q.ProcessCode, err)
+		}
+		ids = append(ids, out.Result.List...)
+		n, _ := strconv.ParseInt(fmt.Sprint(out.Result.NextToken), 10, 64)
+		if len(out.Result.List) == 0 || n <= next {
+			return ids, nil
+		}
+		next = n
+	}
+	return ids, fmt.Errorf("query approvals %s: too many pages", q.ProcessCode)
 }

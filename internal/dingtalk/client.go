@@ -115,6 +115,10 @@ type request struct {
 	auth      auth
 	userToken string
 	limitKey  string // rate-limiter key; defaults to api
+	// noRetryBusy: a busy answer may hide a call that took effect, so a call
+	// without idempotency returns it instead of sending again (throttling,
+	// which refuses before acting, is still retried).
+	noRetryBusy bool
 }
 
 // oapi calls an old-family API with the app token, decoding the answer into out.
@@ -159,7 +163,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			if derr := c.dropToken(ctx, token); derr != nil {
 				return fmt.Errorf("%w (and dropping the token failed: %v)", err, derr)
 			}
-		case retryable(err) && attempt < c.retries:
+		case retryable(err) && attempt < c.retries && !(r.noRetryBusy && is(err, isBusy)):
 			attempt++
 			wait := c.backoff + time.Duration(rand.Int64N(int64(c.backoff)/2+1))
 			c.log.WarnContext(ctx, "dingtalk call throttled or busy, retrying", "api", r.api, "attempt", attempt, "wait", wait, "err", err)

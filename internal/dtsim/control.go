@@ -240,10 +240,11 @@ func (s *Sim) ctlBotMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 type faultsJSON struct {
-	ErrorRate    float64 `json:"error_rate"`
-	ThrottleRate float64 `json:"throttle_rate"`
-	LatencyMS    int     `json:"latency_ms"`
-	DropStream   bool    `json:"drop_stream"`
+	ErrorRate      float64 `json:"error_rate"`
+	ThrottleRate   float64 `json:"throttle_rate"`
+	LatencyMS      int     `json:"latency_ms"`
+	DropStream     bool    `json:"drop_stream"`
+	LostAnswerRate float64 `json:"lost_answer_rate"`
 }
 
 func (s *Sim) ctlFaults(w http.ResponseWriter, r *http.Request) {
@@ -251,7 +252,8 @@ func (s *Sim) ctlFaults(w http.ResponseWriter, r *http.Request) {
 	if !ctlDecode(w, r, &in) {
 		return
 	}
-	if in.ErrorRate < 0 || in.ErrorRate > 1 || in.ThrottleRate < 0 || in.ThrottleRate > 1 || in.LatencyMS < 0 {
+	if in.ErrorRate < 0 || in.ErrorRate > 1 || in.ThrottleRate < 0 || in.ThrottleRate > 1 || in.LatencyMS < 0 ||
+		in.LostAnswerRate < 0 || in.LostAnswerRate > 1 {
 		ctlErr(w, http.StatusBadRequest, "invalid_faults", "比例须在0到1之间，延迟不能为负")
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	mrand "math/rand"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,10 @@ type Faults struct {
 	LatencyMS int
 	// DropStream, when set, drops every stream connection once (like DropStreams).
 	DropStream bool
+	// LostAnswerRate handles the call (it takes effect) but answers "system
+	// busy", like an answer lost on the way back: a create without an
+	// idempotency key then leaves its caller in doubt.
+	LostAnswerRate float64
 }
 
 // Sim is one simulated DingTalk organisation with one app.
@@ -223,13 +228,16 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		s.stats[path]++
 	}
 	f := s.faults
-	var busy, throttled bool
+	var busy, throttled, lost bool
 	faultable := path != "/" && path != "/connect" && path != "/oauth2/auth" && path != "/robot/sendBySession"
 	if faultable && f.ErrorRate > 0 {
 		busy = s.rnd.Float64() < f.ErrorRate
 	}
 	if faultable && !busy && f.ThrottleRate > 0 {
 		throttled = s.rnd.Float64() < f.ThrottleRate
+	}
+	if faultable && !busy && !throttled && f.LostAnswerRate > 0 {
+		lost = s.rnd.Float64() < f.LostAnswerRate
 	}
 	s.mu.Unlock()
 	if faultable && f.LatencyMS > 0 {
@@ -251,6 +259,14 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case throttled:
 		writeOld(w, 90018, "当前企业调用该接口的QPS超过限制", nil)
+		return
+	case lost:
+		s.mux.ServeHTTP(httptest.NewRecorder(), r)
+		if newFamily {
+			writeNewErr(w, http.StatusInternalServerError, "ServiceUnavailable", "系统繁忙，请稍后重试")
+		} else {
+			writeOld(w, -1, "系统繁忙", nil)
+		}
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -289,6 +305,7 @@ func (s *Sim) routes() {
 	m.HandleFunc("GET /v1.0/workflow/processInstances", s.newAuth(s.getInstance))
 	m.HandleFunc("POST /v1.0/workflow/processInstances/execute", s.newAuth(s.executeInstance))
 	m.HandleFunc("POST /v1.0/workflow/processInstances/terminate", s.newAuth(s.terminateInstance))
+	m.HandleFunc("POST /v1.0/workflow/processes/instanceIds/query", s.newAuth(s.queryInstanceIDs))
 	m.HandleFunc("POST /v1.0/card/instances/createAndDeliver", s.newAuth(s.createAndDeliver))
 	// stream gateway
 	m.HandleFunc("POST /v1.0/gateway/connections/open", s.streams.open)

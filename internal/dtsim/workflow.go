@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -245,4 +246,67 @@ func (s *Sim) getInstance(w http.ResponseWriter, r *http.Request) {
 func newUUID() string {
 	h := newID()
 	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
+}
+
+// queryInstanceIDs lists the ids of a template's instances created in a
+// time window (获取审批实例ID列表), oldest first, 20 a page at most.
+func (s *Sim) queryInstanceIDs(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ProcessCode string   `json:"processCode"`
+		StartTime   int64    `json:"startTime"`
+		EndTime     int64    `json:"endTime"`
+		NextToken   int64    `json:"nextToken"`
+		MaxResults  int      `json:"maxResults"`
+		UserIDs     []string `json:"userIds"`
+		Statuses    []string `json:"statuses"`
+	}
+	if !decodeNew(w, r, &in) {
+		return
+	}
+	switch {
+	case in.ProcessCode == "" || in.StartTime <= 0:
+		writeNewErr(w, http.StatusBadRequest, "InvalidParameter", "processCode和startTime不能为空")
+		return
+	case in.MaxResults > 20:
+		writeNewErr(w, http.StatusBadRequest, "InvalidParameter.maxResults", "maxResults不能超过20")
+		return
+	case len(in.UserIDs) > 10:
+		writeNewErr(w, http.StatusBadRequest, "InvalidParameter.userIds", "userIds不能超过10个")
+		return
+	}
+	end := in.EndTime
+	if end == 0 {
+		end = s.now().UnixMilli()
+	}
+	if end-in.StartTime > 120*24*3600*1000 {
+		writeNewErr(w, http.StatusBadRequest, "InvalidParameter.timeRange", "时间范围不能超过120天")
+		return
+	}
+	size := in.MaxResults
+	if size <= 0 {
+		size = 20
+	}
+	s.mu.Lock()
+	var ids []string
+	for _, a := range s.approvals {
+		ms := a.CreatedAt.UnixMilli()
+		if a.ProcessCode != in.ProcessCode || ms < in.StartTime || ms > end {
+			continue
+		}
+		if len(in.UserIDs) > 0 && !slices.Contains(in.UserIDs, a.Originator) {
+			continue
+		}
+		if len(in.Statuses) > 0 && !slices.Contains(in.Statuses, a.Status) {
+			continue
+		}
+		ids = append(ids, a.InstanceID)
+	}
+	s.mu.Unlock()
+	from := min(int(in.NextToken), len(ids))
+	to := min(from+size, len(ids))
+	out := map[string]any{"list": append([]string{}, ids[from:to]...)}
+	if to < len(ids) {
+		out["nextToken"] = to
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "result": out})
 }
