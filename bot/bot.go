@@ -31,7 +31,8 @@ import (
 
 // Holdings reads a partner's stakes; *holding.Service is one.
 type Holdings interface {
-	ForPartner(ctx context.Context, partnerID int64) ([]holding.Holding, error)
+	// ForUser returns the stakes of the partner who is user userID.
+	ForUser(ctx context.Context, userID int64) ([]holding.Holding, error)
 }
 
 // Deps are the services the bot reads and the inbox it feeds.

@@ -102,12 +102,14 @@ func TestMyHoldingsRoundTrip(t *testing.T) {
 	other := e.user(t, "lisi", "李四")
 	a := holdingtest.Project(t, e.db, e.city, "滇池壹号")
 	b := holdingtest.Project(t, e.db, e.city, "春城花园")
-	holdingtest.Pay(t, e.db, a, u.ID, "100000.00")
-	holdingtest.Pay(t, e.db, a, u.ID, "23456.78")
-	holdingtest.ReturnPrincipal(t, e.db, a, u.ID, "20000.50")
-	holdingtest.PayProfit(t, e.db, a, u.ID, "3210.01")
-	holdingtest.Pay(t, e.db, b, u.ID, "1234567.89")
-	holdingtest.Pay(t, e.db, b, other.ID, "777777.77")
+	// The ledger's partner is partners.id, not users.id.
+	pu, po := holdingtest.Partner(t, e.db, u.ID), holdingtest.Partner(t, e.db, other.ID)
+	holdingtest.Pay(t, e.db, a, pu, "100000.00")
+	holdingtest.Pay(t, e.db, a, pu, "23456.78")
+	holdingtest.ReturnPrincipal(t, e.db, a, pu, "20000.50")
+	holdingtest.PayProfit(t, e.db, a, pu, "3210.01")
+	holdingtest.Pay(t, e.db, b, pu, "1234567.89")
+	holdingtest.Pay(t, e.db, b, po, "777777.77")
 
 	// Full-width spaces around the command are ignored.
 	r := e.say(t, "zhangsan", "1", "\u3000我的跟投\u3000")
@@ -148,7 +150,7 @@ func TestMyHoldingsInGroupAsksForPrivateChat(t *testing.T) {
 	e := start(t)
 	u := e.user(t, "zhangsan", "张三")
 	a := holdingtest.Project(t, e.db, e.city, "滇池壹号")
-	holdingtest.Pay(t, e.db, a, u.ID, "100000.00")
+	holdingtest.Pay(t, e.db, a, holdingtest.Partner(t, e.db, u.ID), "100000.00")
 
 	for _, text := range []string{"我的跟投", "@事业合伙助手 我的跟投"} {
 		r := e.say(t, "zhangsan", "2", text)

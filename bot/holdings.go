@@ -21,7 +21,7 @@ func (b *Bot) myHoldings(ctx context.Context, m message) (reply, error) {
 	if !ok {
 		return textReply(replyNotEnabled), nil
 	}
-	hs, err := b.deps.Holdings.ForPartner(ctx, u.ID)
+	hs, err := b.deps.Holdings.ForUser(ctx, u.ID)
 	if err != nil {
 		return reply{}, fmt.Errorf("holdings of user %d: %w", u.ID, err)
 	}

@@ -12,14 +12,16 @@ import (
 	"github.com/shopspring/decimal"
 
 	"hehuo/internal/db"
+	"hehuo/internal/partner"
 )
 
 // Holding is a partner's stake in one project.
 type Holding struct {
 	ProjectID   int64
 	ProjectName string
-	// Principal is the principal subscribed (认缴本金). Until allocations
-	// exist it equals Paid; see Commitments.
+	// Principal is the principal subscribed (认缴本金): the allocated
+	// principal of the project's approved rounds, or Paid where none is
+	// known (stakes recorded in the ledger before allocations existed).
 	Principal decimal.Decimal
 	// Paid is the principal paid in (已缴): credits to principal:{project}:{partner}.
 	Paid decimal.Decimal
@@ -30,18 +32,37 @@ type Holding struct {
 }
 
 // Commitments is where the subscribed principal of a partner comes from.
-// Allocations (测算 and review of a round) arrive with the subscription
-// issue; until then no commitment is known and Principal falls back to Paid.
 type Commitments interface {
-	// Committed returns the principal partnerID subscribed, by project id.
+	// Committed returns the principal partnerID (a partners.id) subscribed, by project id.
 	Committed(ctx context.Context, partnerID int64) (map[int64]decimal.Decimal, error)
 }
 
-// noCommitments is the Commitments of today: nothing is allocated yet.
-type noCommitments struct{}
+// ApprovedAllocations is the Commitments of Hehuo: a partner's principal in a
+// project is the sum of their allocated lines (认购明细) over the project's
+// approved rounds (立项 and every 补充立项). A round still in review or
+// approval commits nobody.
+type ApprovedAllocations struct{ DB *db.DB }
 
-func (noCommitments) Committed(context.Context, int64) (map[int64]decimal.Decimal, error) {
-	return nil, nil
+// Committed implements Commitments.
+func (a ApprovedAllocations) Committed(ctx context.Context, partnerID int64) (map[int64]decimal.Decimal, error) {
+	var rows []struct {
+		ProjectID int64           `db:"project_id"`
+		Allocated decimal.Decimal `db:"allocated"`
+	}
+	err := a.DB.SelectContext(ctx, &rows, `
+		SELECT r.project_id, sum(l.allocated) AS allocated
+		FROM allocation_lines l
+		JOIN rounds r ON r.id = l.round_id
+		WHERE l.partner_id = $1 AND r.status = 'approved'
+		GROUP BY r.project_id`, partnerID)
+	if err != nil {
+		return nil, fmt.Errorf("approved allocations of partner %d: %w", partnerID, err)
+	}
+	out := make(map[int64]decimal.Decimal, len(rows))
+	for _, r := range rows {
+		out[r.ProjectID] = r.Allocated
+	}
+	return out, nil
 }
 
 // Service reads holdings.
@@ -50,16 +71,27 @@ type Service struct {
 	commitments Commitments
 }
 
-// NewService returns the holding service; c may be nil while no allocations exist.
+// NewService returns the holding service; a nil c reads the approved
+// allocations (ApprovedAllocations).
 func NewService(d *db.DB, c Commitments) *Service {
 	if c == nil {
-		c = noCommitments{}
+		c = ApprovedAllocations{DB: d}
 	}
 	return &Service{db: d, commitments: c}
 }
 
-// ForPartner returns the stakes of partnerID (a users.id: the ledger's
-// partner of an employee) in project id order: every project where the
+// ForUser returns the stakes of the partner who is user userID (我的跟投);
+// a user who was never invited holds nothing.
+func (s *Service) ForUser(ctx context.Context, userID int64) ([]Holding, error) {
+	id, ok, err := partner.ForUser(ctx, s.db, userID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return s.ForPartner(ctx, id)
+}
+
+// ForPartner returns the stakes of partnerID (a partners.id: the ledger's
+// {partner} segment) in project id order: every project where the
 // partner has a principal or profit posting, or a commitment.
 //
 // A reversed ledger transaction and its reversal are both left out, so that

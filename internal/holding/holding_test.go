@@ -6,10 +6,12 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"hehuo/internal/audit"
 	"hehuo/internal/db/dbtest"
 	"hehuo/internal/holding"
 	"hehuo/internal/holding/holdingtest"
 	"hehuo/internal/ledger/ledgertest"
+	"hehuo/internal/org"
 )
 
 func TestForPartnerDerivesFiguresFromPostings(t *testing.T) {
@@ -98,5 +100,49 @@ func TestForPartnerWithoutStakes(t *testing.T) {
 	got, err := holding.NewService(d, nil).ForPartner(context.Background(), 42)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("got %+v, %v; want none", got, err)
+	}
+}
+
+// TestForUserReadsApprovedAllocations: a user's stakes are those of their
+// partner (partners.id, not users.id), and the principal subscribed is the
+// allocated principal of approved rounds only, summed over a project's rounds.
+func TestForUserReadsApprovedAllocations(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	city := holdingtest.CityCompany(t, d, "昆明城市公司")
+	a := holdingtest.Project(t, d, city, "滇池壹号")
+	b := holdingtest.Project(t, d, city, "春城花园")
+	c := holdingtest.Project(t, d, city, "翠湖别院")
+	users := org.NewService(d)
+	me, err := users.CreateUser(ctx, audit.System, org.UserInput{Name: "张三", DingTalkUserID: "zhangsan"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := users.CreateUser(ctx, audit.System, org.UserInput{Name: "李四", DingTalkUserID: "lisi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := holding.NewService(d, nil)
+	if got, err := s.ForUser(ctx, me.ID); err != nil || len(got) != 0 {
+		t.Fatalf("never invited: %+v, %v; want none", got, err)
+	}
+	pm, po := holdingtest.Partner(t, d, me.ID), holdingtest.Partner(t, d, other.ID)
+	if pm == me.ID && po == other.ID {
+		t.Fatal("partner ids equal user ids: the test would not tell them apart")
+	}
+	holdingtest.Round(t, d, a, "approved", map[int64]string{pm: "297143", po: "500000"})
+	holdingtest.Round(t, d, a, "approved", map[int64]string{pm: "1000"})    // a supplementary round
+	holdingtest.Round(t, d, b, "submitted", map[int64]string{pm: "300000"}) // not approved: commits nothing
+	holdingtest.Round(t, d, c, "approved", map[int64]string{po: "100000"})
+	holdingtest.Pay(t, d, a, pm, "100000.00")
+	holdingtest.Pay(t, d, a, me.ID, "5.00") // the user's id as a partner id: someone else's account
+
+	got, err := s.ForUser(ctx, me.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ProjectID != a || !got[0].Principal.Equal(decimal.RequireFromString("298143")) ||
+		!got[0].Paid.Equal(decimal.RequireFromString("100000")) {
+		t.Fatalf("holdings = %+v, want 滇池壹号 principal 298143 paid 100000", got)
 	}
 }

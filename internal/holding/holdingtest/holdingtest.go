@@ -15,6 +15,7 @@ import (
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
 	"hehuo/internal/org"
+	"hehuo/internal/partner"
 	"hehuo/internal/project"
 )
 
@@ -113,4 +114,55 @@ func Reverse(tb testing.TB, d *db.DB, p ledger.Posted) {
 	if err != nil {
 		tb.Fatalf("reverse %d: %v", p.ID, err)
 	}
+}
+
+// Partner returns the partners.id of user userID (the ledger's {partner}
+// segment), creating the partner as a first invitation would.
+func Partner(tb testing.TB, d *db.DB, userID int64) int64 {
+	tb.Helper()
+	var id int64
+	err := d.InTx(context.Background(), func(tx *sqlx.Tx) error {
+		var err error
+		id, err = partner.EnsureForUser(context.Background(), tx, userID)
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("partner of user %d: %v", userID, err)
+	}
+	return id
+}
+
+// Round writes a round of projectID in status with one allocated line per
+// partner (partners.id → whole yuan), as the round and allocation services
+// would leave it, and returns the round's id.
+func Round(tb testing.TB, d *db.DB, projectID int64, status string, allocated map[int64]string) int64 {
+	tb.Helper()
+	ctx := context.Background()
+	var id int64
+	err := d.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &id, `
+			INSERT INTO rounds (project_id, kind, seq, status)
+			VALUES ($1, 'supplementary', (SELECT coalesce(max(seq), 0) + 1 FROM rounds WHERE project_id = $1), $2)
+			RETURNING id`, projectID, status); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO allocations (round_id, subscription_seq, preview, peak_capital, pool_holding, pool_property, pool_city, pool_other, computed_by)
+			VALUES ($1, 0, false, 0, 0, 0, 0, 0, '测试')`, id); err != nil {
+			return err
+		}
+		for p, a := range allocated {
+			x := money.MustParse(a)
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO allocation_lines (round_id, partner_id, tier, mandatory, min_amount, max_amount, requested, calculated, allocated)
+				VALUES ($1, $2, 'city', false, 0, $3, $3, $3, $3)`, id, p, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("round of project %d: %v", projectID, err)
+	}
+	return id
 }
