@@ -1,0 +1,138 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lib/pq"
+	"github.com/xuri/excelize/v2"
+
+	"hehuo/internal/db"
+	"hehuo/internal/db/dbtest"
+	"hehuo/internal/report"
+)
+
+func mustExec(t *testing.T, d *db.DB, q string, args ...any) int64 {
+	t.Helper()
+	var id int64
+	if err := d.Get(&id, q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return id
+}
+
+// steps maps a project's steps by code.
+func steps(it report.WorkItem) map[string]report.WorkStep {
+	m := map[string]report.WorkStep{}
+	for _, s := range it.Steps {
+		m[s.Step] = s
+	}
+	return m
+}
+
+// A project part-way through 立项: each step reads from its own table, with
+// who and when for the done ones and a note for the pending ones; a project
+// outside the filter is not listed.
+func TestWorkTrackingDerivesStepsFromTheTables(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	city := mustExec(t, d, `INSERT INTO org_units (name, kind) VALUES ('环沪城市公司', 'city') RETURNING id`)
+	batch := mustExec(t, d, `INSERT INTO batches (name) VALUES ('2019年10月') RETURNING id`)
+	proj := mustExec(t, d, `INSERT INTO projects (name, city_company_id, batch_id, is_open) VALUES ('常州项目', $1, $2, true) RETURNING id`, city, batch)
+	other := mustExec(t, d, `INSERT INTO projects (name, city_company_id) VALUES ('昆明项目', $1) RETURNING id`, city)
+	mustExec(t, d, `INSERT INTO audit_log (actor_name, action, entity, entity_id, project_id, after)
+		VALUES ('管理员', 'project.create', 'project', $1, $2, '{"is_open": true}') RETURNING id`, itoa(proj), proj)
+	mustExec(t, d, `INSERT INTO establishments (project_id, peak_capital, ratio_city) VALUES ($1, 220000000, 0.006) RETURNING project_id`, proj)
+	mustExec(t, d, `INSERT INTO audit_log (actor_name, action, entity, entity_id, project_id)
+		VALUES ('会计甲', 'establishment.terms', 'establishment', $1, $2) RETURNING id`, itoa(proj), proj)
+	mustExec(t, d, `INSERT INTO processes (project_id, kind, status, process_code, instance_id, initiator_name, finished_at)
+		VALUES ($1, 'peak_capital', 'agreed', 'P', 'inst-1', '会计甲', now()) RETURNING id`, proj)
+	u1 := mustExec(t, d, `INSERT INTO users (name) VALUES ('甲') RETURNING id`)
+	u2 := mustExec(t, d, `INSERT INTO users (name) VALUES ('乙') RETURNING id`)
+	p1 := mustExec(t, d, `INSERT INTO partners (kind, user_id, name) VALUES ('employee', $1, '甲') RETURNING id`, u1)
+	p2 := mustExec(t, d, `INSERT INTO partners (kind, user_id, name) VALUES ('employee', $1, '乙') RETURNING id`, u2)
+	round := mustExec(t, d, `INSERT INTO rounds (project_id, kind, seq, status, created_by, notices_sent_at, notices_sent_by)
+		VALUES ($1, 'initial', 1, 'open', '会计甲', now(), '会计甲') RETURNING id`, proj)
+	mustExec(t, d, `INSERT INTO invitations (round_id, partner_id, user_id, tier, min_amount, max_amount, deadline, amount)
+		VALUES ($1, $2, $3, 'city', 100000, 500000, '2026-12-31', 300000) RETURNING id`, round, p1, u1)
+	mustExec(t, d, `INSERT INTO invitations (round_id, partner_id, user_id, tier, min_amount, max_amount, deadline)
+		VALUES ($1, $2, $3, 'city', 100000, 500000, '2026-12-31') RETURNING id`, round, p2, u2)
+
+	s := report.NewService(d)
+	items, err := s.WorkTracking(ctx, report.Filter{All: true, BatchID: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 || items[0].ProjectID != proj || items[0].CityCompany != "环沪城市公司" || items[0].Batch != "2019年10月" {
+		t.Fatalf("items = %+v", items)
+	}
+	got := steps(items[0])
+	for _, c := range []struct{ step, status, by, note string }{
+		{"project_opened", "done", "管理员", ""},
+		{"establishment_data", "done", "会计甲", ""},
+		{"peak_capital", "done", "会计甲", ""},
+		{"partner_list", "done", "会计甲", "2人"},
+		{"subscription_notice", "done", "会计甲", ""},
+		{"subscription", "pending", "", "1/2 已认购"},
+		{"calculation", "pending", "", ""},
+		{"submission", "pending", "", ""},
+		{"review", "pending", "", ""},
+		{"establishment_process", "pending", "", ""},
+		{"payment_notice", "pending", "", ""},
+		{"payment", "pending", "", ""},
+	} {
+		g := got[c.step]
+		if g.Status != c.status || g.By != c.by || g.Note != c.note || (c.status == "done") != (g.At != nil) {
+			t.Errorf("%s = %+v, want %s by %q note %q", c.step, g, c.status, c.by, c.note)
+		}
+	}
+	if len(items[0].Steps) != 12 || items[0].Steps[0].Label != "项目开通" {
+		t.Fatalf("steps = %+v", items[0].Steps)
+	}
+
+	// Rejected in review: 送审 pending again, 审核 says why.
+	if _, err := d.Exec(`UPDATE rounds SET status = 'calculated', submitted_at = now(), reviewed_at = now(),
+		reviewed_by = '业务管理员', review_decision = 'reject', review_reason = '比例不对' WHERE id = $1`, round); err != nil {
+		t.Fatal(err)
+	}
+	items, _ = s.WorkTracking(ctx, report.Filter{All: true, ProjectID: proj})
+	got = steps(items[0])
+	if got["subscription"].Status != "done" || got["submission"].Status != "pending" || got["submission"].Note != "已驳回，待重新送审" ||
+		got["review"].Status != "pending" || got["review"].Note != "驳回：比例不对" {
+		t.Fatalf("after reject: %+v", items[0].Steps)
+	}
+
+	// An accountant's scope: only the projects listed.
+	items, _ = s.WorkTracking(ctx, report.Filter{IDs: pq.Int64Array{other}})
+	if len(items) != 1 || items[0].ProjectID != other || steps(items[0])["project_opened"].Status != "pending" {
+		t.Fatalf("scoped = %+v", items)
+	}
+	if items, _ = s.WorkTracking(ctx, report.Filter{}); len(items) != 0 {
+		t.Fatalf("empty scope lists %d projects", len(items))
+	}
+
+	// The workbook: one header row, one row per project, the step cells spelled out.
+	var buf bytes.Buffer
+	if err := s.WorkTrackingXLSX(ctx, report.Filter{All: true}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := x.GetRows("工作跟踪表")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0][0] != "项目" || rows[0][3] != "项目开通" || rows[0][14] != "缴款" {
+		t.Fatalf("rows = %q", rows)
+	}
+	if rows[1][0] != "常州项目" || !strings.HasPrefix(rows[1][3], "已完成 管理员\n") || rows[1][8] != "已完成\n1/2 已认购" || rows[1][10] != "待办（城市公司）\n已驳回，待重新送审" || rows[1][14] != "待办（城市公司）" {
+		t.Fatalf("project row = %q", rows[1])
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
