@@ -59,6 +59,10 @@ var templateVars = map[string][]Variable{
 	"daily_receipts": {{"date", "日期", "2026-11-26"}, {"project_count", "项目数", "2"}, {"receipt_count", "到账笔数", "15"},
 		{"total_amount", "到账合计（元）", "1,250,000.00"}},
 	"test_message": {{"sent_at", "发送时间", "2026-11-26 10:30:00"}, {"operator", "发送人", "系统管理员"}},
+	"subscription_sent": {{"project_name", "项目名称", "常州项目"}, {"round_name", "轮次", "立项"}, {"partner_count", "通知人数", "4"},
+		{"deadline", "认购截止日", "2026-12-10"}},
+	"round_review": {{"project_name", "项目名称", "常州项目"}, {"round_name", "轮次", "立项"}, {"result", "审核结果", "通过"},
+		{"reviewer", "审核人", "业务管理员"}, {"reason", "意见", "同意"}},
 }
 
 // Variables returns the variables a template may use, link included.

@@ -35,7 +35,8 @@ func TestEverySeededTemplateRendersItsSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"subscription_notice", "payment_notice", "dunning_notice", "adjustment_notice", "distribution_notice",
-		"disclosure_notice", "account_confirm_notice", "approval_result", "deadline_missing", "daily_receipts", "test_message"}
+		"disclosure_notice", "account_confirm_notice", "approval_result", "deadline_missing", "daily_receipts", "test_message",
+		"subscription_sent", "round_review"}
 	if len(ts) != len(want) {
 		t.Fatalf("%d templates, want %d", len(ts), len(want))
 	}

@@ -1,0 +1,82 @@
+// Package partner keeps partners (合伙人): the employees who hold stakes,
+// each tied to their Hehuo user, and the platform company (平台公司), which
+// takes over exited stakes and is not a user. Money lines and the ledger's
+// {partner} segment carry partners.id.
+package partner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"hehuo/internal/apperr"
+	"hehuo/internal/db"
+)
+
+// The kinds of partner.
+const (
+	KindEmployee = "employee"
+	KindPlatform = "platform"
+)
+
+// Partner is one partner.
+type Partner struct {
+	ID     int64  `db:"id" json:"id"`
+	Kind   string `db:"kind" json:"kind"`
+	UserID *int64 `db:"user_id" json:"user_id"`
+	Name   string `db:"name" json:"name"`
+}
+
+// EnsureForUser returns the partner of user userID, creating it in tx the
+// first time the user is invited. Concurrent first invitations of one user
+// meet on the unique user_id and both get the same row.
+func EnsureForUser(ctx context.Context, tx *sqlx.Tx, userID int64) (int64, error) {
+	var id int64
+	err := tx.GetContext(ctx, &id, `
+		INSERT INTO partners (kind, user_id, name)
+		SELECT 'employee', u.id, u.name FROM users u WHERE u.id = $1
+		ON CONFLICT (user_id) DO UPDATE SET name = partners.name
+		RETURNING id`, userID)
+	if db.IsNoRows(err) {
+		return 0, apperr.Invalid("user_not_found", "user_id", "用户不存在")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("partner of user %d: %w", userID, err)
+	}
+	return id, nil
+}
+
+// ForUser returns the partner of user userID, if the user has ever been invited.
+func ForUser(ctx context.Context, q sqlx.QueryerContext, userID int64) (id int64, ok bool, err error) {
+	err = sqlx.GetContext(ctx, q, &id, `SELECT id FROM partners WHERE user_id = $1`, userID)
+	if db.IsNoRows(err) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("partner of user %d: %w", userID, err)
+	}
+	return id, true, nil
+}
+
+// Platform returns the platform company's partner id.
+func Platform(ctx context.Context, q sqlx.QueryerContext) (int64, error) {
+	var id int64
+	if err := sqlx.GetContext(ctx, q, &id, `SELECT id FROM partners WHERE kind = 'platform'`); err != nil {
+		return 0, fmt.Errorf("platform partner: %w", err)
+	}
+	return id, nil
+}
+
+// Get returns one partner.
+func Get(ctx context.Context, q sqlx.QueryerContext, id int64) (Partner, error) {
+	var p Partner
+	err := sqlx.GetContext(ctx, q, &p, `SELECT id, kind, user_id, name FROM partners WHERE id = $1`, id)
+	if db.IsNoRows(err) {
+		return p, apperr.NotFound("partner_not_found", "合伙人不存在")
+	}
+	if err != nil {
+		return p, fmt.Errorf("get partner %d: %w", id, err)
+	}
+	return p, nil
+}
