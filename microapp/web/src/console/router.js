@@ -24,6 +24,11 @@ const establishmentComponents = {
   review: () => import('./round/ReviewTab.vue'),
 }
 
+// Stage pages that exist so far; the others show the stage placeholder.
+const stageComponents = {
+  report: () => import('./report/WorkTrackingPage.vue'),
+}
+
 const routes = [
   { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
   {
@@ -53,7 +58,7 @@ const routes = [
       ...STAGES.filter((s) => s.name !== 'establishment').map((s) => ({
         path: s.name,
         name: s.name,
-        component: StagePlaceholder,
+        component: stageComponents[s.name] || StagePlaceholder,
         meta: { stage: s.name, title: s.label },
       })),
       {
