@@ -15,7 +15,7 @@ export function currentAmount(inv) {
 
 /** roundStatus is the status of the invitation's round. */
 export function roundStatus(inv) {
-  return inv?.round_status || inv?.round?.status || inv?.status || ''
+  return inv?.round_status || inv?.round?.status || ''
 }
 
 /**
@@ -25,7 +25,8 @@ export function roundStatus(inv) {
  */
 export function canSubscribe(inv) {
   if (!inv) return false
-  if (typeof inv.can_subscribe === 'boolean') return inv.can_subscribe
+  // The server says whether the window is open now (round open, before the deadline).
+  if (typeof inv.open === 'boolean') return inv.open
   const st = roundStatus(inv)
   if (st && st !== 'open') return false
   const deadline = String(inv.deadline || '').slice(0, 10)

@@ -48,6 +48,7 @@ export function tierSummaries(alloc) {
       allocated,
       balance,
       over: toFen(balance) < 0n,
+      plannedRatio: server.planned_ratio ?? '',
       effectiveRatio: server.effective_ratio ?? server.ratio ?? '',
     }
   }).filter((t) => t.count || toFen(t.pool) !== 0n)
