@@ -39,6 +39,7 @@ type env struct {
 	server *microapp.Server
 	http   *httptest.Server
 	sim    *dtsimtest.Server // the DingTalk the server talks to
+	wire   *wire.Services    // the service graph behind deps (its Inbox feeds a bot, see startBot)
 }
 
 func newEnv(t *testing.T) *env {
@@ -49,7 +50,8 @@ func newEnv(t *testing.T) *env {
 	cfg := config.Default()
 	cfg.DingTalk = sim.DingTalkConfig()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deps := microapp.FromServices(cfg, d, c, log, "test", wire.New(cfg, d, c, log))
+	svc := wire.New(cfg, d, c, log)
+	deps := microapp.FromServices(cfg, d, c, log, "test", svc)
 	if err := auth.EnsureBootstrap(context.Background(), d, adminPassword, bizadminPassword); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func newEnv(t *testing.T) *env {
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 	t.Cleanup(func() { ledgertest.AssertReconciles(t, d) })
-	return &env{t: t, db: d, deps: deps, server: s, http: hs, sim: sim}
+	return &env{t: t, db: d, deps: deps, wire: svc, server: s, http: hs, sim: sim}
 }
 
 // response is a decoded reply.
