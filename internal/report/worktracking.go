@@ -89,7 +89,7 @@ var workSteps = []stepDef{
 			CASE WHEN e.peak_capital IS NULL THEN '未填资金峰值' ELSE '' END
 		FROM projects p JOIN establishments e ON e.project_id = p.id
 		LEFT JOIN LATERAL (SELECT a.actor_name, a.at FROM audit_log a
-			WHERE a.project_id = p.id AND a.entity LIKE 'establishment%'
+			WHERE a.project_id = p.id AND a.action = 'establishment.terms.save'
 			ORDER BY a.id DESC LIMIT 1) who ON true
 		WHERE p.id = ANY($1)`},
 	{code: "peak_capital", label: "峰值流程", owner: ownerAccountant, needs: []string{"processes"}, query: process("peak_capital", false)},

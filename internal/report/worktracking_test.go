@@ -47,7 +47,7 @@ func TestWorkTrackingDerivesStepsFromTheTables(t *testing.T) {
 		VALUES ('管理员', 'project.create', 'project', $1, $2, '{"is_open": true}') RETURNING id`, itoa(proj), proj)
 	mustExec(t, d, `INSERT INTO establishments (project_id, peak_capital, ratio_city) VALUES ($1, 220000000, 0.006) RETURNING project_id`, proj)
 	mustExec(t, d, `INSERT INTO audit_log (actor_name, action, entity, entity_id, project_id)
-		VALUES ('会计甲', 'establishment.terms', 'establishment', $1, $2) RETURNING id`, itoa(proj), proj)
+		VALUES ('会计甲', 'establishment.terms.save', 'establishment_terms', $1, $2) RETURNING id`, itoa(proj), proj)
 	mustExec(t, d, `INSERT INTO processes (project_id, kind, status, process_code, instance_id, initiator_name, finished_at)
 		VALUES ($1, 'peak_capital', 'agreed', 'P', 'inst-1', '会计甲', now()) RETURNING id`, proj)
 	u1 := mustExec(t, d, `INSERT INTO users (name) VALUES ('甲') RETURNING id`)
