@@ -40,6 +40,9 @@ CREATE TABLE processes (
     form           jsonb NOT NULL DEFAULT '[]',
     launch_error   text NOT NULL DEFAULT '',
     launch_attempts integer NOT NULL DEFAULT 0,
+    -- Held while one caller talks to DingTalk for this row, so that two
+    -- retries cannot both find nothing and both create an instance.
+    launch_lease_until timestamptz,
     started_at     timestamptz NOT NULL DEFAULT now(),
     finished_at    timestamptz,
     reset_at       timestamptz,
