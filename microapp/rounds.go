@@ -57,7 +57,7 @@ func (s *Server) roundRoutes() {
 		Summary: "One round: status, pools, counts, deadline (the latest invitation deadline), timestamps.",
 		Access:  Access{Roles: staff}, Response: roundView{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -71,7 +71,7 @@ func (s *Server) roundRoutes() {
 		Summary: "The round's partner list with each partner's current subscription.",
 		Access:  Access{Roles: staff}, Response: list[round.Invitation]{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -84,7 +84,7 @@ func (s *Server) roundRoutes() {
 		Summary: "Invite a partner (draft or open round): tier, mandatory, whole-yuan limits (min ≤ max; a mandatory partner's min ≥ the mandatory list's minimum of their grade), a deadline not past.",
 		Access:  Access{Roles: accountant}, Request: round.InvitationInput{}, Response: round.Invitation{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -100,7 +100,7 @@ func (s *Server) roundRoutes() {
 		Summary: "Change an invitation's tier, flag, limits or deadline; carries version (stale → 409).",
 		Access:  Access{Roles: accountant}, Request: round.InvitationInput{}, Response: round.Invitation{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -120,7 +120,7 @@ func (s *Server) roundRoutes() {
 		Summary: "Take a partner off the list (draft or open round, not once they subscribed).",
 		Access:  Access{Roles: accountant},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -136,7 +136,7 @@ func (s *Server) roundRoutes() {
 		Summary: "Import the partner list from an .xlsx (multipart field file; columns 工号, 姓名, 层级, 强投, 认购下限, 认购上限, 截止日期): all rows or none; every bad cell is reported in error.details with its row and column.",
 		Access:  Access{Roles: accountant}, Response: importResult{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -176,7 +176,7 @@ func (s *Server) roundRoutes() {
 		Summary: "Send the subscription notice (认购通知). test: true sends it only to the caller's DingTalk account; false sends it to every invited partner once and opens the round (draft → open).",
 		Access:  Access{Roles: accountant}, Request: noticeRequest{}, Response: round.NoticeResult{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -192,7 +192,7 @@ func (s *Server) roundRoutes() {
 		Summary: "End the subscription window early (open → closed); mandatory partners without a subscription are posted to the city company's group.",
 		Access:  Access{Roles: accountant}, Response: round.Round{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -204,7 +204,7 @@ func (s *Server) roundRoutes() {
 		Summary: "Record a subscription on a partner's behalf (代认购): reason required, the same limits and deadline (R2); never for oneself.",
 		Access:  Access{Roles: accountant}, Request: round.OnBehalfInput{}, Response: round.Invitation{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -224,7 +224,7 @@ func (s *Server) roundRoutes() {
 		Summary: "Every subscription change of an invitation (amount, by whom, on behalf, reason, when).",
 		Access:  Access{Roles: staff}, Response: list[round.HistoryEntry]{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -241,7 +241,7 @@ func (s *Server) roundRoutes() {
 		Summary: "Review a submitted round (方案审核): approve → reviewed; reject (reason required) → calculated. The decision is posted to the city company's group.",
 		Access:  Access{Roles: bizadmin}, Request: round.ReviewInput{}, Response: round.Round{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -349,4 +349,25 @@ func (s *Server) roundView(c *gin.Context, id int64) (roundView, error) {
 		return v, err
 	}
 	return v, nil
+}
+
+// roundInScope returns the :id of a round the caller may see: a round of a
+// project outside their scope is 404, as if it did not exist.
+func (s *Server) roundInScope(c *gin.Context, p auth.Principal) (int64, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return 0, err
+	}
+	projectID, err := s.deps.Rounds.ProjectOf(c.Request.Context(), id)
+	if err != nil {
+		return 0, err
+	}
+	sc, err := s.deps.Auth.Scope(c.Request.Context(), p)
+	if err != nil {
+		return 0, err
+	}
+	if !sc.Contains(projectID) {
+		return 0, apperr.NotFound("round_not_found", "轮次不存在")
+	}
+	return id, nil
 }
