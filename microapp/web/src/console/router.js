@@ -15,10 +15,17 @@ const adminComponents = {
   templates: () => import('./admin/notify/TemplatesPage.vue'),
   notices: () => import('./admin/notify/NoticesPage.vue'),
   dingtalk: () => import('./admin/notify/DingTalkPage.vue'),
+  rates: () => import('./admin/rates/RatesPage.vue'),
+  tools: () => import('./admin/tools/ToolsPage.vue'),
 }
 
 // The 立项 sub-tabs; a tab without a component shows the stage placeholder.
 const establishmentComponents = {
+  basic: () => import('./establishment/BasicTab.vue'),
+  shareholding: () => import('./establishment/ShareholdingTab.vue'),
+  terms: () => import('./establishment/TermsTab.vue'),
+  milestones: () => import('./establishment/MilestonesTab.vue'),
+  indicators: () => import('./establishment/IndicatorsTab.vue'),
   partners: () => import('./round/PartnersTab.vue'),
   subscriptions: () => import('./round/SubscriptionsTab.vue'),
   review: () => import('./round/ReviewTab.vue'),

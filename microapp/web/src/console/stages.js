@@ -33,5 +33,6 @@ export const ADMIN_PAGES = [
   { name: 'dingtalk', label: '钉钉设置' },
   { name: 'audit', label: '系统日志' },
   { name: 'mandatory', label: '强投名单' },
+  { name: 'rates', label: '资金成本利率' },
   { name: 'tools', label: '辅助工具' },
 ]
