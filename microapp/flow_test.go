@@ -263,8 +263,9 @@ func TestFlowEstablishmentToApprovedRound(t *testing.T) {
 	e.must(200, e.do(acct, "POST", "/api/v1/rounds/"+rid+"/notices/subscription", map[string]any{"test": false}))
 	e.drain()
 	for _, p := range partners {
-		if n := len(e.sim.Notices(p.userid)); n != 1 {
-			t.Fatalf("%s has %d notices, want 1", p.userid, n)
+		ns := e.sim.Notices(p.userid)
+		if len(ns) != 1 || !strings.Contains(string(ns[0].Msg), "常州项目") || !strings.Contains(string(ns[0].Msg), "/m/") {
+			t.Fatalf("%s's notices: %+v, want one about 常州项目 linking into the H5 page", p.userid, ns)
 		}
 	}
 	if n := e.robotMessages(conv, "认购通知"); n != 1 {
@@ -363,6 +364,20 @@ func TestFlowEstablishmentToApprovedRound(t *testing.T) {
 	}
 	if n := len(e.sim.RobotMessages()) - robotsBefore; n != 1 {
 		t.Fatalf("robot alerts for the establishment result: %d, want 1: %+v", n, e.sim.RobotMessages()[robotsBefore:])
+	}
+
+	// Each step's alert once, all in the city company's group: the peak
+	// result, the notices, two review decisions, the establishment result.
+	if all := e.sim.RobotMessages(); len(all) != 5 || e.robotMessages(conv) != 5 {
+		t.Fatalf("robot messages: %d, want 5: %+v", len(all), all)
+	}
+
+	// The approved allocation is each partner's subscribed principal (我的跟投).
+	for _, p := range partners {
+		hs := e.must(200, e.do(p.token, "GET", "/api/v1/me/holdings", nil)).Body["items"].([]any)
+		if len(hs) != 1 || !dec(t, hs[0].(map[string]any)["principal"]).Equal(decimal.NewFromInt(p.allocated)) {
+			t.Fatalf("%s holdings = %v, want principal %d", p.name, hs, p.allocated)
+		}
 	}
 
 	// 10. 工作跟踪表: every step of 立项 up to the approval is done.
