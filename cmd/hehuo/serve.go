@@ -228,6 +228,7 @@ func (a *app) run(ctx context.Context, started func(url string)) error {
 			a.log.Error("notice dispatcher stopped", "err", err)
 		}
 	}()
+	go a.closeDueRounds(ctx, time.Minute)
 	if a.bot != nil {
 		go func() {
 			if err := a.bot.Run(ctx); err != nil && ctx.Err() == nil {
@@ -260,4 +261,24 @@ func (a *app) run(ctx context.Context, started func(url string)) error {
 	case <-shutdown.Done():
 	}
 	return nil
+}
+
+// closeDueRounds closes subscription rounds whose deadline has passed, every
+// interval. Several instances may run it: closing is a state transition, so a
+// round is closed (and its robot alert enqueued) once.
+func (a *app) closeDueRounds(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := a.deps.Rounds.CloseDue(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Error("close due rounds", "err", err)
+		} else if n > 0 {
+			a.log.Info("closed rounds past their deadline", "rounds", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
