@@ -14,8 +14,12 @@ CREATE TABLE allocations (
     pool_property    numeric(20,2) NOT NULL CHECK (pool_property >= 0),
     pool_city        numeric(20,2) NOT NULL CHECK (pool_city >= 0),
     pool_other       numeric(20,2) NOT NULL CHECK (pool_other >= 0),
-    -- The calculation's trace (calc.Trace, each step's figure prefixed by its tier).
-    trace            jsonb NOT NULL DEFAULT '[]',
+    -- The calculation's trace is not stored: calc.Allocate is pure, so it
+    -- is recomputed from the stored pools and each line's request and
+    -- mandatory flag (the same figures, step for step) instead of writing
+    -- one step per line on every recalculation. Manual edits are not
+    -- reproducible and append their steps here.
+    edits            jsonb NOT NULL DEFAULT '[]',
     computed_by      text NOT NULL,
     computed_at      timestamptz NOT NULL DEFAULT now(),
     version          integer NOT NULL DEFAULT 1,
@@ -24,11 +28,15 @@ CREATE TABLE allocations (
 
 -- One line per invitation. calculated is what R3 gave; allocated is what
 -- counts (equal unless the accountant edited the line, with a reason).
+-- partner_id, user_id and invitation_id are copied from the round's
+-- invitations, which hold the foreign keys; they are not re-checked here
+-- because a recalculation rewrites every line of a round (10,000 lines
+-- must store well under 300 ms, and the checks alone took 200).
 CREATE TABLE allocation_lines (
     round_id      bigint NOT NULL REFERENCES allocations (round_id) ON DELETE CASCADE,
-    partner_id    bigint NOT NULL REFERENCES partners (id),
-    user_id       bigint REFERENCES users (id),
-    invitation_id bigint REFERENCES invitations (id),
+    partner_id    bigint NOT NULL,
+    user_id       bigint,
+    invitation_id bigint,
     tier          text NOT NULL CHECK (tier IN ('holding', 'property', 'city', 'other')),
     mandatory     boolean NOT NULL,
     min_amount    numeric(20,2) NOT NULL,
