@@ -57,7 +57,9 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	noticeID := e.mustNotice("matrix", "dt_matrix")
 	_, partner := e.mustUser("合伙人甲")
 	acctID, accountant := e.mustUser("城市会计乙", "accountant")
-	_, auditor := e.mustUser("审计丙", "auditor")
+	auditorID, auditor := e.mustUser("审计丙", "auditor")
+	// A round of project A with the auditor invited, so round and /me paths have real ids.
+	roundID, invitationID := e.mustRoundFixture(w.projA, auditorID)
 	// The accountant is granted city B only; the matrix probes project A.
 	e.must(200, e.do(admin, "PUT", "/api/v1/org-units/"+itoa(w.cityB)+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))
@@ -68,7 +70,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 		if r.Access.Public {
 			continue
 		}
-		path := fillNotifyPath(fillPath(r, w.projA, w.cityA, acctID), noticeID)
+		path := fillRoundPath(fillNotifyPath(fillPath(r, w.projA, w.cityA, acctID), noticeID), roundID, invitationID)
 		body := bodyFor(r, w, acctID)
 		write := r.Method != http.MethodGet
 

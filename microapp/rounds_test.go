@@ -35,11 +35,6 @@ func (e *env) mustRoundFixture(projectID, userID int64) (roundID, invitationID i
 	if _, err := e.db.Exec(`UPDATE rounds SET status = 'open' WHERE id = $1`, r.ID); err != nil {
 		e.t.Fatal(err)
 	}
-	// A preview allocation, so the allocation's read routes have something to show.
-	if _, err := e.db.Exec(`INSERT INTO allocations (round_id, subscription_seq, preview, peak_capital, pool_holding, pool_property,
-		pool_city, pool_other, computed_by) VALUES ($1, 0, true, 0, 0, 0, 0, 0, '测试')`, r.ID); err != nil {
-		e.t.Fatal(err)
-	}
 	return r.ID, inv.ID
 }
 
