@@ -60,6 +60,8 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	auditorID, auditor := e.mustUser("审计丙", "auditor")
 	// A round of project A with the auditor invited, so round and /me paths have real ids.
 	roundID, invitationID := e.mustRoundFixture(w.projA, auditorID)
+	// Terms and an allocation (a preview) of that round, for the allocation reads.
+	e.mustAllocationFixture(w.projA, roundID)
 	// The accountant is granted city B only; the matrix probes project A.
 	e.must(200, e.do(admin, "PUT", "/api/v1/org-units/"+itoa(w.cityB)+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))

@@ -574,9 +574,7 @@ func (s *Service) Submit(ctx context.Context, a audit.Actor, roundID int64) (Rou
 		switch r.Status {
 		case StatusDraft, StatusOpen:
 			return apperr.Conflict("round_not_closed", "认购尚未截止，不能送审：请先截止认购并测算")
-		case StatusClosed:
-			return apperr.Conflict("allocation_not_calculated", "认购已截止但尚未测算，请先测算认购明细")
-		case StatusCalculated:
+		case StatusClosed, StatusCalculated:
 		default:
 			return stateError(r, "送审")
 		}
@@ -584,14 +582,13 @@ func (s *Service) Submit(ctx context.Context, a audit.Actor, roundID int64) (Rou
 		if err != nil {
 			return err
 		}
-		if !row.Present {
+		switch {
+		case !row.Present:
 			return apperr.Conflict("allocation_not_calculated", "尚未测算认购明细，不能送审")
-		}
-		if row.Preview {
-			return errAllocationPreview
-		}
-		if row.SubscriptionSeq != row.RoundSeq {
+		case row.SubscriptionSeq != row.RoundSeq:
 			return errAllocationStale
+		case row.Preview || r.Status != StatusCalculated:
+			return errAllocationPreview
 		}
 		var lines []AllocationLine
 		if err := tx.SelectContext(ctx, &lines, `SELECT tier, requested, allocated FROM allocation_lines WHERE round_id = $1`, roundID); err != nil {

@@ -219,7 +219,7 @@ func TestAllocationPreviewGoesStale(t *testing.T) {
 	}
 	f.close(t)
 	_, err = f.s.Submit(ctx, f.acct, f.round)
-	wantCode(t, err, "allocation_not_calculated")
+	wantCode(t, err, "allocation_stale")
 	if r, _ := f.s.Get(ctx, f.round); r.Status != round.StatusClosed {
 		t.Fatalf("status after refused submit = %s", r.Status)
 	}
