@@ -1,0 +1,262 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"hehuo/internal/audit"
+	"hehuo/internal/auth"
+	"hehuo/internal/cache/cachetest"
+	"hehuo/internal/civil"
+	"hehuo/internal/config"
+	"hehuo/internal/db/dbtest"
+	"hehuo/internal/dtsim"
+	"hehuo/internal/dtsim/dtsimtest"
+	"hehuo/internal/org"
+	"hehuo/internal/wire"
+	"hehuo/microapp"
+)
+
+// liveServer is a running Hehuo over the whole service graph (wire.New), against
+// a simulated DingTalk, with a JSON client for seeding through the API.
+type liveServer struct {
+	t    *testing.T
+	srv  *httptest.Server
+	sim  *dtsimtest.Server
+	deps microapp.Deps
+}
+
+func newLiveServer(t *testing.T) *liveServer {
+	t.Helper()
+	d := dbtest.New(t)
+	c := cachetest.New(t)
+	sim := dtsimtest.Start(t)
+	hs := httptest.NewUnstartedServer(nil)
+	cfg := config.Default()
+	cfg.HTTP.PublicURL = "http://" + hs.Listener.Addr().String()
+	cfg.DingTalk = sim.DingTalkConfig()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	deps := microapp.FromServices(cfg, d, c, log, "e2e", wire.New(cfg, d, c, log))
+	if err := auth.EnsureBootstrap(context.Background(), d, "admin-pass-1", "bizadmin-pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	hs.Config.Handler = microapp.New(deps).Handler()
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return &liveServer{t: t, srv: hs, sim: sim, deps: deps}
+}
+
+// call sends one API request with a bearer token and wants status want.
+func (w *liveServer) call(token, method, path string, body any, want int) map[string]any {
+	w.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, w.srv.URL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		w.t.Fatalf("%s %s: %d %s, want %d", method, path, res.StatusCode, raw, want)
+	}
+	out := map[string]any{}
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// user adds a Hehuo user who is also in the simulated DingTalk, signed in.
+func (w *liveServer) user(userid, name string, roles ...string) (int64, string) {
+	w.t.Helper()
+	w.sim.AddUser(dtsim.User{UserID: userid, Name: name})
+	u, err := w.deps.Org.CreateUser(context.Background(), audit.System, org.UserInput{Name: name, DingTalkUserID: userid, Roles: roles})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	token, _, err := w.deps.Auth.SignInUser(context.Background(), u.ID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return u.ID, token
+}
+
+// run does actions in order, each within 20 s; on a failure it names the
+// step and shows the page's text, so a broken page says where it broke.
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	for i, a := range actions {
+		step, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err := chromedp.Do(step, a)
+		cancel()
+		if err != nil {
+			body, _ := chromedp.Run(ctx, chromedp.Text(`body`))
+			t.Fatalf("%s, step %d: %v\npage: %s", what, i+1, err, body)
+		}
+	}
+}
+
+func idOf(v any) string { return fmt.Sprint(int64(v.(float64))) }
+
+// Must show: a partner subscribes on the H5 page (390×844, signed in by 免登
+// in the simulator's phone), with the page refusing a fractional amount
+// before the server sees it; then the city accountant runs 测算 in the
+// console and reads the trace of that partner's line — RULES R3's example.
+func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
+	ctx := browser(t)
+	w := newLiveServer(t)
+
+	admin := w.call("", "POST", "/api/v1/auth/password", map[string]string{"username": "admin", "password": "admin-pass-1"}, 200)["token"].(string)
+	unit := func(name, kind string, parent any) string {
+		return idOf(w.call(admin, "POST", "/api/v1/org-units", map[string]any{"name": name, "kind": kind, "parent_id": parent}, 201)["id"])
+	}
+	group := unit("锦艺集团", "group", nil)
+	property := unit("置业集团", "property", json.Number(group))
+	city := unit("环沪城市公司", "city", json.Number(property))
+	proj := idOf(w.call(admin, "POST", "/api/v1/projects", map[string]any{
+		"name": "常州项目", "city_company_id": json.Number(city), "land_acquired_on": "2019-10-23", "is_open": true,
+	}, 201)["id"])
+
+	acctID, acct := w.user("acct_huanhu", "沈嘉禾", org.RoleAccountant)
+	w.call(admin, "PUT", "/api/v1/org-units/"+city+"/grants",
+		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}, 200)
+
+	// R1's terms: the city pool is 1,320,000.
+	w.call(acct, "PUT", "/api/v1/projects/"+proj+"/establishment", map[string]any{
+		"peak_capital": "220000000.00",
+		"tier_ratios":  map[string]string{"holding": "0", "property": "0.0331", "city": "0.006", "other": "0"},
+		"funding_date": "2024-03-01", "financing_rate": "0.0435",
+		"group_cap_ratio": "0.10", "per_person_cap_ratio": "0.01",
+		"collection_account": map[string]string{"bank": "工商银行常州分行", "name": "常州锦艺合伙企业", "number": "1105020309000012345"},
+		"version":            0,
+	}, 200)
+
+	// R3's four partners in the city tier; 丁 will subscribe on the phone.
+	round := idOf(w.call(acct, "POST", "/api/v1/projects/"+proj+"/rounds", map[string]any{"kind": "initial"}, 201)["id"])
+	deadline := civil.Of(time.Now().In(civil.Shanghai).AddDate(0, 0, 7)).String()
+	type partner struct {
+		userid, name      string
+		mandatory         bool
+		min, max, amount  string
+		userID            int64
+		token, invitation string
+	}
+	partners := []*partner{
+		{userid: "p_a", name: "甲", mandatory: true, min: "500000", max: "1000000", amount: "500000"},
+		{userid: "p_b", name: "乙", mandatory: true, min: "250000", max: "500000", amount: "300000"},
+		{userid: "p_c", name: "丙", min: "100000", max: "500000", amount: "400000"},
+		{userid: "p_d", name: "丁", min: "100000", max: "500000"},
+	}
+	for _, p := range partners {
+		p.userID, p.token = w.user(p.userid, p.name)
+		p.invitation = idOf(w.call(acct, "POST", "/api/v1/rounds/"+round+"/invitations", map[string]any{
+			"user_id": p.userID, "tier": "city", "mandatory": p.mandatory,
+			"min_amount": p.min, "max_amount": p.max, "deadline": deadline,
+		}, 201)["id"])
+	}
+	w.call(acct, "POST", "/api/v1/rounds/"+round+"/notices/subscription", map[string]any{"test": false}, 200)
+	for _, p := range partners[:3] {
+		w.call(p.token, "PUT", "/api/v1/me/invitations/"+p.invitation+"/subscription",
+			map[string]any{"amount": p.amount, "risk_acknowledged": true}, 200)
+	}
+
+	// 丁 on the phone, from the notice's deep link into the subscription page.
+	d := partners[3]
+	page := w.srv.URL + "/m/invitations/" + d.invitation + "?dtsim=" + url.QueryEscape(w.sim.URL) + "&dtsim_user=" + d.userid
+	// The first action starts the browser for ctx's lifetime, not a step's.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "H5 subscription",
+		chromedp.Navigate(page),
+		chromedp.WaitVisible(`[data-test=h5-invitation]`),
+		chromedp.WaitVisible(`//*[@data-test="h5-project"][contains(.,"常州项目")]`),
+		// Live validation: a fractional amount is refused on the page.
+		chromedp.SendKeys(`#h5-amount`, "300000.5"),
+		chromedp.WaitVisible(`//*[contains(@class,"van-field__error-message")][contains(.,"整数元")]`),
+		// Deleting the fraction leaves 300000, which the page accepts.
+		chromedp.SendKeys(`#h5-amount`, kb.Backspace+kb.Backspace),
+		chromedp.WaitNotPresent(`.van-field__error-message`),
+		chromedp.Click(`[data-test=h5-risk]`),
+		chromedp.Click(`[data-test=h5-subscribe-submit]:not([disabled])`),
+		chromedp.WaitVisible(`[data-test=h5-receipt]`),
+	)
+	receipt, err := chromedp.Run(ctx, chromedp.Text(`[data-test=h5-receipt-amount]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(receipt, "300,000") {
+		t.Fatalf("receipt shows %q, want 300,000", receipt)
+	}
+	mine := w.call(d.token, "GET", "/api/v1/me/invitations", nil, 200)["items"].([]any)[0].(map[string]any)
+	if mine["amount"] != "300000.00" || mine["risk_acknowledged"] != true {
+		t.Fatalf("丁's invitation after the phone: %v", mine)
+	}
+	// The history page lists the subscription.
+	run(t, ctx, "H5 history",
+		chromedp.Click(`[data-test=h5-history-link]`),
+		chromedp.WaitVisible(`//*[contains(@class,"h5-history-entry")][contains(.,"300,000")]`),
+	)
+
+	// The window closes; the accountant runs 测算 in the console.
+	w.call(acct, "POST", "/api/v1/rounds/"+round+"/close", nil, 200)
+	lineOf := func(name string) string {
+		return `//tr[contains(@class,"allocation-row")][.//*[contains(@class,"allocation-row-name")][normalize-space(.)="` + name + `"]]`
+	}
+	run(t, ctx, "console 测算",
+		chromedp.EmulateViewport(1400, 900),
+		// The phone's 免登 left 丁's session cookie (HttpOnly); sign out first.
+		chromedp.Navigate(w.srv.URL+"/"),
+		chromedp.WaitVisible(`[data-test=logout]`),
+		chromedp.Click(`[data-test=logout]`),
+		chromedp.WaitVisible(`[data-test=login-username]`),
+		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+acct+`; path=/"; undefined`),
+		chromedp.Navigate(w.srv.URL+"/establishment/subscriptions?project="+proj),
+		chromedp.WaitVisible(`[data-test=allocation-empty]`),
+		chromedp.Click(`[data-test=allocation-calculate]:not(.is-disabled)`),
+		chromedp.WaitVisible(lineOf("丁")+`//*[@data-test="line-allocated"][normalize-space(.)="222,857.00"]`),
+		chromedp.WaitVisible(lineOf("丙")+`//*[@data-test="line-allocated"][normalize-space(.)="297,143.00"]`),
+		chromedp.WaitVisible(lineOf("甲")+`//*[@data-test="line-allocated"][normalize-space(.)="500,000.00"]`),
+		chromedp.WaitVisible(lineOf("乙")+`//*[@data-test="line-allocated"][normalize-space(.)="300,000.00"]`),
+		// 丁's line expands to its trace.
+		chromedp.Click(lineOf("丁")+`//*[contains(@class,"el-table__expand-icon")]`),
+		chromedp.WaitVisible(`[data-test=line-trace]`),
+	)
+	trace, err := chromedp.Run(ctx, chromedp.Text(`[data-test=line-trace]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// R3: 520,000 left after the mandatory, split 400:300 among the voluntary.
+	for _, want := range []string{"222,857", "300,000", "520,000", "700,000", "222,857.142857"} {
+		if !strings.Contains(trace, want) {
+			t.Errorf("丁's trace %q lacks %q", trace, want)
+		}
+	}
+	tiers, err := chromedp.Run(ctx, chromedp.Text(`[data-test=tier-city]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tiers, "1,320,000") {
+		t.Errorf("the city tier shows %q, want its pool 1,320,000", tiers)
+	}
+}
