@@ -62,6 +62,8 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	roundID, invitationID := e.mustRoundFixture(w.projA, auditorID)
 	// Terms and an allocation (a preview) of that round, for the allocation reads.
 	e.mustAllocationFixture(w.projA, roundID)
+	// A process of project A with an attachment, for process and attachment paths.
+	processID, attachmentID := e.mustProcessFixture(w.projA)
 	// The accountant is granted city B only; the matrix probes project A.
 	e.must(200, e.do(admin, "PUT", "/api/v1/org-units/"+itoa(w.cityB)+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))
@@ -72,7 +74,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 		if r.Access.Public {
 			continue
 		}
-		path := fillRoundPath(fillNotifyPath(fillPath(r, w.projA, w.cityA, acctID), noticeID), roundID, invitationID)
+		path := fillProcessPath(fillRoundPath(fillNotifyPath(fillPath(r, w.projA, w.cityA, acctID), noticeID), roundID, invitationID), processID, attachmentID)
 		body := bodyFor(r, w, acctID)
 		write := r.Method != http.MethodGet
 
