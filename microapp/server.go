@@ -107,6 +107,7 @@ func New(d Deps) *Server {
 	s.processRoutes()
 	s.roundRoutes()
 	s.allocationRoutes()
+	s.holdingRoutes()
 	s.reportRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
