@@ -68,8 +68,8 @@ func TestTemplatesListSaveAndPreview(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin()
 	items := e.must(200, e.do(admin, "GET", "/api/v1/notify/templates", nil)).Body["items"].([]any)
-	if len(items) != 11 {
-		t.Fatalf("%d templates, want 11", len(items))
+	if len(items) != 13 {
+		t.Fatalf("%d templates, want 13", len(items))
 	}
 	tpl := e.must(200, e.do(admin, "GET", "/api/v1/notify/templates/distribution_notice", nil)).Body
 	vars := map[string]bool{}
