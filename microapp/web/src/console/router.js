@@ -35,6 +35,7 @@ const establishmentComponents = {
 // Stage pages that exist so far; the others show the stage placeholder.
 const stageComponents = {
   report: () => import('./report/WorkTrackingPage.vue'),
+  process: () => import('./process/ProcessPage.vue'),
 }
 
 const routes = [
