@@ -12,7 +12,7 @@ import (
 const (
 	StatusDone    = "done"
 	StatusPending = "pending"
-	StatusNA      = "n/a" // the step does not apply to the project (reserved: no step of 立项 is optional yet)
+	StatusNA      = "n/a" // the step does not apply to the project (e.g. no supplementary round)
 )
 
 // WorkStep is one step of a project's lifecycle as 工作跟踪表 shows it: done
@@ -45,6 +45,8 @@ type stepDef struct {
 	code, label, owner string
 	needs              []string
 	query              string
+	// optional steps are n/a, not pending, for a project the query returns nothing for.
+	optional bool
 }
 
 // Owners, as the seed's quick guide names who acts.
@@ -75,7 +77,8 @@ func process(kind string, onRound bool) string {
 		WHERE p.id = ANY($1)`
 }
 
-// workSteps are the steps of the seed's 操作步骤 table for 立项 and 缴款, in order.
+// workSteps are the steps of the seed's 操作步骤 table for 立项 and 缴款, in
+// order, then 补充立项 (the seed's 补投认购 / 新增合伙).
 var workSteps = []stepDef{
 	{code: "project_opened", label: "项目开通", owner: ownerSysadmin, query: `
 		SELECT p.id, true, coalesce(who.actor_name, ''), who.at, '' FROM projects p
@@ -131,6 +134,18 @@ var workSteps = []stepDef{
 	// they read as pending.
 	{code: "payment_notice", label: "缴款通知", owner: ownerBizadmin, needs: []string{"payment_notices"}},
 	{code: "payment", label: "缴款", owner: ownerAccountant, needs: []string{"payments"}},
+	// 补充立项 (新增合伙): only projects that have a supplementary round; the
+	// latest one is done once approved, else its state is the note.
+	{code: "supplementary", label: "补充立项", owner: ownerAccountant, needs: []string{"rounds"}, optional: true, query: `
+		SELECT p.id, r.status = 'approved', coalesce(who.actor_name, ''), r.approved_at,
+			'第' || r.seq || '次：' || CASE r.status WHEN 'draft' THEN '待发通知' WHEN 'open' THEN '认购中' WHEN 'closed' THEN '待测算'
+				WHEN 'calculated' THEN '待送审' WHEN 'submitted' THEN '待审核' WHEN 'reviewed' THEN '待发起流程'
+				WHEN 'in_approval' THEN '审批中' ELSE '已通过' END
+		FROM projects p
+		JOIN LATERAL (SELECT * FROM rounds r WHERE r.project_id = p.id AND r.kind = 'supplementary' ORDER BY r.seq DESC LIMIT 1) r ON true
+		LEFT JOIN LATERAL (SELECT x.initiator_name AS actor_name FROM processes x
+			WHERE x.project_id = p.id AND x.kind = 'supplementary' AND x.subject_id = r.id AND x.status = 'agreed' LIMIT 1) who ON true
+		WHERE p.id = ANY($1)`},
 }
 
 // WorkTracking builds 工作跟踪表: per project of f, each lifecycle step done
@@ -149,7 +164,11 @@ func (s *Service) WorkTracking(ctx context.Context, f Filter) ([]WorkItem, error
 			items[i].Batch = *p.Batch
 		}
 		for j, d := range workSteps {
-			items[i].Steps[j] = WorkStep{Step: d.code, Label: d.label, Owner: d.owner, Status: StatusPending}
+			st := StatusPending
+			if d.optional {
+				st = StatusNA
+			}
+			items[i].Steps[j] = WorkStep{Step: d.code, Label: d.label, Owner: d.owner, Status: st}
 		}
 		ids[i] = p.ID
 		index[p.ID] = i
@@ -185,7 +204,7 @@ func (s *Service) WorkTracking(ctx context.Context, f Filter) ([]WorkItem, error
 			}
 			if i, ok := index[id]; ok {
 				st := &items[i].Steps[j]
-				st.Note = note
+				st.Note, st.Status = note, StatusPending
 				if done {
 					st.Status, st.By, st.At = StatusDone, by, at
 				}

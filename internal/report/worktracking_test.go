@@ -83,13 +83,14 @@ func TestWorkTrackingDerivesStepsFromTheTables(t *testing.T) {
 		{"establishment_process", "pending", "", ""},
 		{"payment_notice", "pending", "", ""},
 		{"payment", "pending", "", ""},
+		{"supplementary", "n/a", "", ""},
 	} {
 		g := got[c.step]
 		if g.Status != c.status || g.By != c.by || g.Note != c.note || (c.status == "done") != (g.At != nil) {
 			t.Errorf("%s = %+v, want %s by %q note %q", c.step, g, c.status, c.by, c.note)
 		}
 	}
-	if len(items[0].Steps) != 12 || items[0].Steps[0].Label != "项目开通" {
+	if len(items[0].Steps) != 13 || items[0].Steps[0].Label != "项目开通" {
 		t.Fatalf("steps = %+v", items[0].Steps)
 	}
 
@@ -103,6 +104,13 @@ func TestWorkTrackingDerivesStepsFromTheTables(t *testing.T) {
 	if got["subscription"].Status != "done" || got["submission"].Status != "pending" || got["submission"].Note != "已驳回，待重新送审" ||
 		got["review"].Status != "pending" || got["review"].Note != "驳回：比例不对" {
 		t.Fatalf("after reject: %+v", items[0].Steps)
+	}
+
+	// A supplementary round makes 补充立项 apply: pending with its state.
+	mustExec(t, d, `INSERT INTO rounds (project_id, kind, seq, status) VALUES ($1, 'supplementary', 1, 'open') RETURNING id`, proj)
+	items, _ = s.WorkTracking(ctx, report.Filter{All: true, ProjectID: proj})
+	if got := steps(items[0])["supplementary"]; got.Status != "pending" || got.Note != "第1次：认购中" {
+		t.Fatalf("supplementary = %+v", got)
 	}
 
 	// An accountant's scope: only the projects listed.
@@ -127,10 +135,10 @@ func TestWorkTrackingDerivesStepsFromTheTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 3 || rows[0][0] != "项目" || rows[0][3] != "项目开通" || rows[0][14] != "缴款" {
+	if len(rows) != 3 || rows[0][0] != "项目" || rows[0][3] != "项目开通" || rows[0][14] != "缴款" || rows[0][15] != "补充立项" {
 		t.Fatalf("rows = %q", rows)
 	}
-	if rows[1][0] != "常州项目" || !strings.HasPrefix(rows[1][3], "已完成 管理员\n") || rows[1][8] != "已完成\n1/2 已认购" || rows[1][10] != "待办（城市公司）\n已驳回，待重新送审" || rows[1][14] != "待办（城市公司）" {
+	if rows[1][0] != "常州项目" || !strings.HasPrefix(rows[1][3], "已完成 管理员\n") || rows[1][8] != "已完成\n1/2 已认购" || rows[1][10] != "待办（城市公司）\n已驳回，待重新送审" || rows[1][14] != "待办（城市公司）" || rows[1][15] != "待办（城市公司）\n第1次：认购中" || rows[2][15] != "不适用" {
 		t.Fatalf("project row = %q", rows[1])
 	}
 }
