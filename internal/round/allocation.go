@@ -3,12 +3,9 @@ package round
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -243,48 +240,25 @@ func storeAllocation(ctx context.Context, tx *sqlx.Tx, roundID, seq int64, previ
 	if err != nil {
 		return fmt.Errorf("store allocation of round %d: %w", roundID, err)
 	}
-	// One statement over arrays: a single round trip for thousands of lines.
-	n := len(lines)
-	partners, users, invs := make(pq.Int64Array, n), make([]sql.NullInt64, n), make([]sql.NullInt64, n)
-	tiers, mandatory := make(pq.StringArray, n), make(pq.BoolArray, n)
-	mins, maxs, reqs, calcs, allocs := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n)
-	for i, l := range lines {
-		partners[i], tiers[i], mandatory[i] = l.PartnerID, l.Tier, l.Mandatory
-		if l.UserID != nil {
-			users[i] = sql.NullInt64{Int64: *l.UserID, Valid: true}
-		}
-		if l.InvitationID != nil {
-			invs[i] = sql.NullInt64{Int64: *l.InvitationID, Valid: true}
-		}
-		mins[i], maxs[i], reqs[i] = l.Min.Decimal.String(), l.Max.Decimal.String(), l.Requested.Decimal.String()
-		calcs[i], allocs[i] = l.Calculated.Decimal.String(), l.Allocated.Decimal.String()
-	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO allocation_lines (round_id, partner_id, user_id, invitation_id, tier, mandatory, min_amount, max_amount, requested, calculated, allocated)
-		SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::boolean[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[])`,
-		roundID, partners, nullInts(users), nullInts(invs), tiers, mandatory, mins, maxs, reqs, calcs, allocs)
+	// COPY: one stream for thousands of lines, measured faster than a
+	// multi-row insert over arrays (BenchmarkAllocationPersisted10000).
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("allocation_lines", "round_id", "partner_id", "user_id", "invitation_id", "tier",
+		"mandatory", "min_amount", "max_amount", "requested", "calculated", "allocated"))
 	if err != nil {
-		return fmt.Errorf("insert allocation lines: %w", err)
+		return fmt.Errorf("copy allocation lines: %w", err)
+	}
+	defer stmt.Close()
+	for _, l := range lines {
+		if _, err := stmt.ExecContext(ctx, roundID, l.PartnerID, l.UserID, l.InvitationID, l.Tier, l.Mandatory,
+			l.Min.Decimal.String(), l.Max.Decimal.String(), l.Requested.Decimal.String(), l.Calculated.Decimal.String(),
+			l.Allocated.Decimal.String()); err != nil {
+			return fmt.Errorf("copy allocation line %d: %w", l.PartnerID, err)
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		return fmt.Errorf("copy allocation lines: %w", err)
 	}
 	return nil
-}
-
-// nullInts is a Postgres bigint[] literal with NULLs.
-func nullInts(xs []sql.NullInt64) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, x := range xs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if x.Valid {
-			b.WriteString(strconv.FormatInt(x.Int64, 10))
-		} else {
-			b.WriteString("NULL")
-		}
-	}
-	b.WriteByte('}')
-	return b.String()
 }
 
 // GetAllocation returns round roundID's allocation with Stale computed.
