@@ -543,3 +543,29 @@ func TestConcurrentSubscriptions(t *testing.T) {
 		t.Fatalf("%d distinct seqs in history, want %d", distinct, changes)
 	}
 }
+
+// The establishment process goes only for a reviewed initial round on
+// locked peak capital; each refusal changes nothing.
+func TestEstablishmentProcessNeedsAReviewedRound(t *testing.T) {
+	e := newEnv(t)
+	s := newRoundSetup(t, e)
+	launch := func(kind string) response {
+		return e.do(s.acct, "POST", "/api/v1/projects/"+itoa(s.w.projA)+"/processes",
+			map[string]any{"kind": kind, "subject_id": s.roundID, "form": map[string]string{"情况说明": "立项"}})
+	}
+	e.db.MustExec(`UPDATE rounds SET status = 'calculated' WHERE id = $1`, s.roundID)
+	before := fingerprint(t, e.db)
+	e.refused(422, "round_not_reviewed", launch("establishment"))
+	if fingerprint(t, e.db) != before {
+		t.Fatal("a refused launch changed the database")
+	}
+	e.db.MustExec(`UPDATE rounds SET status = 'reviewed' WHERE id = $1`, s.roundID)
+	e.refused(422, "round_kind_mismatch", launch("supplementary"))
+	e.must(200, e.do(s.acct, "PUT", "/api/v1/projects/"+itoa(s.w.projA)+"/establishment", map[string]any{
+		"peak_capital": "220000000", "tier_ratios": map[string]string{"holding": "0", "property": "0.0331", "city": "0.006", "other": "0"}, "version": 0}))
+	e.refused(422, "peak_not_locked", launch("establishment"))
+	r := e.must(200, e.do(s.acct, "GET", "/api/v1/rounds/"+itoa(s.roundID), nil))
+	if r.Body["status"] != "reviewed" || r.Body["pools"].(map[string]any)["city"] != "1320000.00" {
+		t.Fatalf("round = %s", r.Raw)
+	}
+}
