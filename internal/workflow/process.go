@@ -570,8 +570,16 @@ func (s *Service) record(ctx context.Context, a audit.Actor, id int64, instanceI
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, a, audit.Entry{Action: "process.launched", Entity: "process", EntityID: id,
-			ProjectID: &inst.ProjectID, Before: before, After: inst})
+		if err := audit.Record(ctx, tx, a, audit.Entry{Action: "process.launched", Entity: "process", EntityID: id,
+			ProjectID: &inst.ProjectID, Before: before, After: inst}); err != nil {
+			return err
+		}
+		// The approver may have decided before the instance was recorded.
+		if err := s.replayUnknown(ctx, tx, id, instanceID); err != nil {
+			return err
+		}
+		inst, err = get(ctx, tx, id, false)
+		return err
 	})
 	if err != nil {
 		var inst2 Instance

@@ -37,6 +37,22 @@ func (s *Service) onInstanceChange(ctx context.Context, tx *sqlx.Tx, ev Event) e
 		s.log.WarnContext(ctx, "approval event without an instance id, ignored", "event", ev.ID, "err", err)
 		return nil
 	}
+	var id int64
+	err := sqlx.GetContext(ctx, tx, &id, `SELECT id FROM processes WHERE instance_id = $1`, d.InstanceID)
+	if db.IsNoRows(err) {
+		if d.Type != "finish" && d.Type != "terminate" {
+			return nil
+		}
+		return s.unknownInstance(ctx, tx, ev, d)
+	}
+	if err != nil {
+		return fmt.Errorf("find process of instance %s: %w", d.InstanceID, err)
+	}
+	return s.apply(ctx, tx, id, d)
+}
+
+// apply moves process id as the change d says, once.
+func (s *Service) apply(ctx context.Context, tx *sqlx.Tx, id int64, d instanceChange) error {
 	var status, result string
 	switch {
 	case d.Type == "finish" && d.Result == "agree":
@@ -46,18 +62,10 @@ func (s *Service) onInstanceChange(ctx context.Context, tx *sqlx.Tx, ev Event) e
 	case d.Type == "terminate":
 		status = StatusTerminated
 	case d.Type == "finish":
-		s.log.WarnContext(ctx, "approval finished with an unknown result, ignored", "event", ev.ID, "result", d.Result)
+		s.log.WarnContext(ctx, "approval finished with an unknown result, ignored", "process", id, "result", d.Result)
 		return nil
 	default:
 		return nil // start: the launch recorded the instance already
-	}
-	var id int64
-	err := sqlx.GetContext(ctx, tx, &id, `SELECT id FROM processes WHERE instance_id = $1`, d.InstanceID)
-	if db.IsNoRows(err) {
-		return s.unknownInstance(ctx, tx, ev, d)
-	}
-	if err != nil {
-		return fmt.Errorf("find process of instance %s: %w", d.InstanceID, err)
 	}
 	inst, err := get(ctx, tx, id, true)
 	if err != nil {
@@ -100,6 +108,27 @@ func (s *Service) onInstanceChange(ctx context.Context, tx *sqlx.Tx, ev Event) e
 		return err
 	}
 	return s.alert(ctx, tx, inst, finished)
+}
+
+// replayUnknown applies the finish of an instance that arrived before the
+// instance was recorded (a launch whose answer was lost and that a retry
+// found later): the event was kept as unknown, with its payload in the inbox.
+func (s *Service) replayUnknown(ctx context.Context, tx *sqlx.Tx, id int64, instanceID string) error {
+	var payloads []string
+	if err := sqlx.SelectContext(ctx, tx, &payloads, `SELECT e.payload::text FROM process_unknown_events u
+		JOIN dingtalk_events e ON e.event_id = u.event_id WHERE u.instance_id = $1 ORDER BY u.received_at`, instanceID); err != nil {
+		return fmt.Errorf("read early events of %s: %w", instanceID, err)
+	}
+	for _, p := range payloads {
+		var d instanceChange
+		if err := json.Unmarshal([]byte(p), &d); err != nil {
+			continue
+		}
+		if err := s.apply(ctx, tx, id, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // unknownInstance records an event for an instance Hehuo has no row of.

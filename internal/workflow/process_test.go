@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -513,3 +514,41 @@ func TestUnknownInstanceEventIsRecordedAndIgnored(t *testing.T) {
 		t.Errorf("event %+v, %v: want handled", ev, err)
 	}
 }
+
+// The approver decides on an instance whose creation answer was lost, before
+// any retry: the event is kept as unknown, and the retry that finds the
+// instance applies it — agreed, the effect once, one alert.
+func TestDecisionBeforeTheRetryIsAppliedWhenFound(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.dt.AccessToken(f.ctx)
+	must(t, err)
+	f.sim.SetFaults(dtsim.Faults{LostAnswerRate: 1})
+	inst, err := f.launch(workflow.KindPeakCapital, 0, nil)
+	f.sim.SetFaults(dtsim.Faults{})
+	if err == nil {
+		t.Fatal("want the lost answer's error")
+	}
+	created := f.sim.Approvals(dtsim.StatusRunning)
+	if len(created) != 1 {
+		t.Fatalf("%d approvals", len(created))
+	}
+	_, err = f.sim.Decide(created[0].InstanceID, "agree")
+	must(t, err)
+	f.deliver()
+	if n := f.count(`SELECT count(*) FROM process_unknown_events WHERE instance_id = $1`, created[0].InstanceID); n != 1 {
+		t.Fatalf("early finish kept %d times, want 1", n)
+	}
+	got, err := f.wf.Retry(f.ctx, f.actor, inst.ID)
+	must(t, err)
+	if got.Status != workflow.StatusAgreed || got.InstanceID != created[0].InstanceID {
+		t.Fatalf("after retry %+v", got)
+	}
+	if f.runs(inst.ID, "agreed") != 1 || f.runs(inst.ID, "launched") != 1 || len(f.sim.Approvals("")) != 1 {
+		t.Errorf("agreed %d, launched %d, approvals %d", f.runs(inst.ID, "agreed"), f.runs(inst.ID, "launched"), len(f.sim.Approvals("")))
+	}
+	if n := f.count(`SELECT count(*) FROM notify_outbox WHERE dedupe_key = $1`, "process:"+itoa(inst.ID)+":result"); n != 1 {
+		t.Errorf("%d alerts", n)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
