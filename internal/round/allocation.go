@@ -89,15 +89,18 @@ type Allocation struct {
 	Balanced bool `json:"balanced"`
 	// Preview marks an allocation computed while the round was open: it
 	// shows where subscriptions stand and cannot be edited or submitted.
-	Preview        bool          `json:"preview"`
-	PerTier        []TierSummary `json:"per_tier"`
-	PeakCapital    money.Amount  `json:"peak_capital"`
-	PerPersonCap   money.Amount  `json:"per_person_cap"`
-	Allocated      money.Amount  `json:"allocated"`
-	EffectiveRatio string        `json:"effective_ratio"`
-	ComputedBy     string        `json:"computed_by"`
-	ComputedAt     time.Time     `json:"computed_at"`
-	Version        int           `json:"version"`
+	Preview      bool          `json:"preview"`
+	PerTier      []TierSummary `json:"per_tier"`
+	PeakCapital  money.Amount  `json:"peak_capital"`
+	PerPersonCap money.Amount  `json:"per_person_cap"`
+	Allocated    money.Amount  `json:"allocated"`
+	// PlannedRatio is Σ pools / P; EffectiveRatio is Σ allocated / P (R3:
+	// shown beside each other; unsubscribed quota stays with the group).
+	PlannedRatio   string    `json:"planned_ratio"`
+	EffectiveRatio string    `json:"effective_ratio"`
+	ComputedBy     string    `json:"computed_by"`
+	ComputedAt     time.Time `json:"computed_at"`
+	Version        int       `json:"version"`
 }
 
 // ratioDigits bounds the decimals of an effective ratio (a fraction).
@@ -372,6 +375,7 @@ func buildAllocation(roundID int64, row allocationRow, lines []AllocationLine, t
 	}
 	out.Allocated = money.AmountOf(total)
 	out.EffectiveRatio = ratio(total, row.PeakCapital)
+	out.PlannedRatio = ratio(row.pools().Total(), row.PeakCapital)
 	return out
 }
 
@@ -565,8 +569,27 @@ func (s *Service) Submit(ctx context.Context, a audit.Actor, roundID int64) (Rou
 			return errAllocationPreview
 		}
 		var lines []AllocationLine
-		if err := tx.SelectContext(ctx, &lines, `SELECT tier, requested, allocated FROM allocation_lines WHERE round_id = $1`, roundID); err != nil {
+		if err := tx.SelectContext(ctx, &lines, `
+			SELECT l.partner_id, coalesce(p.name, '') AS name, l.tier, l.requested, l.allocated
+			FROM allocation_lines l LEFT JOIN partners p ON p.id = l.partner_id
+			WHERE l.round_id = $1 ORDER BY l.partner_id`, roundID); err != nil {
 			return fmt.Errorf("allocation lines: %w", err)
+		}
+		// R1 checks the per-person cap at submit. Edits are bounded by it
+		// already; a calculated line can exceed it only when an invitation's
+		// max did.
+		terms, err := s.est.Terms(ctx, tx, r.ProjectID)
+		if err != nil {
+			return err
+		}
+		limit := terms.PerPersonCap()
+		for _, l := range lines {
+			if l.Allocated.GreaterThan(limit) {
+				e := apperr.Rule("allocation_above_cap", "", "%s的分配金额 %s 超过个人认购上限 %s（资金峰值 × %s），请调整后再送审",
+					l.Name, money.Format(l.Allocated.Decimal), money.Format(limit), calc.Percent(terms.PerPersonCapRatio))
+				e.Details = map[string]any{"partner_id": l.PartnerID, "allocated": l.Allocated, "cap": money.AmountOf(limit)}
+				return e
+			}
 		}
 		tiers, balanced := summarize(row.pools(), row.PeakCapital, lines)
 		if !balanced {

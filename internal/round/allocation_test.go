@@ -423,3 +423,35 @@ func BenchmarkAllocationPersisted10000(b *testing.B) {
 		}
 	}
 }
+
+// TestSubmitChecksPerPersonCap: R1 checks the per-person cap at submit; a
+// calculated line above it (the cap lowered after the invitations were
+// made) is refused, naming the partner, and nothing changes.
+func TestSubmitChecksPerPersonCap(t *testing.T) {
+	ctx := context.Background()
+	f := newAllocFixture(t)
+	f.subscribeR3(t)
+	f.close(t)
+	if _, err := f.s.Allocate(ctx, f.acct, f.round); err != nil {
+		t.Fatal(err)
+	}
+	est := establishment.NewService(f.d, nil)
+	terms, err := est.Terms(ctx, f.d, f.project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := est.PutTerms(ctx, audit.System, f.project, establishment.TermsInput{
+		PeakCapital: "220000000", TierRatios: establishment.TierRatios{Holding: "0", Property: "0.0331", City: "0.006", Other: "0"},
+		FundingDate: terms.FundingDate, FinancingRate: "0.0435", PerPersonCapRatio: "0.002", Version: terms.Version,
+	}); err != nil {
+		t.Fatalf("terms: %v", err)
+	}
+	_, err = f.s.Submit(ctx, f.acct, f.round)
+	wantCode(t, err, "allocation_above_cap")
+	if e := apperr.As(err); !strings.Contains(e.Message, "合伙人A") || !strings.Contains(e.Message, "440000.00") {
+		t.Errorf("message %q does not name the partner and the cap", e.Message)
+	}
+	if r, _ := f.s.Get(ctx, f.round); r.Status != round.StatusCalculated {
+		t.Fatalf("status after refused submit = %s", r.Status)
+	}
+}
