@@ -173,7 +173,7 @@ func (s *Server) roundRoutes() {
 	// Notices, the window, on-behalf subscriptions and review.
 	s.handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/rounds/:id/notices/subscription", Tag: "rounds",
-		Summary: "Send the subscription notice (认购通知). test: true sends it only to the caller's DingTalk account; false sends it to every invited partner once and opens the round (draft → open).",
+		Summary: "Send the subscription notice (认购通知). test: true sends it only to the caller's DingTalk account; false sends it to every invited partner once and opens the round (draft → open); on an open round it tells only the partners invited since (409 when there are none).",
 		Access:  Access{Roles: accountant}, Request: noticeRequest{}, Response: round.NoticeResult{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)

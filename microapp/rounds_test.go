@@ -257,6 +257,18 @@ func TestSubscriptionNoticesTestThenRealOnce(t *testing.T) {
 	}
 	e.refused(409, "notices_already_sent", e.do(s.acct, "POST", notices, map[string]any{"test": false}))
 	e.roundDrain()
+	// A partner added to the open round is told by the next send, and only they are.
+	late, _ := e.roundPartner("dt_E", "戊", "P4")
+	e.must(201, e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/invitations", map[string]any{
+		"user_id": late, "tier": "city", "min_amount": "100000", "max_amount": "200000", "deadline": s.deadline.String()}))
+	if r := e.must(200, e.do(s.acct, "POST", notices, map[string]any{"test": false})); r.Body["recipients"].(float64) != 1 {
+		t.Fatalf("late send = %s", r.Raw)
+	}
+	e.refused(409, "notices_already_sent", e.do(s.acct, "POST", notices, map[string]any{"test": false}))
+	e.roundDrain()
+	if n := len(e.sim.Notices("dt_E")); n != 1 {
+		t.Fatalf("the late partner got %d notices", n)
+	}
 	for _, u := range s.userids {
 		ns := e.sim.Notices(u)
 		if len(ns) != 1 || !strings.Contains(string(ns[0].Msg), "常州项目") {
@@ -269,7 +281,7 @@ func TestSubscriptionNoticesTestThenRealOnce(t *testing.T) {
 		t.Fatalf("%d subscription_sent robot alerts", robots)
 	}
 	r := e.must(200, e.do(s.acct, "GET", "/api/v1/rounds/"+itoa(s.roundID), nil))
-	if r.Body["status"] != "open" || r.Body["invited"].(float64) != 4 || r.Body["deadline"] != s.deadline.String() || r.Body["notices_sent_at"] == nil {
+	if r.Body["status"] != "open" || r.Body["invited"].(float64) != 5 || r.Body["deadline"] != s.deadline.String() || r.Body["notices_sent_at"] == nil {
 		t.Fatalf("round = %s", r.Raw)
 	}
 }

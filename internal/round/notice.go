@@ -63,13 +63,21 @@ func (s *Service) SendSubscriptionNotices(ctx context.Context, a audit.Actor, us
 			return audit.Record(ctx, tx, a, audit.Entry{Action: "round.notice_test", Entity: "round", EntityID: r.ID, ProjectID: &r.ProjectID,
 				After: map[string]any{"recipient": *dt}})
 		}
-		if r.Status != StatusDraft {
+		if r.Status != StatusDraft && r.Status != StatusOpen {
 			return apperr.Conflict("notices_already_sent", "本轮认购通知已发送（%s）", r.StatusName)
 		}
+		// On an open round only partners added since the notices went out are
+		// told: everyone else already has the notice of this round.
 		var ids []*string
 		if err := tx.SelectContext(ctx, &ids, `SELECT u.dingtalk_userid FROM invitations i JOIN users u ON u.id = i.user_id
-			WHERE i.round_id = $1 ORDER BY i.id`, r.ID); err != nil {
+			WHERE i.round_id = $1 AND NOT ($2 AND u.dingtalk_userid IN (SELECT d.recipient FROM notify_deliveries d
+				JOIN notify_outbox o ON o.id = d.outbox_id WHERE o.kind = 'work_notice'
+				AND (o.dedupe_key = $3 OR o.dedupe_key LIKE $3 || ':late:%')))
+			ORDER BY i.id`, r.ID, r.Status == StatusOpen, fmt.Sprintf("round:%d:subscription", r.ID)); err != nil {
 			return fmt.Errorf("recipients: %w", err)
+		}
+		if r.Status == StatusOpen {
+			return s.sendLate(ctx, tx, a, r, ids, data, &out)
 		}
 		var recipients []string
 		for _, id := range ids {
@@ -167,4 +175,33 @@ func (s *Service) CloseDue(ctx context.Context, now time.Time) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// sendLate sends the subscription notice of an open round to the partners
+// invited after it went out (ids), once each.
+func (s *Service) sendLate(ctx context.Context, tx *sqlx.Tx, a audit.Actor, r Round, ids []*string, data map[string]any, out *NoticeResult) error {
+	var recipients []string
+	for _, id := range ids {
+		if id == nil || strings.TrimSpace(*id) == "" {
+			out.Skipped++
+			continue
+		}
+		recipients = append(recipients, *id)
+	}
+	if len(recipients) == 0 {
+		return apperr.Conflict("notices_already_sent", "本轮认购通知已发送给合伙名单中的每一位合伙人")
+	}
+	var last int64
+	if err := tx.GetContext(ctx, &last, `SELECT max(id) FROM invitations WHERE round_id = $1`, r.ID); err != nil {
+		return fmt.Errorf("last invitation: %w", err)
+	}
+	var err error
+	if out.NoticeID, _, err = notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: recipients,
+		ProjectID: &r.ProjectID, Template: "subscription_notice", Data: data,
+		DedupeKey: fmt.Sprintf("round:%d:subscription:late:%d", r.ID, last)}); err != nil {
+		return err
+	}
+	out.Recipients, out.Status = len(recipients), r.Status
+	return audit.Record(ctx, tx, a, audit.Entry{Action: "round.notice_late", Entity: "round", EntityID: r.ID, ProjectID: &r.ProjectID,
+		After: map[string]any{"recipients": recipients}})
 }
