@@ -133,3 +133,10 @@ export function cmpDec(a, b) {
   if (x === null || y === null) return 0
   return x < y ? -1 : x > y ? 1 : 0
 }
+
+/** fixed2 writes a decimal string with exactly two decimals ("8602000" → "8602000.00"). */
+export function fixed2(s) {
+  if (s === null || s === undefined || s === '') return s
+  const [i, f = ''] = String(s).split('.')
+  return `${i}.${(f + '00').slice(0, 2)}`
+}
