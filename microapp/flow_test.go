@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -210,6 +211,94 @@ func (e *env) termsAndPeak(f flowWorld) {
 	}
 }
 
+// flowPartner is one of RULES R3's four partners in the city tier.
+type flowPartner struct {
+	userid, name, grade string
+	mandatory           bool
+	min, max, amount    string
+	allocated           int64
+	id                  int64
+	token               string
+}
+
+// calculatedRound runs 3–6 of the flow: the initial round with R3's four
+// invitations, notices into four DingTalk inboxes (one robot alert), the
+// partners' sign-in by auth code and subscriptions, closed by hand and
+// calculated — R3's example to the yuan. It returns the round's id.
+func (e *env) calculatedRound(f flowWorld) (string, []*flowPartner) {
+	t := e.t
+	t.Helper()
+	round := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/rounds", map[string]any{"kind": "initial"})).Body
+	rid := itoa(num(round["id"]))
+	deadline := civil.Of(time.Now().In(civil.Shanghai).AddDate(0, 0, 7)).String()
+	partners := []*flowPartner{
+		{userid: "p_a", name: "甲", grade: "M5", mandatory: true, min: "500000", max: "1000000", amount: "500000", allocated: 500000},
+		{userid: "p_b", name: "乙", grade: "M3", mandatory: true, min: "250000", max: "500000", amount: "300000", allocated: 300000},
+		{userid: "p_c", name: "丙", min: "100000", max: "500000", amount: "400000", allocated: 297143},
+		{userid: "p_d", name: "丁", min: "100000", max: "500000", amount: "300000", allocated: 222857},
+	}
+	for _, p := range partners {
+		p.id = e.partnerUser(p.userid, p.name, p.grade)
+		e.must(201, e.do(f.acct, "POST", "/api/v1/rounds/"+rid+"/invitations", map[string]any{
+			"user_id": p.id, "tier": "city", "mandatory": p.mandatory,
+			"min_amount": p.min, "max_amount": p.max, "deadline": deadline,
+		}))
+	}
+
+	// Notices: one work notice in each of the four inboxes, one robot alert.
+	e.must(200, e.do(f.acct, "POST", "/api/v1/rounds/"+rid+"/notices/subscription", map[string]any{"test": false}))
+	e.drain()
+	for _, p := range partners {
+		ns := e.sim.Notices(p.userid)
+		if len(ns) != 1 || !strings.Contains(string(ns[0].Msg), "常州项目") || !strings.Contains(string(ns[0].Msg), "/m/") {
+			t.Fatalf("%s's notices: %+v, want one about 常州项目 linking into the H5 page", p.userid, ns)
+		}
+	}
+	if n := e.robotMessages(flowConv, "认购通知"); n != 1 {
+		t.Fatalf("robot alerts of the notices: %d, want 1", n)
+	}
+
+	// Each partner signs in by auth code and subscribes on their invitation.
+	for _, p := range partners {
+		p.token = e.signInByAuthCode(p.userid)
+		mine := e.must(200, e.do(p.token, "GET", "/api/v1/me/invitations", nil)).Body["items"].([]any)
+		if len(mine) != 1 {
+			t.Fatalf("%s sees %d invitations", p.userid, len(mine))
+		}
+		inv := itoa(num(mine[0].(map[string]any)["id"]))
+		e.must(200, e.do(p.token, "PUT", "/api/v1/me/invitations/"+inv+"/subscription",
+			map[string]any{"amount": p.amount, "risk_acknowledged": true}))
+	}
+
+	// Closed by hand, calculated: R3's example to the yuan.
+	e.must(200, e.do(f.acct, "POST", "/api/v1/rounds/"+rid+"/close", nil))
+	alloc := e.must(200, e.do(f.acct, "POST", "/api/v1/rounds/"+rid+"/allocation", nil)).Body
+	byUser := map[int64]map[string]any{}
+	for _, l := range alloc["lines"].([]any) {
+		line := l.(map[string]any)
+		byUser[num(line["user_id"])] = line
+	}
+	for _, p := range partners {
+		line := byUser[p.id]
+		if line == nil || !dec(t, line["allocated"]).Equal(decimal.NewFromInt(p.allocated)) || line["edited"] != false {
+			t.Fatalf("%s: line %v, want allocated %d", p.name, line, p.allocated)
+		}
+	}
+	if alloc["trace"] == nil {
+		t.Fatal("allocation without its trace")
+	}
+	return rid, partners
+}
+
+func mustInt(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // Must show: the whole of 立项 over HTTP against the simulator — terms →
 // peak_capital approved in DingTalk → a round of four invitations (R3's
 // A–D in the city tier) → notices in four DingTalk inboxes → four partners
@@ -233,80 +322,16 @@ func TestFlowEstablishmentToApprovedRound(t *testing.T) {
 		t.Fatalf("robot messages after the peak result: %d, want 1: %+v", n, e.sim.RobotMessages())
 	}
 
-	// 3. The initial round with R3's four partners in the city tier.
-	round := e.must(201, e.do(acct, "POST", "/api/v1/projects/"+proj+"/rounds", map[string]any{"kind": "initial"})).Body
-	rid := itoa(num(round["id"]))
-	deadline := civil.Of(time.Now().In(civil.Shanghai).AddDate(0, 0, 7)).String()
-	type partner struct {
-		userid, name, grade string
-		mandatory           bool
-		min, max, amount    string
-		allocated           int64
-		id                  int64
-		token               string
-	}
-	partners := []*partner{
-		{userid: "p_a", name: "甲", grade: "M5", mandatory: true, min: "500000", max: "1000000", amount: "500000", allocated: 500000},
-		{userid: "p_b", name: "乙", grade: "M3", mandatory: true, min: "250000", max: "500000", amount: "300000", allocated: 300000},
-		{userid: "p_c", name: "丙", min: "100000", max: "500000", amount: "400000", allocated: 297143},
-		{userid: "p_d", name: "丁", min: "100000", max: "500000", amount: "300000", allocated: 222857},
-	}
-	for _, p := range partners {
-		p.id = e.partnerUser(p.userid, p.name, p.grade)
-		e.must(201, e.do(acct, "POST", "/api/v1/rounds/"+rid+"/invitations", map[string]any{
-			"user_id": p.id, "tier": "city", "mandatory": p.mandatory,
-			"min_amount": p.min, "max_amount": p.max, "deadline": deadline,
-		}))
-	}
-
-	// 4. Notices: one work notice in each of the four inboxes, one robot alert.
-	e.must(200, e.do(acct, "POST", "/api/v1/rounds/"+rid+"/notices/subscription", map[string]any{"test": false}))
-	e.drain()
-	for _, p := range partners {
-		ns := e.sim.Notices(p.userid)
-		if len(ns) != 1 || !strings.Contains(string(ns[0].Msg), "常州项目") || !strings.Contains(string(ns[0].Msg), "/m/") {
-			t.Fatalf("%s's notices: %+v, want one about 常州项目 linking into the H5 page", p.userid, ns)
-		}
-	}
-	if n := e.robotMessages(conv, "认购通知"); n != 1 {
-		t.Fatalf("robot alerts of the notices: %d, want 1", n)
-	}
-
-	// 5. Each partner signs in by auth code and subscribes on their invitation.
-	for _, p := range partners {
-		p.token = e.signInByAuthCode(p.userid)
-		mine := e.must(200, e.do(p.token, "GET", "/api/v1/me/invitations", nil)).Body["items"].([]any)
-		if len(mine) != 1 {
-			t.Fatalf("%s sees %d invitations", p.userid, len(mine))
-		}
-		inv := itoa(num(mine[0].(map[string]any)["id"]))
-		e.must(200, e.do(p.token, "PUT", "/api/v1/me/invitations/"+inv+"/subscription",
-			map[string]any{"amount": p.amount, "risk_acknowledged": true}))
-	}
-
-	// 6. Closed by hand, calculated: R3's example to the yuan.
-	e.must(200, e.do(acct, "POST", "/api/v1/rounds/"+rid+"/close", nil))
-	alloc := e.must(200, e.do(acct, "POST", "/api/v1/rounds/"+rid+"/allocation", nil)).Body
-	byUser := map[int64]map[string]any{}
-	for _, l := range alloc["lines"].([]any) {
-		line := l.(map[string]any)
-		byUser[num(line["user_id"])] = line
-	}
-	for _, p := range partners {
-		line := byUser[p.id]
-		if line == nil || !dec(t, line["allocated"]).Equal(decimal.NewFromInt(p.allocated)) || line["edited"] != false {
-			t.Fatalf("%s: line %v, want allocated %d", p.name, line, p.allocated)
-		}
-	}
-	if alloc["trace"] == nil {
-		t.Fatal("allocation without its trace")
-	}
+	// 3–6. The initial round with R3's four partners, notices, subscriptions,
+	// closed by hand and calculated to the yuan.
+	rid, partners := e.calculatedRound(f)
+	roundID := mustInt(t, rid)
 
 	// 7. Submitted; establishment may not be launched before the review approves.
 	e.must(200, e.do(acct, "POST", "/api/v1/rounds/"+rid+"/submit", nil))
 	before := fingerprint(t, e.db)
 	approvals := len(e.sim.Approvals(""))
-	early := e.do(acct, "POST", "/api/v1/projects/"+proj+"/processes", map[string]any{"kind": "establishment", "subject_id": num(round["id"])})
+	early := e.do(acct, "POST", "/api/v1/projects/"+proj+"/processes", map[string]any{"kind": "establishment", "subject_id": roundID})
 	if early.Status != 409 && early.Status != 422 || early.errCode() == "" {
 		t.Fatalf("establishment before review: %d %s", early.Status, early.Raw)
 	}
@@ -331,7 +356,7 @@ func TestFlowEstablishmentToApprovedRound(t *testing.T) {
 
 	// 9. establishment: launched (round in approval), agreed, the event twice.
 	est := e.must(201, e.do(acct, "POST", "/api/v1/projects/"+proj+"/processes", map[string]any{
-		"kind": "establishment", "subject_id": num(round["id"]), "form": map[string]string{"情况说明": "常州项目事业合伙立项"},
+		"kind": "establishment", "subject_id": roundID, "form": map[string]string{"情况说明": "常州项目事业合伙立项"},
 	})).Body
 	estID, estInst := num(est["id"]), str(est["instance_id"])
 	if got := str(e.must(200, e.do(acct, "GET", "/api/v1/rounds/"+rid, nil)).Body["status"]); got != "in_approval" {
@@ -448,5 +473,68 @@ func TestFlowMandatoryMissingAtTheDeadline(t *testing.T) {
 	if len(msgs) != 1 || !strings.Contains(string(msgs[0].Msg), "强投未认") || strings.Contains(string(msgs[0].Msg), "强投已认") ||
 		strings.Contains(string(msgs[0].Msg), "自愿未认") || msgs[0].Conversation != flowConv {
 		t.Fatalf("alerts at the deadline: %+v (before notices %d)", msgs, before)
+	}
+}
+
+// establishment refused in DingTalk: the round goes back to calculated (one
+// robot alert, 工作跟踪表 says so); it is submitted and approved in review
+// again, the refused instance is reset by the system admin, and the
+// relaunched one is agreed — the round approved once.
+func TestFlowEstablishmentRefusedThenRelaunched(t *testing.T) {
+	e := newEnv(t)
+	e.startBot()
+	f := e.flowWorld()
+	e.termsAndPeak(f)
+	rid, _ := e.calculatedRound(f)
+	roundID := mustInt(t, rid)
+	submitAndApprove := func() {
+		e.must(200, e.do(f.acct, "POST", "/api/v1/rounds/"+rid+"/submit", nil))
+		e.must(200, e.do(f.biz, "POST", "/api/v1/rounds/"+rid+"/review", map[string]any{"decision": "approve"}))
+	}
+	launch := func() (int64, string) {
+		p := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/processes", map[string]any{
+			"kind": "establishment", "subject_id": roundID, "form": map[string]string{"情况说明": "常州项目事业合伙立项"},
+		})).Body
+		return num(p["id"]), str(p["instance_id"])
+	}
+	submitAndApprove()
+	e.drain()
+	robots := len(e.sim.RobotMessages())
+
+	first, inst := launch()
+	e.decide(f.acct, first, inst, "refuse")
+	e.drain()
+	if got := str(e.must(200, e.do(f.acct, "GET", "/api/v1/rounds/"+rid, nil)).Body["status"]); got != "calculated" {
+		t.Fatalf("round after establishment refused: %s", got)
+	}
+	if n := len(e.sim.RobotMessages()) - robots; n != 1 {
+		t.Fatalf("robot alerts for the refusal: %d, want 1", n)
+	}
+	steps := e.must(200, e.do(f.acct, "GET", "/api/v1/reports/work-tracking?project_id="+f.proj, nil)).Body["items"].([]any)[0].(map[string]any)["steps"].([]any)
+	for _, s := range steps {
+		st := s.(map[string]any)
+		if st["step"] == "establishment_process" && (st["status"] != "pending" || st["note"] != "审批被拒绝") {
+			t.Fatalf("work tracking after the refusal: %v", st)
+		}
+		if st["step"] == "submission" && st["status"] != "pending" {
+			t.Fatalf("work tracking 送审 after the refusal: %v", st)
+		}
+	}
+
+	// Again through review; the refused instance is reset, then relaunched.
+	submitAndApprove()
+	if r := e.do(f.acct, "POST", "/api/v1/processes/"+itoa(first)+"/reset", nil); r.Status != 403 {
+		t.Fatalf("reset by the accountant: %d %s", r.Status, r.Raw)
+	}
+	e.must(200, e.do(f.admin, "POST", "/api/v1/processes/"+itoa(first)+"/reset", nil))
+	second, inst2 := launch()
+	e.decide(f.acct, second, inst2, "agree")
+	if got := str(e.must(200, e.do(f.acct, "GET", "/api/v1/rounds/"+rid, nil)).Body["status"]); got != "approved" {
+		t.Fatalf("round after the relaunch was agreed: %s", got)
+	}
+	var approved int
+	e.db.Get(&approved, `SELECT count(*) FROM audit_log WHERE entity = 'round' AND entity_id = $1 AND after->>'status' = 'approved'`, rid)
+	if approved != 1 {
+		t.Fatalf("round approved %d times", approved)
 	}
 }
