@@ -363,6 +363,13 @@ func TestSubscriptionRefusalsChangeNothing(t *testing.T) {
 	}
 	e.refused(409, "round_not_open", sub(3, map[string]any{"amount": "300000", "risk_acknowledged": true}))
 	e.refused(409, "round_state", e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/close", nil))
+	// B missed the deadline: the accountant records B's subscription after it, within B's limits.
+	e.wire.Rounds.Now = func() time.Time { return end.Add(time.Hour) }
+	e.refused(422, "subscription_above_max", onBehalf(s.acct, 1, map[string]any{"amount": "500001", "reason": "逾期补录"}))
+	r = e.must(200, onBehalf(s.acct, 1, map[string]any{"amount": "300000", "reason": "逾期补录"}))
+	if r.Body["amount"] != "300000.00" || r.Body["on_behalf"] != true {
+		t.Fatalf("late on behalf = %s", r.Raw)
+	}
 }
 
 // Segregation of duties: an accountant who is the partner cannot record their own subscription.

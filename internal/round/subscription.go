@@ -55,14 +55,12 @@ type subscriber struct {
 // Subscribe records the signed-in partner's subscription on their own
 // invitation; another partner's invitation is not found (RULES R2).
 func (s *Service) Subscribe(ctx context.Context, a audit.Actor, userID, invitationID int64, in SubscriptionInput) (Invitation, error) {
-	if !in.RiskAcknowledged {
-		return Invitation{}, apperr.Rule("risk_not_acknowledged", "risk_acknowledged", "请先确认风险提示：%s", RiskStatement)
-	}
-	return s.subscribe(ctx, 0, invitationID, in.Amount, subscriber{actor: a, userID: userID, riskAck: true})
+	return s.subscribe(ctx, 0, invitationID, in.Amount, subscriber{actor: a, userID: userID, riskAck: in.RiskAcknowledged})
 }
 
 // SubscribeOnBehalf records a subscription for a partner (accountant, with a
-// reason, within the same limits and deadline). An accountant who is the
+// reason, within the same limits), while the round is open or, for a partner
+// who missed the deadline, closed and not yet calculated (R2). An accountant who is the
 // partner may not do it for themselves (segregation of duties).
 func (s *Service) SubscribeOnBehalf(ctx context.Context, a audit.Actor, userID, roundID, invitationID int64, in OnBehalfInput) (Invitation, error) {
 	reason, err := text.Clean(in.Reason, "reason", "代认购原因", true, 200)
@@ -102,18 +100,24 @@ func (s *Service) subscribe(ctx context.Context, roundID, invitationID int64, am
 		if err != nil {
 			return err
 		}
-		if r.Status != StatusOpen {
+		// The partner subscribes while the round is open; the accountant may
+		// also record one for a partner who missed the deadline (R2: listed
+		// for follow-up) until the allocation is calculated.
+		if r.Status != StatusOpen && !(by.onBehalf && r.Status == StatusClosed) {
 			if r.Status == StatusDraft {
 				return apperr.Conflict("round_not_open", "认购尚未开放")
 			}
 			return apperr.Conflict("round_not_open", "本轮认购已截止")
+		}
+		if !by.onBehalf && !by.riskAck {
+			return apperr.Rule("risk_not_acknowledged", "risk_acknowledged", "请先确认风险提示：%s", RiskStatement)
 		}
 		amount, err := money.ParseYuan(amountText)
 		if err != nil {
 			e := apperr.As(err)
 			return apperr.Invalid(e.Code, "amount", "认购金额：%s", e.Message)
 		}
-		if !s.Now().Before(before.Deadline.EndExclusive()) {
+		if !by.onBehalf && !s.Now().Before(before.Deadline.EndExclusive()) {
 			return apperr.Rule("subscription_deadline_passed", "amount", "认购已于 %s 截止", before.Deadline)
 		}
 		if amount.LessThan(before.MinAmount.Decimal) {
