@@ -491,3 +491,32 @@ func amount(s string) *money.Amount {
 
 func strp(s string) *string { return &s }
 func intp(i int) *int       { return &i }
+
+// Twenty accountants save the first terms at once: exactly one wins, the
+// others get 409 and the version is 1.
+func TestConcurrentFirstSavesOneWins(t *testing.T) {
+	s, _, pid := newService(t)
+	const n = 20
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := s.PutTerms(ctx, audit.System, pid, r1(0))
+			errs <- err
+		}()
+	}
+	won, stale := 0, 0
+	for i := 0; i < n; i++ {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case errors.Is(err, apperr.ErrStaleVersion):
+			stale++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	v, _ := s.GetTerms(ctx, pid)
+	if won != 1 || stale != n-1 || v.Version != 1 {
+		t.Fatalf("won %d, stale %d, version %d", won, stale, v.Version)
+	}
+}
