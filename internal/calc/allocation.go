@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -207,32 +209,58 @@ func (a *Allocation) split(amount, base decimal.Decimal, subs []Subscription, ma
 	// Formatted once: 10,000 lines must allocate in well under 50 ms.
 	amountS, baseS := amount.String(), base.String()
 	formula := fmt.Sprintf("%s：%s × 认购 / %s合计", who, amountS, who)
+	amountI, baseI := amount.BigInt(), base.BigInt()
+	halfBase := new(big.Int).Rsh(baseI, 1)
+	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(shareDigits), nil)
+	sumKey := who + "合计"
+	var prod, q, r, q6 big.Int
 	for _, k := range order {
 		i := idx[k]
 		s := subs[i]
-		exact := decimal.Zero
+		// Integer arithmetic (amount, request and base are whole yuan): the
+		// floor, and the exact share to shareDigits decimals rounded half up.
+		exact, floor := "0", "0"
+		var floorI int64
 		if base.Sign() > 0 {
-			exact = amount.Mul(s.Requested).DivRound(base, shareDigits)
+			prod.Mul(amountI, s.Requested.BigInt())
+			q.QuoRem(&prod, baseI, &r)
+			floor, floorI = q.String(), q.Int64()
+			q6.Mul(&r, scale).Add(&q6, halfBase).Quo(&q6, baseI)
+			exact = shareString(&q, &q6, scale)
 		}
-		floor := decimal.Zero
-		if base.Sign() > 0 {
-			// Integer floor: amount, request and base are whole yuan.
-			q := new(big.Int).Mul(amount.BigInt(), s.Requested.BigInt())
-			floor = decimal.NewFromBigInt(q.Quo(q, base.BigInt()), 0)
-		}
+		part := parts[k].IntPart()
 		a.Lines[i] = Line{PartnerID: s.PartnerID, Allocated: parts[k]}
 		a.Trace = append(a.Trace, Step{
 			Figure:  lineFigure(s.PartnerID),
 			Formula: formula,
 			Inputs: map[string]string{
-				"认购": s.Requested.String(), who + "合计": baseS, "待分配": amountS,
-				"精确份额": exact.String(), "取整": floor.String(), "余数补位": parts[k].Sub(floor).String(),
+				"认购": s.Requested.String(), sumKey: baseS, "待分配": amountS,
+				"精确份额": exact, "取整": floor, "余数补位": strconv.FormatInt(part-floorI, 10),
 			},
 			Rounding: roundingYuan,
-			Value:    parts[k].String(),
+			Value:    strconv.FormatInt(part, 10),
 		})
 	}
 	return nil
+}
+
+// shareString writes whole + frac/scale as a decimal without trailing zeros
+// ("297142.857143", "250000"), carrying a fraction that rounded up to one.
+func shareString(whole, frac, scale *big.Int) string {
+	w := new(big.Int).Set(whole)
+	f := new(big.Int).Set(frac)
+	if f.Cmp(scale) >= 0 {
+		w.Add(w, big.NewInt(1))
+		f.Sub(f, scale)
+	}
+	if f.Sign() == 0 {
+		return w.String()
+	}
+	digits := f.String()
+	for len(digits) < shareDigits {
+		digits = "0" + digits
+	}
+	return w.String() + "." + strings.TrimRight(digits, "0")
 }
 
 func cmpID(a, b int64) int {
@@ -245,7 +273,9 @@ func cmpID(a, b int64) int {
 	return 0
 }
 
-func lineFigure(partnerID int64) string { return fmt.Sprintf("allocated[%d]", partnerID) }
+func lineFigure(partnerID int64) string {
+	return "allocated[" + strconv.FormatInt(partnerID, 10) + "]"
+}
 
 func mandatoryWord(m bool) string {
 	if m {
