@@ -424,8 +424,9 @@ func TestFlowEstablishmentToApprovedRound(t *testing.T) {
 
 // Robot alert: a round whose deadline passed closes by itself (CloseDue, the
 // scheduler's job) and posts exactly one alert to the city company's group
-// naming the mandatory partners without a subscription — not the ones who
-// subscribed, not again on the next run.
+// counting the mandatory partners without a subscription — not the ones who
+// subscribed nor the voluntary ones — linking to the round, not again on the
+// next run.
 func TestFlowMandatoryMissingAtTheDeadline(t *testing.T) {
 	e := newEnv(t)
 	e.startBot()
@@ -470,8 +471,10 @@ func TestFlowMandatoryMissingAtTheDeadline(t *testing.T) {
 		t.Fatalf("round after its deadline: %s", got)
 	}
 	msgs := e.sim.RobotMessages()[afterNotices:]
-	if len(msgs) != 1 || !strings.Contains(string(msgs[0].Msg), "强投未认") || strings.Contains(string(msgs[0].Msg), "强投已认") ||
-		strings.Contains(string(msgs[0].Msg), "自愿未认") || msgs[0].Conversation != flowConv {
+	// One mandatory partner is missing (the voluntary one does not count);
+	// the link opens the round's 合伙名单 in the console.
+	if len(msgs) != 1 || !strings.Contains(string(msgs[0].Msg), "强投名单中尚有 **1** 人未认购") ||
+		!strings.Contains(string(msgs[0].Msg), "/establishment/partners?project="+f.proj+`\u0026round=`+rid) || msgs[0].Conversation != flowConv {
 		t.Fatalf("alerts at the deadline: %+v (before notices %d)", msgs, before)
 	}
 }

@@ -113,7 +113,7 @@ func (s *Service) SendSubscriptionNotices(ctx context.Context, a audit.Actor, us
 
 // roundLink is the console page of a round's partner list.
 func roundLink(r Round) string {
-	return fmt.Sprintf("/#/projects/%d/establishment?tab=partners&round=%d", r.ProjectID, r.ID)
+	return fmt.Sprintf("/establishment/partners?project=%d&round=%d", r.ProjectID, r.ID)
 }
 
 // Close ends a round's subscription window by hand (截止认购).
