@@ -350,8 +350,8 @@ func TestFlowEstablishmentToApprovedRound(t *testing.T) {
 		t.Fatalf("after approve: %v", r)
 	}
 	e.drain()
-	if n := e.robotMessages(conv, "方案审核"); n != 2 {
-		t.Fatalf("robot alerts of the review decisions: %d, want 2", n)
+	if n := e.robotMessages(conv, "方案审核"); n != 2 || e.robotMessages(conv, "方案审核", "请核对强投人员") != 1 {
+		t.Fatalf("robot alerts of the review decisions: %d, want 2, the rejection with its reason", n)
 	}
 
 	// 9. establishment: launched (round in approval), agreed, the event twice.
@@ -391,6 +391,9 @@ func TestFlowEstablishmentToApprovedRound(t *testing.T) {
 		t.Fatalf("robot alerts for the establishment result: %d, want 1: %+v", n, e.sim.RobotMessages()[robotsBefore:])
 	}
 
+	if e.robotMessages(conv, "事业合伙立项", "同意") != 1 || e.robotMessages(conv, "项目资金峰值", "同意") != 1 {
+		t.Fatalf("BPM result alerts: %+v", e.sim.RobotMessages())
+	}
 	// Each step's alert once, all in the city company's group: the peak
 	// result, the notices, two review decisions, the establishment result.
 	if all := e.sim.RobotMessages(); len(all) != 5 || e.robotMessages(conv) != 5 {
