@@ -158,6 +158,16 @@ func (s *Service) Allocate(ctx context.Context, a audit.Actor, roundID int64) (A
 		if err != nil {
 			return err
 		}
+		// What a recalculation replaces, for the audit log: edits are lost.
+		var before struct {
+			Version int `db:"version" json:"version"`
+			Edited  int `db:"edited" json:"edited_lines"`
+		}
+		if err := tx.GetContext(ctx, &before, `SELECT coalesce(max(a.version), 0) AS version, count(l.partner_id) AS edited
+			FROM allocations a LEFT JOIN allocation_lines l ON l.round_id = a.round_id AND l.edited
+			WHERE a.round_id = $1`, roundID); err != nil {
+			return fmt.Errorf("previous allocation: %w", err)
+		}
 		if err := storeAllocation(ctx, tx, roundID, r.SubscriptionSeq, preview, terms.PeakCapital, pools, actorName(a), lines); err != nil {
 			return err
 		}
@@ -175,7 +185,7 @@ func (s *Service) Allocate(ctx context.Context, a audit.Actor, roundID int64) (A
 		sortLines(lines)
 		out = buildAllocation(roundID, row, lines, trace, terms.PerPersonCap())
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "allocation.compute", Entity: "allocation", EntityID: roundID,
-			ProjectID: &r.ProjectID, After: auditSummary(out)})
+			ProjectID: &r.ProjectID, Before: before, After: auditSummary(out)})
 	})
 	return out, err
 }

@@ -455,3 +455,42 @@ func TestSubmitChecksPerPersonCap(t *testing.T) {
 		t.Fatalf("status after refused submit = %s", r.Status)
 	}
 }
+
+// TestRecalculationReplacesEdits: 测算 again starts from R3; the edits it
+// discarded are counted in its audit entry.
+func TestRecalculationReplacesEdits(t *testing.T) {
+	ctx := context.Background()
+	f := newAllocFixture(t)
+	f.subscribeR3(t)
+	f.close(t)
+	if _, err := f.s.Allocate(ctx, f.acct, f.round); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.EditLine(ctx, f.acct, f.round, f.partner["D"], round.LineEdit{Allocated: amt("200000"), Reason: "少分"}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.s.Allocate(ctx, f.acct, f.round)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range a.Lines {
+		if l.Edited || !l.Allocated.Equal(l.Calculated.Decimal) {
+			t.Errorf("line %d kept its edit: %+v", l.PartnerID, l)
+		}
+	}
+	if got := f.allocated(a)["D"]; got != "222857.00" {
+		t.Errorf("D = %s after recalculation", got)
+	}
+	for _, st := range a.Trace {
+		if st.Formula == "手工调整" {
+			t.Errorf("trace keeps a discarded edit: %+v", st)
+		}
+	}
+	var before string
+	if err := f.d.Get(&before, `SELECT before::text FROM audit_log WHERE action = 'allocation.compute' ORDER BY id DESC LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(before, `"edited_lines": 1`) {
+		t.Errorf("audit before = %s, want the discarded edit counted", before)
+	}
+}
