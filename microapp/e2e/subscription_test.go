@@ -118,30 +118,27 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 
 func idOf(v any) string { return fmt.Sprint(int64(v.(float64))) }
 
-// Must show: a partner subscribes on the H5 page (390×844, signed in by 免登
-// in the simulator's phone), with the page refusing a fractional amount
-// before the server sees it; then the city accountant runs 测算 in the
-// console and reads the trace of that partner's line — RULES R3's example.
-func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
-	ctx := browser(t)
-	w := newLiveServer(t)
-
-	admin := w.call("", "POST", "/api/v1/auth/password", map[string]string{"username": "admin", "password": "admin-pass-1"}, 200)["token"].(string)
+// projectWithTerms builds 环沪城市公司 with 常州项目, its city accountant
+// (granted the city company) and R1's terms, whose city pool is 1,320,000;
+// → the admin's and the accountant's tokens and the project id.
+func (w *liveServer) projectWithTerms() (admin, acct, proj string) {
+	w.t.Helper()
+	admin = w.call("", "POST", "/api/v1/auth/password", map[string]string{"username": "admin", "password": "admin-pass-1"}, 200)["token"].(string)
 	unit := func(name, kind string, parent any) string {
 		return idOf(w.call(admin, "POST", "/api/v1/org-units", map[string]any{"name": name, "kind": kind, "parent_id": parent}, 201)["id"])
 	}
 	group := unit("锦艺集团", "group", nil)
 	property := unit("置业集团", "property", json.Number(group))
 	city := unit("环沪城市公司", "city", json.Number(property))
-	proj := idOf(w.call(admin, "POST", "/api/v1/projects", map[string]any{
+	proj = idOf(w.call(admin, "POST", "/api/v1/projects", map[string]any{
 		"name": "常州项目", "city_company_id": json.Number(city), "land_acquired_on": "2019-10-23", "is_open": true,
 	}, 201)["id"])
 
-	acctID, acct := w.user("acct_huanhu", "沈嘉禾", org.RoleAccountant)
+	var acctID int64
+	acctID, acct = w.user("acct_huanhu", "沈嘉禾", org.RoleAccountant)
 	w.call(admin, "PUT", "/api/v1/org-units/"+city+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}, 200)
 
-	// R1's terms: the city pool is 1,320,000.
 	w.call(acct, "PUT", "/api/v1/projects/"+proj+"/establishment", map[string]any{
 		"peak_capital": "220000000.00",
 		"tier_ratios":  map[string]string{"holding": "0", "property": "0.0331", "city": "0.006", "other": "0"},
@@ -150,6 +147,18 @@ func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
 		"collection_account": map[string]string{"bank": "工商银行常州分行", "name": "常州锦艺合伙企业", "number": "1105020309000012345"},
 		"version":            0,
 	}, 200)
+	return admin, acct, proj
+}
+
+// Must show: a partner subscribes on the H5 page (390×844, signed in by 免登
+// in the simulator's phone), with the page refusing a fractional amount
+// before the server sees it; then the city accountant runs 测算 in the
+// console and reads the trace of that partner's line — RULES R3's example.
+func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
+	ctx := browser(t)
+	w := newLiveServer(t)
+
+	_, acct, proj := w.projectWithTerms()
 
 	// R3's four partners in the city tier; 丁 will subscribe on the phone.
 	round := idOf(w.call(acct, "POST", "/api/v1/projects/"+proj+"/rounds", map[string]any{"kind": "initial"}, 201)["id"])
@@ -258,5 +267,105 @@ func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
 	}
 	if !strings.Contains(tiers, "1,320,000") {
 		t.Errorf("the city tier shows %q, want its pool 1,320,000", tiers)
+	}
+}
+
+// The 合伙名单 tab end to end in the console: the accountant creates the
+// initial round, adds a partner through the dialog (user search, limits,
+// deadline), sends the subscription notice (the round opens and the notice is
+// queued for the partner's DingTalk), and the partner's phone shows the
+// invitation with a 待认购 badge. After the window closes and the allocation
+// is submitted, the business admin sends it back with a reason in 方案审核.
+func TestConsolePartnerListNoticeAndReview(t *testing.T) {
+	ctx := browser(t)
+	w := newLiveServer(t)
+	_, acct, proj := w.projectWithTerms()
+	_, dToken := w.user("p_d", "丁")
+
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1400, 900)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := civil.Of(time.Now().In(civil.Shanghai).AddDate(0, 0, 7)).String()
+	status := func(s string) chromedp.Action[chromedp.Void] {
+		return chromedp.WaitVisible(`[data-test=round-status][data-status=` + s + `]`)
+	}
+	run(t, ctx, "合伙名单",
+		chromedp.Navigate(w.srv.URL+"/login"),
+		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+acct+`; path=/"; undefined`),
+		chromedp.Navigate(w.srv.URL+"/establishment/partners?project="+proj),
+		chromedp.WaitVisible(`[data-test=round-empty]`),
+		chromedp.Click(`[data-test=round-new-initial]`),
+		status("draft"),
+		chromedp.Click(`[data-test=invitation-new]`),
+		chromedp.WaitVisible(`[data-test=invitation-min]`),
+		// The partner is found by a remote search of the users.
+		chromedp.Click(`[data-test=invitation-user]`),
+		chromedp.SendKeys(`[data-test=invitation-user] input`, "丁"),
+		chromedp.WaitVisible(`//*[@data-test="invitation-user"]//li[contains(@class,"el-select-dropdown__item")][contains(.,"丁")]`),
+		chromedp.Sleep(200*time.Millisecond), // the dropdown's zoom-in transition
+		chromedp.Click(`//*[@data-test="invitation-user"]//li[contains(@class,"el-select-dropdown__item")][contains(.,"丁")]`),
+		chromedp.WaitVisible(`//*[@data-test="invitation-user"]//*[contains(@class,"el-select__selected-item")][contains(.,"丁")]`),
+		chromedp.SendKeys(`[data-test=invitation-min]`, "100000"),
+		chromedp.SendKeys(`[data-test=invitation-max]`, "500000"),
+		chromedp.SendKeys(`[data-test=invitation-deadline]`, deadline+"\r"),
+		chromedp.Click(`[data-test=invitation-save]`),
+		chromedp.WaitVisible(`//*[@data-test="invitation-table"]//*[contains(@class,"invitation-row-name")][normalize-space(.)="丁"]`),
+		chromedp.Click(`[data-test=notice-send]`),
+		chromedp.WaitVisible(`.el-message-box__btns .el-button--primary`),
+		chromedp.Click(`.el-message-box__btns .el-button--primary`),
+		status("open"),
+	)
+	var queued int
+	if err := w.deps.DB.Get(&queued, `SELECT count(*) FROM notify_outbox WHERE template = 'subscription_notice'`); err != nil {
+		t.Fatal(err)
+	}
+	if queued != 1 {
+		t.Fatalf("subscription notices queued: %d, want 1", queued)
+	}
+
+	// The partner's phone: the open invitation, flagged for action.
+	mine := w.call(dToken, "GET", "/api/v1/me/invitations", nil, 200)["items"].([]any)
+	if len(mine) != 1 {
+		t.Fatalf("丁 sees %d invitations, want 1", len(mine))
+	}
+	inv := idOf(mine[0].(map[string]any)["id"])
+	run(t, ctx, "H5 home",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(w.srv.URL+"/m/?dtsim="+url.QueryEscape(w.sim.URL)+"&dtsim_user=p_d"),
+		chromedp.WaitVisible(`[data-test=h5-action-badge]`),
+		chromedp.WaitVisible(`//*[@data-test="h5-invitation-`+inv+`"][contains(.,"常州项目")][contains(.,"待认购")]`),
+	)
+
+	// Subscribed, closed, calculated and submitted; the admin sends it back.
+	w.call(dToken, "PUT", "/api/v1/me/invitations/"+inv+"/subscription", map[string]any{"amount": "300000", "risk_acknowledged": true}, 200)
+	rounds := w.call(acct, "GET", "/api/v1/projects/"+proj+"/rounds", nil, 200)["items"].([]any)
+	round := idOf(rounds[0].(map[string]any)["id"])
+	w.call(acct, "POST", "/api/v1/rounds/"+round+"/close", nil, 200)
+	w.call(acct, "POST", "/api/v1/rounds/"+round+"/allocation", nil, 200)
+	w.call(acct, "POST", "/api/v1/rounds/"+round+"/submit", nil, 200)
+
+	run(t, ctx, "方案审核",
+		chromedp.EmulateViewport(1400, 900),
+		chromedp.Navigate(w.srv.URL+"/"),
+		chromedp.WaitVisible(`[data-test=logout]`),
+		chromedp.Click(`[data-test=logout]`),
+		chromedp.WaitVisible(`[data-test=login-username]`),
+		chromedp.SendKeys(`[data-test=login-username]`, "hhadmin"),
+		chromedp.SendKeys(`[data-test=login-password]`, "bizadmin-pass-1"),
+		chromedp.Click(`[data-test=login-submit]`),
+		chromedp.WaitVisible(`[data-test=logout]`),
+		chromedp.Navigate(w.srv.URL+"/establishment/review?project="+proj),
+		status("submitted"),
+		chromedp.WaitVisible(`//*[@data-test="review-table"]//td[contains(.,"300,000.00")]`),
+		chromedp.Click(`[data-test=review-reject]`),
+		chromedp.WaitVisible(`[data-test=review-reason]`),
+		chromedp.SendKeys(`[data-test=review-reason]`, "请核对强投人员"),
+		chromedp.Click(`[data-test=review-reject-confirm]`),
+		status("calculated"),
+		chromedp.WaitVisible(`//*[@data-test="review-decision"][normalize-space(.)="退回"]`),
+	)
+	got := w.call(acct, "GET", "/api/v1/rounds/"+round, nil, 200)
+	if got["review_decision"] != "reject" || got["review_reason"] != "请核对强投人员" {
+		t.Fatalf("round after the review: %v", got)
 	}
 }

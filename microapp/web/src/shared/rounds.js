@@ -40,7 +40,10 @@ export const invitations = {
     form.append('file', file)
     return request('POST', `/rounds/${roundID}/invitations/import`, { form })
   },
-  importTemplateURL: (roundID) => `${BASE}/rounds/${roundID}/invitations/import/template`,
+  /** importTemplateURL is the .xlsx template (the same for every round). */
+  importTemplateURL: () => `${BASE}/invitations/import/template`,
+  /** history is the subscription changes of one invitation (accountant's view). */
+  history: (roundID, id) => get(`/rounds/${roundID}/invitations/${id}/history`),
   /** subscribeFor records a subscription on the partner's behalf (with a reason). */
   subscribeFor: (roundID, id, amount, reason) =>
     put(`/rounds/${roundID}/invitations/${id}/subscription`, { amount, reason }),
@@ -61,6 +64,7 @@ export const mine = {
   subscribe: (id, amount, riskAcknowledged) =>
     put(`/me/invitations/${id}/subscription`, { amount, risk_acknowledged: riskAcknowledged }),
   history: (id) => get(`/me/invitations/${id}/history`),
+  invitation: (id) => get(`/me/invitations/${id}`),
   holdings: () => get('/me/holdings'),
 }
 
