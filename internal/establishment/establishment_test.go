@@ -196,8 +196,23 @@ func TestFreezeFundingFixesDateAndRate(t *testing.T) {
 	if err := freeze(); code(err) != "funding_date_missing" {
 		t.Fatalf("freeze without funding date = %v", err)
 	}
-	if _, err := s.PutTerms(ctx, audit.System, pid, r1(1)); err != nil {
+	// A funding date before the first rate in the table: no rate in force.
+	early := r1(1)
+	early.FundingDate = day("2023-06-30")
+	if _, err := s.PutTerms(ctx, audit.System, pid, early); err != nil {
 		t.Fatal(err)
+	}
+	if terms, _ := s.Terms(ctx, d, pid); code(terms.FundingReady()) != "financing_rate_missing" {
+		t.Fatalf("FundingReady without a rate = %v", terms.FundingReady())
+	}
+	if err := freeze(); code(err) != "financing_rate_missing" {
+		t.Fatalf("freeze without a rate = %v", err)
+	}
+	if _, err := s.PutTerms(ctx, audit.System, pid, r1(2)); err != nil {
+		t.Fatal(err)
+	}
+	if terms, _ := s.Terms(ctx, d, pid); terms.FundingReady() != nil {
+		t.Fatalf("FundingReady = %v", terms.FundingReady())
 	}
 	if err := freeze(); err != nil {
 		t.Fatal(err)
@@ -213,17 +228,17 @@ func TestFreezeFundingFixesDateAndRate(t *testing.T) {
 	if !v.FundingFrozen || *v.FinancingRate != "0.0435" {
 		t.Fatalf("frozen terms: %+v", v)
 	}
-	in = r1(2)
+	in = r1(3)
 	in.FundingDate = day("2024-03-02")
 	if _, err := s.PutTerms(ctx, audit.System, pid, in); code(err) != "funding_frozen" {
 		t.Errorf("changing the frozen date = %v", err)
 	}
-	in = r1(2)
+	in = r1(3)
 	in.FinancingRate = "0.05"
 	if _, err := s.PutTerms(ctx, audit.System, pid, in); code(err) != "funding_frozen" {
 		t.Errorf("overriding the frozen rate = %v", err)
 	}
-	in = r1(2)
+	in = r1(3)
 	in.FinancingRate = "0.0435" // the frozen rate sent back
 	in.CollectionAccount.Bank = "工商银行"
 	if v, err := s.PutTerms(ctx, audit.System, pid, in); err != nil || v.RateOverridden || v.CollectionAccount.Bank != "工商银行" {

@@ -493,6 +493,22 @@ func mask(s string) string {
 	return "****" + string(r[len(r)-4:])
 }
 
+// FundingReady refuses terms whose funding date or financing rate is
+// missing: FreezeFunding would refuse them. A process that freezes funding
+// when launched calls it in Prepare, before DingTalk is asked.
+func (t Terms) FundingReady() error {
+	if !t.PeakCapital.IsPositive() {
+		return ErrNoTerms
+	}
+	if t.FundingDate.IsZero() {
+		return apperr.Rule("funding_date_missing", "funding_date", "请先在立项信息中填写资金投入日")
+	}
+	if t.FinancingRate == nil {
+		return apperr.Rule("financing_rate_missing", "financing_rate", "资金投入日（%s）没有在用的资金成本利率，请维护利率表或手工填写融资利率", t.FundingDate)
+	}
+	return nil
+}
+
 // FreezeFunding fixes the funding date and the financing rate when the
 // establishment process is launched (R1: they stay editable until then).
 // The rate in force is copied from the table; running it again changes
@@ -508,14 +524,8 @@ func (s *Service) FreezeFunding(ctx context.Context, tx *sqlx.Tx, projectID int6
 	if t.FundingFrozen {
 		return nil
 	}
-	if !t.PeakCapital.IsPositive() {
-		return ErrNoTerms
-	}
-	if t.FundingDate.IsZero() {
-		return apperr.Rule("funding_date_missing", "funding_date", "请先在立项信息中填写资金投入日")
-	}
-	if t.FinancingRate == nil {
-		return apperr.Rule("financing_rate_missing", "financing_rate", "资金投入日（%s）没有在用的资金成本利率，请维护利率表或手工填写融资利率", t.FundingDate)
+	if err := t.FundingReady(); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE establishments SET frozen_rate_in_force = $1, funding_frozen_at = now(),
 		updated_at = now() WHERE project_id = $2`, t.RateInForce, projectID); err != nil {
