@@ -419,6 +419,13 @@ func TestReviewTransitions(t *testing.T) {
 	e.refused(403, "forbidden", e.do(s.acct, "POST", review, map[string]any{"decision": "approve"}))
 	e.refused(400, "reason_required", e.do(biz, "POST", review, map[string]any{"decision": "reject"}))
 	e.refused(400, "decision_invalid", e.do(biz, "POST", review, map[string]any{"decision": "maybe"}))
+	// A business admin invited into the round cannot review it.
+	partnerBizID, partnerBiz := e.mustUser("业务管理员兼合伙人", "bizadmin")
+	e.db.MustExec(`INSERT INTO partners (kind, user_id, name) VALUES ('employee', $1, '业务管理员兼合伙人')`, partnerBizID)
+	e.db.MustExec(`INSERT INTO invitations (round_id, partner_id, user_id, tier, min_amount, max_amount, deadline)
+		SELECT $1, id, user_id, 'city', 100000, 200000, current_date + 10 FROM partners WHERE user_id = $2`, s.roundID, partnerBizID)
+	before = fingerprint(t, e.db)
+	e.refused(403, "own_line", e.do(partnerBiz, "POST", review, map[string]any{"decision": "approve"}))
 	if fingerprint(t, e.db) != before {
 		t.Fatal("refused reviews changed the database")
 	}

@@ -34,6 +34,17 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, roundID int64, in R
 	}
 	var r Round
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		// Segregation of duties: nobody reviews a plan that holds their own line.
+		if a.ID != nil {
+			var own bool
+			if err := tx.GetContext(ctx, &own, `SELECT EXISTS (SELECT 1 FROM invitations WHERE round_id = $1 AND user_id = $2)`,
+				roundID, *a.ID); err != nil {
+				return fmt.Errorf("own line: %w", err)
+			}
+			if own {
+				return apperr.Forbidden("own_line", "您在本轮合伙名单中，不能审核本轮方案（职责分离）")
+			}
+		}
 		to, action, result := StatusReviewed, "round.review_approve", "通过"
 		if in.Decision == "reject" {
 			to, action, result = StatusCalculated, "round.review_reject", "驳回"
