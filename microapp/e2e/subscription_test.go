@@ -268,6 +268,25 @@ func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
 	if !strings.Contains(tiers, "1,320,000") {
 		t.Errorf("the city tier shows %q, want its pool 1,320,000", tiers)
 	}
+
+	// An edit with its reason marks the line and leaves 857 of the pool over.
+	run(t, ctx, "调整",
+		chromedp.Click(lineOf("丁")+`//*[@data-test="line-edit"]`),
+		chromedp.WaitVisible(`[data-test=line-allocated-input]`),
+		chromedp.SendKeys(`[data-test=line-allocated-input]`, kb.End+strings.Repeat(kb.Backspace, 6)+"222000"),
+		chromedp.SendKeys(`[data-test=line-reason]`, "本人申请减少"),
+		chromedp.Click(`[data-test=line-save]:not(.is-disabled)`),
+		chromedp.WaitVisible(lineOf("丁")+`//*[@data-test="line-allocated"][normalize-space(.)="222,000.00"]`),
+		chromedp.WaitVisible(lineOf("丁")+`//*[@data-test="line-edited"]`),
+		chromedp.WaitVisible(`//*[@data-test="tier-city"]//*[@data-test="tier-balance"][normalize-space(.)="857.00"]`),
+	)
+	got := w.call(acct, "GET", "/api/v1/rounds/"+round+"/allocation", nil, 200)
+	for _, l := range got["lines"].([]any) {
+		line := l.(map[string]any)
+		if line["allocated"] == "222000.00" && (line["edited"] != true || line["reason"] != "本人申请减少") {
+			t.Fatalf("丁's edited line: %v", line)
+		}
+	}
 }
 
 // The 合伙名单 tab end to end in the console: the accountant creates the
