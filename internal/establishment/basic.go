@@ -41,7 +41,9 @@ func loadBasic(ctx context.Context, q sqlx.QueryerContext, projectID int64) (Bas
 	var r basicRow
 	err := sqlx.GetContext(ctx, q, &r, `SELECT address, land_area, building_area, saleable_area, saleable_value,
 		group_equity_ratio, basic_note, basic_version FROM establishments WHERE project_id = $1`, projectID)
-	if err != nil && !isNoRows(err) {
+	if isNoRows(err) {
+		r = basicRow{} // sqlx allocated the pointers before finding no row
+	} else if err != nil {
 		return BasicInfo{}, fmt.Errorf("basic info %d: %w", projectID, err)
 	}
 	fixed := func(d *decimal.Decimal) *string {

@@ -339,7 +339,7 @@ func TestPeakCapitalEffectLocksPeakAndRatios(t *testing.T) {
 func TestShareholdingIsVersioned(t *testing.T) {
 	s, _, pid := newService(t)
 	cur, err := s.Shareholding(ctx, s.db, pid)
-	if err != nil || cur.Version != 0 || len(cur.Shareholders) != 0 {
+	if err != nil || cur.Version != 0 || len(cur.Shareholders) != 0 || cur.CreatedBy != nil {
 		t.Fatalf("empty = %+v, %v", cur, err)
 	}
 	bad := []struct {
@@ -414,6 +414,13 @@ func TestMilestonesAndIndicators(t *testing.T) {
 		if _, err := s.PutMilestones(ctx, audit.System, pid, b.in); code(err) != b.code {
 			t.Errorf("%+v: %v, want %s", b.in, err, b.code)
 		}
+	}
+	// Nothing entered reads as nothing, not as zeros.
+	if ind, err := s.Indicators(ctx, pid); err != nil || ind.SalesRevenue != nil || ind.IRR != nil || ind.PaybackMonths != nil {
+		t.Fatalf("empty indicators = %+v, %v", ind, err)
+	}
+	if b, err := s.BasicInfo(ctx, pid); err != nil || b.LandArea != nil || b.GroupEquityRatio != nil {
+		t.Fatalf("empty basic info = %+v, %v", b, err)
 	}
 	rev, profit := "1500000000.00", "-12.50"
 	in := Indicators{SalesRevenue: amount(rev), NetProfit: amount("150000000.00"), GroupNetProfit: amount("135000000.00"),

@@ -69,7 +69,11 @@ func (r indicatorRow) indicators() Indicators {
 func loadIndicators(ctx context.Context, q sqlx.QueryerContext, projectID int64) (Indicators, error) {
 	var r indicatorRow
 	err := sqlx.GetContext(ctx, q, &r, `SELECT `+indicatorColumns+` FROM establishments WHERE project_id = $1`, projectID)
-	if err != nil && !isNoRows(err) {
+	if isNoRows(err) {
+		// sqlx allocates the pointer fields before it learns there is no
+		// row; start again from nothing entered.
+		r = indicatorRow{}
+	} else if err != nil {
 		return Indicators{}, fmt.Errorf("indicators %d: %w", projectID, err)
 	}
 	return r.indicators(), nil

@@ -100,7 +100,9 @@ func loadHolders(ctx context.Context, q sqlx.QueryerContext, v *Shareholding) er
 func currentShareholding(ctx context.Context, q sqlx.QueryerContext, projectID int64) (Shareholding, error) {
 	var v Shareholding
 	err := sqlx.GetContext(ctx, q, &v, selectVersion+` WHERE project_id = $1 ORDER BY seq DESC LIMIT 1`, projectID)
-	if err != nil && !isNoRows(err) {
+	if isNoRows(err) {
+		v = Shareholding{} // sqlx allocated the pointers before finding no row
+	} else if err != nil {
 		return v, fmt.Errorf("current shareholding %d: %w", projectID, err)
 	}
 	v.ProjectID = projectID
