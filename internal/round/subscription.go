@@ -92,9 +92,15 @@ func (s *Service) subscribe(ctx context.Context, roundID, invitationID int64, am
 		if by.onBehalf && owner.UserID == by.userID {
 			return apperr.Forbidden("own_line", "不能为自己代录认购（职责分离）")
 		}
-		r, err := s.lock(ctx, tx, owner.RoundID)
-		if err != nil {
-			return err
+		// Only the state and the project are needed: a light lock, not the
+		// round's figures, which sum every invitation.
+		var r struct {
+			ID        int64  `db:"id"`
+			ProjectID int64  `db:"project_id"`
+			Status    Status `db:"status"`
+		}
+		if err := tx.GetContext(ctx, &r, `SELECT id, project_id, status FROM rounds WHERE id = $1 FOR UPDATE`, owner.RoundID); err != nil {
+			return fmt.Errorf("lock round: %w", err)
 		}
 		before, err := lockInvitation(ctx, tx, owner.RoundID, invitationID)
 		if err != nil {
