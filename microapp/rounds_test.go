@@ -588,10 +588,42 @@ func TestEstablishmentProcessNeedsAReviewedRound(t *testing.T) {
 	e.db.MustExec(`UPDATE rounds SET status = 'reviewed' WHERE id = $1`, s.roundID)
 	e.refused(422, "round_kind_mismatch", launch("supplementary"))
 	e.must(200, e.do(s.acct, "PUT", "/api/v1/projects/"+itoa(s.w.projA)+"/establishment", map[string]any{
-		"peak_capital": "220000000", "tier_ratios": map[string]string{"holding": "0", "property": "0.0331", "city": "0.006", "other": "0"}, "version": 0}))
+		"peak_capital": "220000000", "tier_ratios": map[string]string{"holding": "0", "property": "0.0331", "city": "0.006", "other": "0"},
+		"funding_date": s.deadline.String(), "financing_rate": "0.0435", "version": 0}))
 	e.refused(422, "peak_not_locked", launch("establishment"))
 	r := e.must(200, e.do(s.acct, "GET", "/api/v1/rounds/"+itoa(s.roundID), nil))
 	if r.Body["status"] != "reviewed" || r.Body["pools"].(map[string]any)["city"] != "1320000.00" {
 		t.Fatalf("round = %s", r.Raw)
+	}
+
+	// Through review for real: one partner subscribes, the accountant calculates and submits, the business admin approves.
+	e.db.MustExec(`UPDATE rounds SET status = 'draft' WHERE id = $1`, s.roundID)
+	uid, token := e.roundPartner("dt_solo", "独行", "P5")
+	inv := e.must(201, e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/invitations", map[string]any{
+		"user_id": uid, "tier": "city", "min_amount": "100000", "max_amount": "500000", "deadline": s.deadline.String()}))
+	e.must(200, e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/notices/subscription", map[string]any{"test": false}))
+	e.must(200, e.do(token, "PUT", "/api/v1/me/invitations/"+itoa(id(inv))+"/subscription", map[string]any{"amount": "300000", "risk_acknowledged": true}))
+	e.must(200, e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/close", nil))
+	e.must(200, e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/allocation", nil))
+	e.must(200, e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/submit", nil))
+	_, biz := e.mustUser("业务管理员", "bizadmin")
+	e.must(200, e.do(biz, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/review", map[string]any{"decision": "approve"}))
+	e.db.MustExec(`UPDATE establishments SET peak_locked_at = now() WHERE project_id = $1`, s.w.projA)
+	p := e.must(201, launch("establishment"))
+	r = e.must(200, e.do(s.acct, "GET", "/api/v1/rounds/"+itoa(s.roundID), nil))
+	if r.Body["status"] != "in_approval" {
+		t.Fatalf("after launch: %s", r.Raw)
+	}
+	var form string
+	e.db.Get(&form, `SELECT form::text FROM processes WHERE id = $1`, id(p))
+	for _, want := range []string{"合伙人数", "城市公司跟投额（元）", "300000.00", "跟投总额（元）"} {
+		if !strings.Contains(form, want) {
+			t.Fatalf("form lacks %s: %s", want, form)
+		}
+	}
+	var sheets int
+	e.db.Get(&sheets, `SELECT count(*) FROM process_attachments WHERE process_id = $1 AND role = 'sheet'`, id(p))
+	if sheets != 1 {
+		t.Fatalf("%d calculation sheets on the form", sheets)
 	}
 }

@@ -1,6 +1,7 @@
 package round
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -41,6 +42,12 @@ func (s *Service) registerEffects() {
 			},
 			Ended: func(ctx context.Context, tx *sqlx.Tx, inst workflow.Instance) error {
 				return s.transition(ctx, tx, inst.SubjectID, []Status{StatusInApproval}, StatusCalculated, processActor(inst), "round.refused")
+			},
+			// The OA form carries the round's subscription detail (认购明细) as its calculation sheet.
+			Sheet: func(ctx context.Context, _ sqlx.QueryerContext, inst workflow.Instance) (string, []byte, error) {
+				var buf bytes.Buffer
+				name, err := s.AllocationXLSX(ctx, inst.SubjectID, &buf)
+				return name, buf.Bytes(), err
 			},
 		})
 	}
