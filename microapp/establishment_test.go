@@ -107,6 +107,11 @@ func TestEstablishmentTermsRoundTripWithR1Pools(t *testing.T) {
 			t.Errorf("ungranted accountant %s: %d %s", m, r.Status, r.Raw)
 		}
 	}
+	for _, tab := range []string{"establishment", "shareholding", "shareholding/versions", "milestones", "profit-indicators", "basic-info"} {
+		if r := e.do(w.admin, "GET", "/api/v1/projects/999999/"+tab, nil); r.Status != 404 {
+			t.Errorf("missing project %s: %d %s", tab, r.Status, r.Raw)
+		}
+	}
 	if fingerprint(t, e.db) != before {
 		t.Fatal("refused requests changed the database")
 	}

@@ -60,6 +60,9 @@ func loadBasic(ctx context.Context, q sqlx.QueryerContext, projectID int64) (Bas
 
 // BasicInfo returns the project's basic info.
 func (s *Service) BasicInfo(ctx context.Context, projectID int64) (BasicInfo, error) {
+	if err := mustExist(ctx, s.db, projectID); err != nil {
+		return BasicInfo{}, err
+	}
 	return loadBasic(ctx, s.db, projectID)
 }
 

@@ -45,18 +45,27 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // ensure creates the project's establishment row if missing and locks it,
 // so that concurrent saves of one project queue up. A missing project is 404.
 func ensure(ctx context.Context, tx *sqlx.Tx, projectID int64) error {
-	var ok bool
-	if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)`, projectID); err != nil {
-		return fmt.Errorf("check project %d: %w", projectID, err)
-	}
-	if !ok {
-		return apperr.NotFound("project_not_found", "项目不存在")
+	if err := mustExist(ctx, tx, projectID); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO establishments (project_id) VALUES ($1) ON CONFLICT DO NOTHING`, projectID); err != nil {
 		return fmt.Errorf("create establishment %d: %w", projectID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM establishments WHERE project_id = $1 FOR UPDATE`, projectID); err != nil {
 		return fmt.Errorf("lock establishment %d: %w", projectID, err)
+	}
+	return nil
+}
+
+// mustExist is 404 for a project that does not exist (a sysadmin's scope
+// covers every id, so the route's scope check does not catch it).
+func mustExist(ctx context.Context, q sqlx.QueryerContext, projectID int64) error {
+	var ok bool
+	if err := sqlx.GetContext(ctx, q, &ok, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)`, projectID); err != nil {
+		return fmt.Errorf("check project %d: %w", projectID, err)
+	}
+	if !ok {
+		return apperr.NotFound("project_not_found", "项目不存在")
 	}
 	return nil
 }

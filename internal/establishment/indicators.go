@@ -81,6 +81,9 @@ func loadIndicators(ctx context.Context, q sqlx.QueryerContext, projectID int64)
 
 // Indicators returns the project's establishment profit indicators.
 func (s *Service) Indicators(ctx context.Context, projectID int64) (Indicators, error) {
+	if err := mustExist(ctx, s.db, projectID); err != nil {
+		return Indicators{}, err
+	}
 	return loadIndicators(ctx, s.db, projectID)
 }
 

@@ -96,6 +96,9 @@ func loadMilestones(ctx context.Context, q sqlx.QueryerContext, projectID int64)
 
 // Milestones returns the project's milestones.
 func (s *Service) Milestones(ctx context.Context, projectID int64) (Milestones, error) {
+	if err := mustExist(ctx, s.db, projectID); err != nil {
+		return Milestones{}, err
+	}
 	return loadMilestones(ctx, s.db, projectID)
 }
 

@@ -111,11 +111,17 @@ func currentShareholding(ctx context.Context, q sqlx.QueryerContext, projectID i
 
 // Shareholding returns the shareholding in force (the latest version).
 func (s *Service) Shareholding(ctx context.Context, q sqlx.QueryerContext, projectID int64) (Shareholding, error) {
+	if err := mustExist(ctx, q, projectID); err != nil {
+		return Shareholding{}, err
+	}
 	return currentShareholding(ctx, q, projectID)
 }
 
 // ShareholdingVersions returns every version, the newest first.
 func (s *Service) ShareholdingVersions(ctx context.Context, projectID int64) ([]Shareholding, error) {
+	if err := mustExist(ctx, s.db, projectID); err != nil {
+		return nil, err
+	}
 	vs := []Shareholding{}
 	if err := s.db.SelectContext(ctx, &vs, selectVersion+` WHERE project_id = $1 ORDER BY seq DESC`, projectID); err != nil {
 		return nil, fmt.Errorf("shareholding versions %d: %w", projectID, err)

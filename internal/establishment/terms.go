@@ -212,6 +212,9 @@ func (s *Service) Terms(ctx context.Context, q sqlx.QueryerContext, projectID in
 
 // GetTerms returns the terms with R1's figures for the 立项信息 tab.
 func (s *Service) GetTerms(ctx context.Context, projectID int64) (TermsView, error) {
+	if err := mustExist(ctx, s.db, projectID); err != nil {
+		return TermsView{}, err
+	}
 	t, err := load(ctx, s.db, projectID)
 	if err != nil {
 		return TermsView{}, err
