@@ -23,6 +23,7 @@ import (
 	"hehuo/internal/db/dbtest"
 	"hehuo/internal/org"
 	"hehuo/internal/project"
+	"hehuo/internal/wire"
 	"hehuo/microapp"
 	"hehuo/microapp/web"
 )
@@ -100,11 +101,9 @@ func TestConsoleSignInCreateProjectAndAccountantScope(t *testing.T) {
 	ctx := browser(t)
 	d := dbtest.New(t)
 	c := cachetest.New(t)
-	deps := microapp.Deps{
-		Config: config.Default(), DB: d, Cache: c, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "e2e",
-		Auth: auth.NewService(d, c, auth.Options{SessionTTL: time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute}),
-		Org:  org.NewService(d), Projects: project.NewService(d),
-	}
+	// The whole service graph: every route's service is there.
+	cfg, log := config.Default(), slog.New(slog.NewTextHandler(io.Discard, nil))
+	deps := microapp.FromServices(cfg, d, c, log, "e2e", wire.New(cfg, d, c, log))
 	bg := context.Background()
 	if err := auth.EnsureBootstrap(bg, d, "admin-pass-1", "bizadmin-pass-1"); err != nil {
 		t.Fatal(err)

@@ -20,12 +20,11 @@ import (
 	"hehuo/internal/cache/cachetest"
 	"hehuo/internal/config"
 	"hehuo/internal/db/dbtest"
-	"hehuo/internal/dingtalk"
 	"hehuo/internal/dtsim"
 	"hehuo/internal/dtsim/dtsimtest"
 	"hehuo/internal/notify"
 	"hehuo/internal/org"
-	"hehuo/internal/project"
+	"hehuo/internal/wire"
 	"hehuo/microapp"
 )
 
@@ -41,13 +40,7 @@ func TestConsoleTemplatesRobotsAndQueue(t *testing.T) {
 	cfg.DingTalk = sim.DingTalkConfig()
 	cfg.SecretKey = hex.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dt := dingtalk.New(cfg.DingTalk, c, dingtalk.WithLogger(log))
-	deps := microapp.Deps{
-		Config: cfg, DB: d, Cache: c, Log: log, Version: "e2e",
-		Auth: auth.NewService(d, c, auth.Options{SessionTTL: time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute}),
-		Org:  org.NewService(d), Projects: project.NewService(d),
-		DingTalk: dt, Notify: notify.NewService(d, dt, cfg, log),
-	}
+	deps := microapp.FromServices(cfg, d, c, log, "e2e", wire.New(cfg, d, c, log))
 	bg := context.Background()
 	if err := auth.EnsureBootstrap(bg, d, "admin-pass-1", "bizadmin-pass-1"); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -17,11 +16,10 @@ import (
 	"hehuo/internal/cache/cachetest"
 	"hehuo/internal/config"
 	"hehuo/internal/db/dbtest"
-	"hehuo/internal/dingtalk"
 	"hehuo/internal/dtsim"
 	"hehuo/internal/dtsim/dtsimtest"
 	"hehuo/internal/org"
-	"hehuo/internal/project"
+	"hehuo/internal/wire"
 	"hehuo/microapp"
 )
 
@@ -37,13 +35,7 @@ func dingTalkServer(t *testing.T) (*httptest.Server, *dtsimtest.Server, microapp
 	cfg.HTTP.PublicURL = "http://" + hs.Listener.Addr().String()
 	cfg.DingTalk = sim.DingTalkConfig()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deps := microapp.Deps{
-		Config: cfg, DB: d, Cache: c, Log: log, Version: "e2e",
-		Auth:     auth.NewService(d, c, auth.Options{SessionTTL: time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute}),
-		Org:      org.NewService(d),
-		Projects: project.NewService(d),
-		DingTalk: dingtalk.New(cfg.DingTalk, c, dingtalk.WithLogger(log)),
-	}
+	deps := microapp.FromServices(cfg, d, c, log, "e2e", wire.New(cfg, d, c, log))
 	if err := auth.EnsureBootstrap(context.Background(), d, "admin-pass-1", "bizadmin-pass-1"); err != nil {
 		t.Fatal(err)
 	}
