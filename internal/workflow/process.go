@@ -664,3 +664,29 @@ var errNoInstance = apperr.Conflict("process_not_launched", "流程尚未在钉�
 func dingtalkUnavailable(err error) error {
 	return &apperr.Error{Kind: apperr.KindUnavailable, Code: "dingtalk_unavailable", Message: "暂时无法从钉钉读取审批，请稍后重试", Err: err}
 }
+
+// ResumeLaunching retries the launches left launching (DingTalk failed, or
+// the server stopped between the row and the call) for longer than
+// olderThan and not held by another caller; each retry looks the instance
+// up before creating one. It returns how many became running. For the
+// scheduler: a user's launch is then never lost to a passing outage.
+func (s *Service) ResumeLaunching(ctx context.Context, olderThan time.Duration) (int, error) {
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, `SELECT id FROM processes WHERE status = 'launching'
+		AND updated_at < now() - $1::interval AND (launch_lease_until IS NULL OR launch_lease_until < now())
+		ORDER BY id LIMIT 100`, fmt.Sprintf("%d seconds", int(olderThan.Seconds()))); err != nil {
+		return 0, fmt.Errorf("find launching processes: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		inst, err := s.Retry(ctx, audit.System, id)
+		if err != nil {
+			s.log.WarnContext(ctx, "resume launch failed", "process", id, "err", err)
+			continue
+		}
+		if inst.Status != StatusLaunching {
+			n++
+		}
+	}
+	return n, nil
+}

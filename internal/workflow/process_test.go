@@ -552,3 +552,27 @@ func TestDecisionBeforeTheRetryIsAppliedWhenFound(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The scheduler resumes a launch DingTalk refused earlier: one instance.
+func TestResumeLaunching(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.dt.AccessToken(f.ctx)
+	must(t, err)
+	f.sim.SetFaults(dtsim.Faults{ErrorRate: 1})
+	inst, _ := f.launch(workflow.KindPeakCapital, 0, nil)
+	f.sim.SetFaults(dtsim.Faults{})
+	if n, err := f.wf.ResumeLaunching(f.ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("resume of a fresh failure: %d, %v; want 0 (not old enough)", n, err)
+	}
+	if _, err := f.d.Exec(`UPDATE processes SET updated_at = now() - interval '10 minutes' WHERE id = $1`, inst.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.wf.ResumeLaunching(f.ctx, 5*time.Minute)
+	if err != nil || n != 1 {
+		t.Fatalf("resume: %d, %v", n, err)
+	}
+	got, _ := f.wf.Get(f.ctx, inst.ID)
+	if got.Status != workflow.StatusRunning || len(f.sim.Approvals("")) != 1 {
+		t.Errorf("after resume %+v, %d approvals", got, len(f.sim.Approvals("")))
+	}
+}
