@@ -17,6 +17,7 @@ import (
 	"hehuo/internal/dtsim"
 	"hehuo/internal/notify"
 	"hehuo/internal/org"
+	"hehuo/internal/workflow"
 )
 
 // startBot runs the stream bot against e's simulator, feeding e's own
@@ -376,6 +377,14 @@ func TestFlowEstablishmentToApprovedRound(t *testing.T) {
 		return false
 	})
 	time.Sleep(300 * time.Millisecond) // the duplicate's ack follows its delivery
+	// A third delivery, handed to the inbox directly, is a duplicate too.
+	for _, x := range e.sim.Events() {
+		if x.ID == ev {
+			if res, err := e.wire.Inbox.Accept(context.Background(), x.ID, x.Type, "", x.Data); err != nil || res != workflow.Duplicate {
+				t.Fatalf("third delivery: %v, %v; want a duplicate", res, err)
+			}
+		}
+	}
 	e.drain()
 
 	got := e.must(200, e.do(acct, "GET", "/api/v1/rounds/"+rid, nil)).Body
