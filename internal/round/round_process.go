@@ -81,6 +81,11 @@ func (s *Service) prepare(ctx context.Context, tx *sqlx.Tx, l workflow.Launch, k
 	if !terms.PeakLocked {
 		return workflow.Form{}, apperr.Rule("peak_not_locked", "subject_id", "项目资金峰值尚未审批通过，不能发起立项流程")
 	}
+	// Launched freezes the funding date and rate; refuse here, before
+	// DingTalk is asked, when they are missing.
+	if err := terms.FundingReady(); err != nil {
+		return workflow.Form{}, err
+	}
 	totals, err := s.AllocatedTotals(ctx, tx, r.ID)
 	if err != nil {
 		return workflow.Form{}, err
