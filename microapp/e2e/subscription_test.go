@@ -101,6 +101,21 @@ func (w *liveServer) user(userid, name string, roles ...string) (int64, string) 
 	return u.ID, token
 }
 
+// session signs the user with DingTalk userid in once more: the browser gets
+// its own session, so signing out there leaves the API token valid.
+func (w *liveServer) session(userid string) string {
+	w.t.Helper()
+	var id int64
+	if err := w.deps.DB.Get(&id, `SELECT id FROM users WHERE dingtalk_userid = $1`, userid); err != nil {
+		w.t.Fatal(err)
+	}
+	token, _, err := w.deps.Auth.SignInUser(context.Background(), id)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return token
+}
+
 // run does actions in order, each within 20 s; on a failure it names the
 // step and shows the page's text, so a broken page says where it broke.
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -239,7 +254,7 @@ func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
 		chromedp.WaitVisible(`[data-test=logout]`),
 		chromedp.Click(`[data-test=logout]`),
 		chromedp.WaitVisible(`[data-test=login-username]`),
-		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+acct+`; path=/"; undefined`),
+		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+w.session("acct_huanhu")+`; path=/"; undefined`),
 		chromedp.Navigate(w.srv.URL+"/establishment/subscriptions?project="+proj),
 		chromedp.WaitVisible(`[data-test=allocation-empty]`),
 		chromedp.Click(`[data-test=allocation-calculate]:not(.is-disabled)`),
@@ -293,8 +308,10 @@ func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
 // initial round, adds a partner through the dialog (user search, limits,
 // deadline), sends the subscription notice (the round opens and the notice is
 // queued for the partner's DingTalk), and the partner's phone shows the
-// invitation with a 待认购 badge. After the window closes and the allocation
-// is submitted, the business admin sends it back with a reason in 方案审核.
+// invitation with a 待认购 badge. A 测算 on the open round is a preview that
+// a later subscription makes stale. After the window closes and the
+// allocation is submitted, the business admin sends it back with a reason in
+// 方案审核, then approves it and follows 发起立项流程 to 流程.
 func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 	ctx := browser(t)
 	w := newLiveServer(t)
@@ -310,7 +327,7 @@ func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 	}
 	run(t, ctx, "合伙名单",
 		chromedp.Navigate(w.srv.URL+"/login"),
-		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+acct+`; path=/"; undefined`),
+		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+w.session("acct_huanhu")+`; path=/"; undefined`),
 		chromedp.Navigate(w.srv.URL+"/establishment/partners?project="+proj),
 		chromedp.WaitVisible(`[data-test=round-empty]`),
 		chromedp.Click(`[data-test=round-new-initial]`),
@@ -355,8 +372,32 @@ func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 		chromedp.WaitVisible(`//*[@data-test="h5-invitation-`+inv+`"][contains(.,"常州项目")][contains(.,"待认购")]`),
 	)
 
-	// Subscribed, closed, calculated and submitted; the admin sends it back.
+	// 测算 while the window is open is a preview; a subscription after it
+	// makes it stale, and the tab says so.
+	signInAs := func(token string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(
+			chromedp.EmulateViewport(1400, 900),
+			chromedp.Navigate(w.srv.URL+"/"),
+			chromedp.WaitVisible(`[data-test=logout]`),
+			chromedp.Click(`[data-test=logout]`),
+			chromedp.WaitVisible(`[data-test=login-username]`),
+			chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+token+`; path=/"; undefined`),
+		)
+	}
+	run(t, ctx, "预览测算",
+		signInAs(w.session("acct_huanhu")),
+		chromedp.Navigate(w.srv.URL+"/establishment/subscriptions?project="+proj),
+		chromedp.WaitVisible(`[data-test=allocation-empty]`),
+		chromedp.Click(`[data-test=allocation-calculate]:not(.is-disabled)`),
+		chromedp.WaitVisible(`[data-test=allocation-preview]`),
+	)
 	w.call(dToken, "PUT", "/api/v1/me/invitations/"+inv+"/subscription", map[string]any{"amount": "300000", "risk_acknowledged": true}, 200)
+	run(t, ctx, "stale",
+		chromedp.Reload(),
+		chromedp.WaitVisible(`[data-test=allocation-stale]`),
+	)
+
+	// Closed, calculated and submitted; the admin sends it back.
 	rounds := w.call(acct, "GET", "/api/v1/projects/"+proj+"/rounds", nil, 200)["items"].([]any)
 	round := idOf(rounds[0].(map[string]any)["id"])
 	w.call(acct, "POST", "/api/v1/rounds/"+round+"/close", nil, 200)
@@ -386,5 +427,22 @@ func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 	got := w.call(acct, "GET", "/api/v1/rounds/"+round, nil, 200)
 	if got["review_decision"] != "reject" || got["review_reason"] != "请核对强投人员" {
 		t.Fatalf("round after the review: %v", got)
+	}
+
+	// Submitted again and approved: the way to the establishment process opens.
+	w.call(acct, "POST", "/api/v1/rounds/"+round+"/submit", nil, 200)
+	run(t, ctx, "审核通过",
+		chromedp.Reload(),
+		status("submitted"),
+		chromedp.Click(`[data-test=review-approve]`),
+		chromedp.WaitVisible(`.el-message-box__btns .el-button--primary`),
+		chromedp.Click(`.el-message-box__btns .el-button--primary`),
+		status("reviewed"),
+		chromedp.WaitVisible(`//*[@data-test="review-decision"][normalize-space(.)="通过"]`),
+		chromedp.Click(`[data-test=review-launch]`),
+		chromedp.WaitVisible(`[data-test=process-table]`),
+	)
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "/process?") || !strings.Contains(loc, "kind=establishment") {
+		t.Fatalf("发起立项流程 led to %q (%v), want 流程 with kind=establishment", loc, err)
 	}
 }
