@@ -360,6 +360,18 @@ func TestFlowEstablishmentToApprovedRound(t *testing.T) {
 		"kind": "establishment", "subject_id": roundID, "form": map[string]string{"情况说明": "常州项目事业合伙立项"},
 	})).Body
 	estID, estInst := num(est["id"]), str(est["instance_id"])
+	// The OA form in DingTalk carries the project and what the user typed.
+	form := map[string]string{}
+	for _, a := range e.sim.Approvals("RUNNING") {
+		if a.InstanceID == estInst {
+			for _, v := range a.Form {
+				form[v.Name] = v.Value
+			}
+		}
+	}
+	if form["项目名称"] != "常州项目" || form["情况说明"] != "常州项目事业合伙立项" {
+		t.Fatalf("establishment OA form = %v", form)
+	}
 	if got := str(e.must(200, e.do(acct, "GET", "/api/v1/rounds/"+rid, nil)).Body["status"]); got != "in_approval" {
 		t.Fatalf("round while the establishment process runs: %s", got)
 	}
