@@ -582,15 +582,10 @@ func (s *Service) record(ctx context.Context, a audit.Actor, id int64, instanceI
 		return err
 	})
 	if err != nil {
-		var inst2 Instance
-		inst2, _ = s.Get(ctx, id)
-		if apperr.As(err) == nil {
-			// The instance exists in DingTalk; the row stays launching and a
-			// retry finds it by its 流水号.
-			return s.launchFailed(ctx, inst2, err)
-		}
-		s.db.ExecContext(ctx, `UPDATE processes SET launch_lease_until = NULL WHERE id = $1 AND status = 'launching'`, id)
-		return inst2, err
+		// The instance exists in DingTalk; the row stays launching (with
+		// the error, lease released) and a retry finds it by its 流水号.
+		inst2, _ := s.Get(ctx, id)
+		return s.launchFailed(ctx, inst2, err)
 	}
 	return inst, nil
 }

@@ -34,19 +34,20 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // simulated DingTalk through the real client; events reach its inbox by
 // deliver (as the stream bot would hand them over).
 type fixture struct {
-	t         *testing.T
-	ctx       context.Context
-	d         *db.DB
-	sim       *dtsimtest.Server
-	dt        *dingtalk.Client
-	inbox     *workflow.Inbox
-	wf        *workflow.Service
-	notify    *notify.Service
-	city      int64
-	project   int64
-	actor     audit.Actor
-	delivered map[string]bool
-	refuse    bool // the test effect's Prepare refuses
+	t            *testing.T
+	ctx          context.Context
+	d            *db.DB
+	sim          *dtsimtest.Server
+	dt           *dingtalk.Client
+	inbox        *workflow.Inbox
+	wf           *workflow.Service
+	notify       *notify.Service
+	city         int64
+	project      int64
+	actor        audit.Actor
+	delivered    map[string]bool
+	refuse       bool // the test effect's Prepare refuses
+	failLaunched bool // the test effect's Launched refuses
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -91,9 +92,14 @@ func newFixture(t *testing.T) *fixture {
 				}
 				return workflow.Form{Fields: []workflow.FormField{{Name: "资金峰值", Value: "120,000,000.00"}, {Name: "跟投总额", Value: "3,972,000.00"}}}, nil
 			},
-			Launched: run("launched"),
-			Agreed:   run("agreed"),
-			Ended:    run("ended"),
+			Launched: func(ctx context.Context, tx *sqlx.Tx, inst workflow.Instance) error {
+				if f.failLaunched {
+					return apperr.Conflict("round_not_reviewed", "方案不在待立项状态")
+				}
+				return run("launched")(ctx, tx, inst)
+			},
+			Agreed: run("agreed"),
+			Ended:  run("ended"),
 			Sheet: func(ctx context.Context, q sqlx.QueryerContext, inst workflow.Instance) (string, []byte, error) {
 				x := excelize.NewFile()
 				x.SetCellValue("Sheet1", "A1", "资金峰值")
@@ -574,5 +580,26 @@ func TestResumeLaunching(t *testing.T) {
 	got, _ := f.wf.Get(f.ctx, inst.ID)
 	if got.Status != workflow.StatusRunning || len(f.sim.Approvals("")) != 1 {
 		t.Errorf("after resume %+v, %d approvals", got, len(f.sim.Approvals("")))
+	}
+}
+
+// Launched refusing after DingTalk created the instance: the row stays
+// launching with the refusal; the next launch finds that instance.
+func TestLaunchedRefusalKeepsTheRowForARetry(t *testing.T) {
+	f := newFixture(t)
+	f.failLaunched = true
+	inst, err := f.launch(workflow.KindPeakCapital, 0, nil)
+	if code(err) != "round_not_reviewed" {
+		t.Fatalf("launch: %v", err)
+	}
+	got, _ := f.wf.Get(f.ctx, inst.ID)
+	if got.Status != workflow.StatusLaunching || !strings.Contains(got.LaunchError, "round_not_reviewed") || len(f.sim.Approvals("")) != 1 {
+		t.Fatalf("after the refusal %+v, %d approvals", got, len(f.sim.Approvals("")))
+	}
+	f.failLaunched = false
+	again, err := f.launch(workflow.KindPeakCapital, 0, nil)
+	must(t, err)
+	if again.ID != inst.ID || again.Status != workflow.StatusRunning || len(f.sim.Approvals("")) != 1 || f.runs(inst.ID, "launched") != 1 {
+		t.Errorf("retry %+v, %d approvals", again, len(f.sim.Approvals("")))
 	}
 }
