@@ -228,7 +228,12 @@ func (a *app) run(ctx context.Context, started func(url string)) error {
 			a.log.Error("notice dispatcher stopped", "err", err)
 		}
 	}()
-	go a.closeDueRounds(ctx, time.Minute)
+	go a.every(ctx, time.Minute, "close rounds past their deadline", func(ctx context.Context) (int, error) {
+		return a.deps.Rounds.CloseDue(ctx, time.Now())
+	})
+	go a.every(ctx, time.Minute, "resume approvals stuck in launching", func(ctx context.Context) (int, error) {
+		return a.deps.Workflow.ResumeLaunching(ctx, 2*time.Minute)
+	})
 	if a.bot != nil {
 		go func() {
 			if err := a.bot.Run(ctx); err != nil && ctx.Err() == nil {
@@ -263,17 +268,17 @@ func (a *app) run(ctx context.Context, started func(url string)) error {
 	return nil
 }
 
-// closeDueRounds closes subscription rounds whose deadline has passed, every
-// interval. Several instances may run it: closing is a state transition, so a
-// round is closed (and its robot alert enqueued) once.
-func (a *app) closeDueRounds(ctx context.Context, interval time.Duration) {
+// every runs job now and then every interval until ctx ends. Jobs are
+// state transitions, safe when several instances run them at once; n > 0 is
+// logged as what the job did.
+func (a *app) every(ctx context.Context, interval time.Duration, what string, job func(context.Context) (int, error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := a.deps.Rounds.CloseDue(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			a.log.Error("close due rounds", "err", err)
+		if n, err := job(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error(what, "err", err)
 		} else if n > 0 {
-			a.log.Info("closed rounds past their deadline", "rounds", n)
+			a.log.Info(what, "count", n)
 		}
 		select {
 		case <-ctx.Done():
