@@ -131,6 +131,24 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 	}
 }
 
+// clickUntil clicks sel until want shows: a click that lands on a closing
+// message box's fading overlay is lost, so it tries up to three times.
+func clickUntil(sel, want string) chromedp.Action[chromedp.Void] {
+	steps := chromedp.Steps(chromedp.Click(sel), chromedp.WaitVisible(want))
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		var err error
+		for range 3 {
+			try, cancel := context.WithTimeout(ctx, 4*time.Second)
+			_, err = steps(try, t)
+			cancel()
+			if err == nil || ctx.Err() != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("click %s until %s: %w", sel, want, err)
+	})
+}
+
 func idOf(v any) string { return fmt.Sprint(int64(v.(float64))) }
 
 // projectWithTerms builds 环沪城市公司 with 常州项目, its city accountant
@@ -439,8 +457,7 @@ func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 		chromedp.Click(`.el-message-box__btns .el-button--primary`),
 		status("reviewed"),
 		chromedp.WaitVisible(`//*[@data-test="review-decision"][normalize-space(.)="通过"]`),
-		chromedp.Click(`[data-test=review-launch]`),
-		chromedp.WaitVisible(`[data-test=process-table]`),
+		clickUntil(`[data-test=review-launch]`, `[data-test=process-table]`),
 	)
 	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "/process?") || !strings.Contains(loc, "kind=establishment") {
 		t.Fatalf("发起立项流程 led to %q (%v), want 流程 with kind=establishment", loc, err)
