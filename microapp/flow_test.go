@@ -495,9 +495,10 @@ func TestFlowMandatoryMissingAtTheDeadline(t *testing.T) {
 		t.Fatalf("round after its deadline: %s", got)
 	}
 	msgs := e.sim.RobotMessages()[afterNotices:]
-	// One mandatory partner is missing (the voluntary one does not count);
-	// the link opens the round's 合伙名单 in the console.
-	if len(msgs) != 1 || !strings.Contains(string(msgs[0].Msg), "强投名单中尚有 **1** 人未认购") ||
+	// One mandatory partner is missing and named (the voluntary one does not
+	// count); the link opens the round's 合伙名单 in the console.
+	if len(msgs) != 1 || !strings.Contains(string(msgs[0].Msg), "强投名单中尚有 **1** 人未认购：强投未认。") ||
+		strings.Contains(string(msgs[0].Msg), "自愿未认") || strings.Contains(string(msgs[0].Msg), "强投已认") ||
 		!strings.Contains(string(msgs[0].Msg), "/establishment/partners?project="+f.proj+`\u0026round=`+rid) || msgs[0].Conversation != flowConv {
 		t.Fatalf("alerts at the deadline: %+v (before notices %d)", msgs, before)
 	}

@@ -55,7 +55,7 @@ var templateVars = map[string][]Variable{
 	"approval_result": {{"project_name", "项目名称", "常州项目"}, {"process_name", "流程名称", "资金峰值审批"}, {"result", "审批结果", "通过"},
 		{"finished_at", "完成时间", "2026-11-26 10:30"}},
 	"deadline_missing": {{"project_name", "项目名称", "常州项目"}, {"round_name", "轮次", "立项"}, {"deadline", "认购截止日", "2026-12-10"},
-		{"missing_count", "未认购人数", "3"}},
+		{"missing_count", "未认购人数", "3"}, {"missing_names", "未认购强投人员", "张三、李四、王五"}},
 	"daily_receipts": {{"date", "日期", "2026-11-26"}, {"project_count", "项目数", "2"}, {"receipt_count", "到账笔数", "15"},
 		{"total_amount", "到账合计（元）", "1,250,000.00"}},
 	"test_message": {{"sent_at", "发送时间", "2026-11-26 10:30:00"}, {"operator", "发送人", "系统管理员"}},

@@ -143,11 +143,16 @@ func (s *Service) closeRound(ctx context.Context, tx *sqlx.Tx, a audit.Actor, ro
 	if r.MandatoryMissing == 0 {
 		return nil
 	}
+	var names []string
+	if err := tx.SelectContext(ctx, &names, `SELECT u.name FROM invitations i JOIN users u ON u.id = i.user_id
+		WHERE i.round_id = $1 AND i.mandatory AND i.amount IS NULL ORDER BY u.name, i.id`, roundID); err != nil {
+		return fmt.Errorf("mandatory partners without a subscription: %w", err)
+	}
 	city := r.CityCompanyID
 	_, _, err = notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindRobot, OrgUnitID: &city, ProjectID: &r.ProjectID,
 		Template: "deadline_missing", DedupeKey: fmt.Sprintf("round:%d:deadline_missing", r.ID),
 		Data: map[string]any{"project_name": r.ProjectName, "round_name": r.Name, "deadline": r.Deadline.String(),
-			"missing_count": fmt.Sprint(r.MandatoryMissing), "link": roundLink(r)}})
+			"missing_count": fmt.Sprint(r.MandatoryMissing), "missing_names": strings.Join(names, "、"), "link": roundLink(r)}})
 	return err
 }
 
