@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/xuri/excelize/v2"
 
 	"hehuo/internal/audit"
 	"hehuo/internal/auth"
@@ -26,6 +28,7 @@ import (
 	"hehuo/internal/dtsim"
 	"hehuo/internal/dtsim/dtsimtest"
 	"hehuo/internal/org"
+	roundsvc "hehuo/internal/round"
 	"hehuo/internal/wire"
 	"hehuo/microapp"
 )
@@ -323,7 +326,8 @@ func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
 }
 
 // The 合伙名单 tab end to end in the console: the accountant creates the
-// initial round, adds a partner through the dialog (user search, limits,
+// initial round, uploads a bad sheet (nothing imported, the errors by row and
+// column), adds a partner through the dialog (user search, limits,
 // deadline), sends the subscription notice (the round opens and the notice is
 // queued for the partner's DingTalk), and the partner's phone shows the
 // invitation with a 待认购 badge. A 测算 on the open round is a preview that
@@ -340,6 +344,19 @@ func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := civil.Of(time.Now().In(civil.Shanghai).AddDate(0, 0, 7)).String()
+	// A partner list with an unknown 工号 (row 2) and a row without one, with a fractional minimum (row 3).
+	xf := excelize.NewFile()
+	header := make([]any, len(roundsvc.ImportColumns))
+	for i, c := range roundsvc.ImportColumns {
+		header[i] = c
+	}
+	xf.SetSheetRow("Sheet1", "A1", &header)
+	xf.SetSheetRow("Sheet1", "A2", &[]any{"E9999", "无此人", "城市公司", "否", "100000", "500000", deadline})
+	xf.SetSheetRow("Sheet1", "A3", &[]any{"", "丁", "城市公司", "否", "100000.5", "500000", deadline})
+	badSheet := filepath.Join(t.TempDir(), "合伙名单.xlsx")
+	if err := xf.SaveAs(badSheet); err != nil {
+		t.Fatal(err)
+	}
 	status := func(s string) chromedp.Action[chromedp.Void] {
 		return chromedp.WaitVisible(`[data-test=round-status][data-status=` + s + `]`)
 	}
@@ -350,6 +367,15 @@ func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 		chromedp.WaitVisible(`[data-test=round-empty]`),
 		chromedp.Click(`[data-test=round-new-initial]`),
 		status("draft"),
+		// A bad sheet: nothing imported, each bad cell named by row and column.
+		chromedp.Click(`[data-test=invitation-import]`),
+		chromedp.WaitVisible(`[data-test=invitation-import-file]`),
+		chromedp.SetUploadFiles(`[data-test=invitation-import-file] input[type=file]`, []string{badSheet}),
+		chromedp.Click(`[data-test=invitation-import-submit]:not(.is-disabled)`),
+		chromedp.WaitVisible(`//*[@data-test="invitation-import-errors"]//tr[td[normalize-space(.)="2"]][td[normalize-space(.)="工号"]]`),
+		chromedp.WaitVisible(`//*[@data-test="invitation-import-errors"]//tr[td[normalize-space(.)="3"]]`),
+		chromedp.Click(`//*[contains(@class,"el-dialog")][.//*[@data-test="invitation-import-submit"]]//button[normalize-space(.)="关闭"]`),
+		chromedp.WaitNotVisible(`[data-test=invitation-import-submit]`),
 		chromedp.Click(`[data-test=invitation-new]`),
 		chromedp.WaitVisible(`[data-test=invitation-min]`),
 		// The partner is found by a remote search of the users.
@@ -375,6 +401,13 @@ func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 	}
 	if queued != 1 {
 		t.Fatalf("subscription notices queued: %d, want 1", queued)
+	}
+	var invited int
+	if err := w.deps.DB.Get(&invited, `SELECT count(*) FROM invitations`); err != nil {
+		t.Fatal(err)
+	}
+	if invited != 1 {
+		t.Fatalf("invitations: %d, want 丁's only (the bad sheet imported nothing)", invited)
 	}
 
 	// The partner's phone: the open invitation, flagged for action.
