@@ -183,6 +183,16 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 		if sum.Loaded {
 			loaded = "loaded"
 		}
+		inSubscription := ""
+		if sum.Loaded && sim != nil {
+			// The stream bot is connecting meanwhile; the simulator holds the
+			// approval event until it has.
+			name, err := demoSubscription(ctx, a, sim)
+			if err != nil {
+				a.log.Error("demo: the project in subscription could not be set up", "err", err)
+			}
+			inSubscription = name
+		}
 		fmt.Printf(`
   Hehuo (合伙) demo is running — demo data %s: %d projects, %d partners
 
@@ -200,6 +210,10 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
                inboxes, group robots, approvals, a chat with the bot, and a
                "phone" that opens the H5 app signed in as any demo user
 `, simURL)
+		}
+		if inSubscription != "" {
+			fmt.Printf("\n  In subscription: %s — 8 demo partners invited (demo_partner_01 … 08); open the\n"+
+				"               simulator's 手机 as one of them to subscribe, or its 工作通知 to see the notice\n", inSubscription)
 		}
 		fmt.Print("\n  Accountants (sign in from the simulator's phone, or by DingTalk QR on the console):\n")
 		for _, acc := range sum.Accountants {

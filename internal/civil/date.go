@@ -60,6 +60,9 @@ func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.M
 // Start is the first instant of d in Shanghai.
 func (d Date) Start() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, Shanghai) }
 
+// AddDays returns the date n calendar days after d (before, for negative n).
+func (d Date) AddDays(n int) Date { return Of(d.Start().AddDate(0, 0, n)) }
+
 // EndExclusive is the first instant after d in Shanghai: a deadline on d holds until then.
 func (d Date) EndExclusive() time.Time { return d.Start().AddDate(0, 0, 1) }
 

@@ -39,3 +39,19 @@ func TestDaysSince(t *testing.T) {
 		t.Fatalf("days = %d, want 19", got)
 	}
 }
+
+func TestAddDays(t *testing.T) {
+	for _, c := range []struct {
+		from string
+		n    int
+		want string
+	}{{"2026-11-26", 0, "2026-11-26"}, {"2026-11-26", 5, "2026-12-01"}, {"2024-02-28", 1, "2024-02-29"}, {"2026-01-01", -1, "2025-12-31"}} {
+		d, err := Parse(c.from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.AddDays(c.n).String(); got != c.want {
+			t.Errorf("%s + %d = %s, want %s", c.from, c.n, got, c.want)
+		}
+	}
+}
