@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"hehuo/internal/cache/cachetest"
+	"hehuo/internal/config"
+	"hehuo/internal/db/dbtest"
+	"hehuo/internal/demo"
+	"hehuo/internal/dtsim/dtsimtest"
+	"hehuo/internal/notify"
+)
+
+// The demo's project in subscription is set up through the real services,
+// the real client and the stream bot against the simulator, as `make demo`
+// does at its first start.
+func TestDemoPutsAProjectInSubscription(t *testing.T) {
+	d := dbtest.New(t)
+	sim := dtsimtest.Start(t)
+	cfg := config.Default()
+	cfg.Demo = true
+	cfg.Database.URL = dbtest.URL(t, d)
+	cfg.Redis.URL = cachetest.URL()
+	cfg.Redis.Prefix = fmt.Sprintf("hehuotest:demo:%d:", time.Now().UnixNano())
+	cfg.DingTalk = sim.DingTalkConfig()
+	cfg.Log.Level = "error"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	a, err := open(ctx, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if _, err := demo.Load(ctx, demo.Services{DB: a.db, Org: a.deps.Org, Auth: a.deps.Auth, Projects: a.deps.Projects}); err != nil {
+		t.Fatal(err)
+	}
+	if err := seedDemoSim(ctx, a, sim.Sim, sim.URL); err != nil {
+		t.Fatal(err)
+	}
+	if a.bot == nil {
+		t.Fatal("no stream bot for a configured app")
+	}
+	go a.bot.Run(ctx)
+
+	name, err := demoSubscription(ctx, a, sim.Sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := notify.NewDispatcher(a.deps.Notify, notify.WithoutListen()).DrainOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	var status string
+	var invited int
+	if err := a.db.QueryRowxContext(ctx, `SELECT r.status, (SELECT count(*) FROM invitations WHERE round_id = r.id)
+		FROM rounds r JOIN projects p ON p.id = r.project_id WHERE p.name = $1`, name).Scan(&status, &invited); err != nil {
+		t.Fatal(err)
+	}
+	if status != "open" || invited != 8 {
+		t.Fatalf("demo round: %s with %d invitations, want open with 8", status, invited)
+	}
+	for i := 1; i <= 8; i++ {
+		userid := fmt.Sprintf("demo_partner_%02d", i)
+		if n := len(sim.Notices(userid)); n != 1 {
+			t.Errorf("%s has %d notices, want the one subscription notice", userid, n)
+		}
+	}
+	if n := len(sim.Notices("demo_partner_09")); n != 0 {
+		t.Errorf("an uninvited partner got %d notices", n)
+	}
+	var titles []string
+	for _, m := range sim.RobotMessages() {
+		titles = append(titles, m.Conversation+": "+string(m.Msg))
+	}
+	all := strings.Join(titles, "\n")
+	if len(titles) != 2 || !strings.Contains(all, "项目资金峰值") || !strings.Contains(all, "认购通知已发送") ||
+		!strings.Contains(all, "环沪城市公司经营会计群") {
+		t.Fatalf("robot messages:\n%s", all)
+	}
+}
