@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"hehuo/internal/apperr"
 	"hehuo/internal/auth"
 	"hehuo/internal/org"
 	"hehuo/internal/round"
@@ -26,7 +25,7 @@ func (s *Server) allocationRoutes() {
 			"on a closed round the round becomes calculated.",
 		Access: Access{Roles: accountant}, Response: round.Allocation{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -38,7 +37,7 @@ func (s *Server) allocationRoutes() {
 		Summary: "The round's current allocation; stale is true when subscriptions changed after it was computed.",
 		Access:  Access{Roles: staff}, Response: round.Allocation{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -51,7 +50,7 @@ func (s *Server) allocationRoutes() {
 			"the line is marked edited. Tiers may be left unbalanced until submit. Nobody edits their own line.",
 		Access: Access{Roles: accountant}, Request: round.LineEdit{}, Response: round.Allocation{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -71,7 +70,7 @@ func (s *Server) allocationRoutes() {
 		Summary: "Submit the round for review (送审): it must be closed and calculated, the allocation fresh and every tier balanced (Σ allocated ≤ pool).",
 		Access:  Access{Roles: accountant}, Response: round.Round{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -83,7 +82,7 @@ func (s *Server) allocationRoutes() {
 		Summary: "The subscription detail (认购明细) as .xlsx: the lines, the tiers and the calculation's trace.",
 		Access:  Access{Roles: staff}, Raw: true,
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			id, err := s.allocationRound(c, p)
+			id, err := s.roundInScope(c, p)
 			if err != nil {
 				return nil, err
 			}
@@ -97,25 +96,4 @@ func (s *Server) allocationRoutes() {
 			return nil, nil
 		},
 	})
-}
-
-// allocationRound returns the :id of a round the caller may see: a round of
-// a project outside their scope is 404, as if it did not exist.
-func (s *Server) allocationRound(c *gin.Context, p auth.Principal) (int64, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return 0, err
-	}
-	projectID, err := s.deps.Rounds.ProjectOf(c.Request.Context(), id)
-	if err != nil {
-		return 0, err
-	}
-	sc, err := s.deps.Auth.Scope(c.Request.Context(), p)
-	if err != nil {
-		return 0, err
-	}
-	if !sc.Contains(projectID) {
-		return 0, apperr.NotFound("round_not_found", "轮次不存在")
-	}
-	return id, nil
 }

@@ -72,17 +72,15 @@ func pick(test, label string) chromedp.Action[chromedp.Void] {
 		`//*[@data-test="`+test+`"]//*[contains(@class,"el-select__selected-item")][normalize-space(.)="`+label+`"]`)
 }
 
-// choose clicks trigger, then option, until chosen shows. A click that lands
-// while a dropdown is still moving in can miss on a loaded machine, so it
-// tries up to three times.
-func choose(trigger, option, chosen string) chromedp.Action[chromedp.Void] {
-	steps := chromedp.Steps(
-		chromedp.Click(trigger),
-		chromedp.WaitVisible(option),
-		chromedp.Sleep(200*time.Millisecond), // the dropdown's zoom-in transition
-		chromedp.Click(option),
-		chromedp.WaitVisible(chosen),
-	)
+// clickUntil clicks sel until shown is visible: a click that lands while
+// the page is still settling (a fading mask, a re-render) can be lost on a
+// loaded machine. Only for clicks that are safe to repeat until they work.
+func clickUntil(sel, shown string) chromedp.Action[chromedp.Void] {
+	return retry(chromedp.Steps(chromedp.Click(sel), chromedp.WaitVisible(shown)), "click "+sel)
+}
+
+// retry runs steps up to three times, each try given 5 s.
+func retry(steps chromedp.Action[chromedp.Void], what string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		var err error
 		for range 3 {
@@ -93,8 +91,21 @@ func choose(trigger, option, chosen string) chromedp.Action[chromedp.Void] {
 				return err
 			}
 		}
-		return fmt.Errorf("choose %s: %w", option, err)
+		return fmt.Errorf("%s: %w", what, err)
 	})
+}
+
+// choose clicks trigger, then option, until chosen shows. A click that lands
+// while a dropdown is still moving in can miss on a loaded machine, so it
+// tries up to three times.
+func choose(trigger, option, chosen string) chromedp.Action[chromedp.Void] {
+	return retry(chromedp.Steps(
+		chromedp.Click(trigger),
+		chromedp.WaitVisible(option),
+		chromedp.Sleep(200*time.Millisecond), // the dropdown's zoom-in transition
+		chromedp.Click(option),
+		chromedp.WaitVisible(chosen),
+	), "choose "+option)
 }
 
 func TestConsoleSignInCreateProjectAndAccountantScope(t *testing.T) {

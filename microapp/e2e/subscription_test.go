@@ -134,24 +134,6 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 	}
 }
 
-// clickUntil clicks sel until want shows: a click that lands on a closing
-// message box's fading overlay is lost, so it tries up to three times.
-func clickUntil(sel, want string) chromedp.Action[chromedp.Void] {
-	steps := chromedp.Steps(chromedp.Click(sel), chromedp.WaitVisible(want))
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		var err error
-		for range 3 {
-			try, cancel := context.WithTimeout(ctx, 4*time.Second)
-			_, err = steps(try, t)
-			cancel()
-			if err == nil || ctx.Err() != nil {
-				return err
-			}
-		}
-		return fmt.Errorf("click %s until %s: %w", sel, want, err)
-	})
-}
-
 func idOf(v any) string { return fmt.Sprint(int64(v.(float64))) }
 
 // projectWithTerms builds 环沪城市公司 with 常州项目, its city accountant
