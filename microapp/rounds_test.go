@@ -609,6 +609,15 @@ func TestEstablishmentProcessNeedsAReviewedRound(t *testing.T) {
 	_, biz := e.mustUser("业务管理员", "bizadmin")
 	e.must(200, e.do(biz, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/review", map[string]any{"decision": "approve"}))
 	e.db.MustExec(`UPDATE establishments SET peak_locked_at = now() WHERE project_id = $1`, s.w.projA)
+	// Launching freezes the funding date and rate, so it is refused before
+	// DingTalk is asked when there is no rate (no override, no rate table).
+	e.db.MustExec(`UPDATE establishments SET financing_rate = NULL WHERE project_id = $1`, s.w.projA)
+	before = fingerprint(t, e.db)
+	e.refused(422, "financing_rate_missing", launch("establishment"))
+	if fingerprint(t, e.db) != before || len(e.sim.Approvals("")) != 0 {
+		t.Fatal("a launch without a rate changed the database or reached DingTalk")
+	}
+	e.db.MustExec(`UPDATE establishments SET financing_rate = 0.0435 WHERE project_id = $1`, s.w.projA)
 	p := e.must(201, launch("establishment"))
 	r = e.must(200, e.do(s.acct, "GET", "/api/v1/rounds/"+itoa(s.roundID), nil))
 	if r.Body["status"] != "in_approval" {
