@@ -1,0 +1,386 @@
+// Package payment keeps payments (缴款确认) of approved rounds: each receipt
+// is one balanced ledger transaction (bank:{project} +x,
+// principal:{project}:{partner} −x) under the client's Idempotency-Key, a
+// reversal (冲销) posts its negation, and every figure shown — paid,
+// outstanding, capital interest (RULES R4) — is derived from the ledger.
+package payment
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+
+	"hehuo/internal/apperr"
+	"hehuo/internal/audit"
+	"hehuo/internal/calc"
+	"hehuo/internal/civil"
+	"hehuo/internal/db"
+	"hehuo/internal/establishment"
+	"hehuo/internal/ledger"
+	"hehuo/internal/money"
+	"hehuo/internal/text"
+)
+
+// KindPayment is the ledger kind of a confirmed payment.
+const KindPayment = "payment"
+
+// Errors callers and tests may check with errors.Is.
+var (
+	ErrRoundNotFound   = apperr.NotFound("round_not_found", "轮次不存在")
+	ErrPaymentNotFound = apperr.NotFound("payment_not_found", "缴款记录不存在")
+	ErrNotApproved     = apperr.Rule("round_not_approved", "", "轮次尚未审批通过，不能确认缴款")
+	ErrNotPartner      = apperr.Invalid("payment_not_partner", "user_id", "该用户在本轮次没有认购额度")
+	ErrOverpayment     = apperr.Rule("payment_overpaid", "amount", "缴款金额超过待缴金额")
+	ErrKeyRequired     = apperr.Invalid("idempotency_key_required", "Idempotency-Key", "缺少幂等键（Idempotency-Key）")
+	ErrKeyReused       = apperr.Conflict("idempotency_key_reused", "幂等键已用于不同的请求")
+	ErrStale           = apperr.Conflict("stale_version", "记录已被他人修改，请刷新后重试")
+	ErrAlreadyReversed = apperr.Conflict("payment_already_reversed", "该笔缴款已冲销")
+)
+
+// Service owns payments.
+type Service struct {
+	db  *db.DB
+	est *establishment.Service
+	// Now is the clock; a payment dated after today is refused.
+	Now func() time.Time
+}
+
+// NewService returns the payment service.
+func NewService(d *db.DB, est *establishment.Service) *Service {
+	return &Service{db: d, est: est, Now: time.Now}
+}
+
+// Input is a confirmation of one receipt.
+type Input struct {
+	UserID int64      `json:"user_id"`
+	Amount string     `json:"amount"`
+	PaidOn civil.Date `json:"paid_on"`
+}
+
+// Payment is one confirmed receipt.
+type Payment struct {
+	ID                    int64        `db:"id" json:"id"`
+	RoundID               int64        `db:"round_id" json:"round_id"`
+	ProjectID             int64        `db:"project_id" json:"project_id"`
+	PartnerID             int64        `db:"partner_id" json:"partner_id"`
+	UserID                *int64       `db:"user_id" json:"user_id"`
+	Amount                money.Amount `db:"amount" json:"amount"`
+	PaidOn                civil.Date   `db:"paid_on" json:"paid_on"`
+	IdempotencyKey        string       `db:"idempotency_key" json:"-"`
+	LedgerTransactionID   int64        `db:"ledger_transaction_id" json:"ledger_transaction_id"`
+	ReversalTransactionID *int64       `db:"reversal_transaction_id" json:"reversal_transaction_id"`
+	ReversalReason        *string      `db:"reversal_reason" json:"reversal_reason"`
+	ReversedBy            *string      `db:"reversed_by" json:"reversed_by"`
+	ReversedAt            *time.Time   `db:"reversed_at" json:"reversed_at"`
+	Reversed              bool         `db:"-" json:"reversed"`
+	CreatedBy             string       `db:"created_by" json:"created_by"`
+	CreatedAt             time.Time    `db:"created_at" json:"created_at"`
+	Version               int          `db:"version" json:"version"`
+}
+
+func (p *Payment) fill() { p.Reversed = p.ReversalTransactionID != nil }
+
+func actorName(a audit.Actor) string {
+	if a.Name == "" {
+		return audit.System.Name
+	}
+	return a.Name
+}
+
+// ProjectOfPayment returns the project of payment id, for scope checks.
+func (s *Service) ProjectOfPayment(ctx context.Context, id int64) (int64, error) {
+	var p int64
+	err := s.db.GetContext(ctx, &p, `SELECT project_id FROM payments WHERE id = $1`, id)
+	if db.IsNoRows(err) {
+		return 0, ErrPaymentNotFound
+	}
+	return p, err
+}
+
+// Confirm records a receipt of in.Amount from in.UserID on round roundID.
+// The allocation line of the partner is locked first, so concurrent
+// confirmations for one partner queue and the sum never exceeds the
+// allocation. The same key with the same request returns the first payment;
+// with another request it is a conflict.
+func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key string, in Input) (Payment, error) {
+	key = strings.TrimSpace(key)
+	if key == "" || len(key) > 150 {
+		return Payment{}, ErrKeyRequired
+	}
+	amount, err := money.Parse(in.Amount)
+	if err != nil {
+		return Payment{}, apperr.Invalid("amount_invalid", "amount", "请填写正确的缴款金额")
+	}
+	if !amount.IsPositive() {
+		return Payment{}, apperr.Invalid("amount_not_positive", "amount", "缴款金额必须大于 0")
+	}
+	if in.PaidOn.IsZero() {
+		return Payment{}, apperr.Invalid("paid_on_required", "paid_on", "请填写缴款日期")
+	}
+	if today := civil.Today(s.Now()); today.DaysSince(in.PaidOn) < 0 {
+		return Payment{}, apperr.Invalid("paid_on_future", "paid_on", "缴款日期不能晚于今天")
+	}
+	var out Payment
+	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		var r struct {
+			ProjectID int64  `db:"project_id"`
+			Status    string `db:"status"`
+		}
+		err := tx.GetContext(ctx, &r, `SELECT project_id, status FROM rounds WHERE id = $1`, roundID)
+		if db.IsNoRows(err) {
+			return ErrRoundNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if r.Status != "approved" {
+			return ErrNotApproved
+		}
+		var line struct {
+			PartnerID int64           `db:"partner_id"`
+			Allocated decimal.Decimal `db:"allocated"`
+		}
+		err = tx.GetContext(ctx, &line, `
+			SELECT l.partner_id, l.allocated FROM allocation_lines l JOIN partners p ON p.id = l.partner_id
+			WHERE l.round_id = $1 AND p.user_id = $2 FOR UPDATE OF l`, roundID, in.UserID)
+		if db.IsNoRows(err) {
+			return ErrNotPartner
+		}
+		if err != nil {
+			return err
+		}
+		var prior Payment
+		err = tx.GetContext(ctx, &prior, `SELECT * FROM payments WHERE idempotency_key = $1`, key)
+		if err == nil {
+			if prior.RoundID == roundID && prior.PartnerID == line.PartnerID && prior.Amount.Equal(amount) && prior.PaidOn == in.PaidOn {
+				prior.fill()
+				out = prior
+				return nil
+			}
+			return ErrKeyReused
+		}
+		if !db.IsNoRows(err) {
+			return err
+		}
+		paid, err := paidOf(ctx, tx, roundID, line.PartnerID)
+		if err != nil {
+			return err
+		}
+		if paid.Add(amount).GreaterThan(line.Allocated) {
+			return apperr.Rule(ErrOverpayment.Code, "amount", "缴款金额超过待缴金额：认购 %s，已缴 %s，待缴 %s",
+				money.Format(line.Allocated), money.Format(paid), money.Format(line.Allocated.Sub(paid)))
+		}
+		posted, err := ledger.Post(ctx, tx, ledger.Transaction{
+			IdempotencyKey: "payment:" + key,
+			Kind:           KindPayment,
+			Memo:           fmt.Sprintf("缴款确认 轮次%d %s", roundID, in.PaidOn),
+			ProjectID:      &r.ProjectID,
+			CreatedBy:      a.ID,
+			Postings: []ledger.Posting{
+				{Account: ledger.Bank(r.ProjectID), Amount: amount},
+				{Account: ledger.Principal(r.ProjectID, line.PartnerID), Amount: amount.Neg()},
+			},
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &out, `
+			INSERT INTO payments (round_id, project_id, partner_id, user_id, amount, paid_on, idempotency_key, ledger_transaction_id, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+			roundID, r.ProjectID, line.PartnerID, in.UserID, amount, in.PaidOn, key, posted.ID, actorName(a))
+		if c, ok := db.IsUniqueViolation(err); ok && c == "payments_idempotency_key_key" {
+			return ErrKeyReused
+		}
+		if err != nil {
+			return fmt.Errorf("payment: insert: %w", err)
+		}
+		out.fill()
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "payment.confirm", Entity: "payment", EntityID: out.ID,
+			ProjectID: &r.ProjectID, After: out})
+	})
+	return out, err
+}
+
+// ReverseInput is a reversal (冲销) of a payment entered by mistake.
+type ReverseInput struct {
+	Reason  string `json:"reason"`
+	Version int    `json:"version"`
+}
+
+// Reverse posts the negation of payment id's ledger transaction with the
+// reason; the payment no longer counts as paid nor for interest.
+func (s *Service) Reverse(ctx context.Context, a audit.Actor, id int64, in ReverseInput) (Payment, error) {
+	reason, err := text.Clean(in.Reason, "reason", "冲销原因", true, 500)
+	if err != nil {
+		return Payment{}, err
+	}
+	var out Payment
+	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		var p Payment
+		err := tx.GetContext(ctx, &p, `SELECT * FROM payments WHERE id = $1 FOR UPDATE`, id)
+		if db.IsNoRows(err) {
+			return ErrPaymentNotFound
+		}
+		if err != nil {
+			return err
+		}
+		p.fill()
+		if p.Reversed {
+			return ErrAlreadyReversed
+		}
+		if in.Version != p.Version {
+			return ErrStale
+		}
+		rev, err := ledger.Reverse(ctx, tx, p.LedgerTransactionID, fmt.Sprintf("payment-reversal:%d", p.ID), "冲销缴款："+reason, a.ID)
+		if err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &out, `
+			UPDATE payments SET reversal_transaction_id = $2, reversal_reason = $3, reversed_by = $4, reversed_at = now(), version = version + 1
+			WHERE id = $1 RETURNING *`, id, rev.ID, reason, actorName(a))
+		if err != nil {
+			return fmt.Errorf("payment: reverse: %w", err)
+		}
+		out.fill()
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "payment.reverse", Entity: "payment", EntityID: id,
+			ProjectID: &p.ProjectID, Before: p, After: out})
+	})
+	return out, err
+}
+
+// ledgerPayments are a round's payments with their net amount from the ledger
+// (the credit to the partner's principal account, less its reversal).
+const ledgerPayments = `
+	SELECT pm.id, pm.partner_id, pm.paid_on,
+	       coalesce(-(SELECT sum(lp.amount) FROM ledger_postings lp JOIN ledger_accounts la ON la.id = lp.account_id
+	                  WHERE lp.transaction_id IN (pm.ledger_transaction_id, pm.reversal_transaction_id)
+	                    AND la.code = 'principal:' || pm.project_id || ':' || pm.partner_id), 0) AS net
+	FROM payments pm WHERE pm.round_id = $1`
+
+func paidOf(ctx context.Context, q sqlx.QueryerContext, roundID, partnerID int64) (decimal.Decimal, error) {
+	var paid decimal.Decimal
+	err := sqlx.GetContext(ctx, q, &paid, `SELECT coalesce(sum(net), 0) FROM (`+ledgerPayments+` AND pm.partner_id = $2) x`, roundID, partnerID)
+	if err != nil {
+		return decimal.Zero, fmt.Errorf("payment: paid of %d/%d: %w", roundID, partnerID, err)
+	}
+	return paid, nil
+}
+
+// Line is one partner's position in a round.
+type Line struct {
+	PartnerID       int64        `json:"partner_id"`
+	UserID          *int64       `json:"user_id"`
+	Name            string       `json:"name"`
+	Tier            string       `json:"tier"`
+	Allocated       money.Amount `json:"allocated"`
+	Paid            money.Amount `json:"paid"`
+	Outstanding     money.Amount `json:"outstanding"`
+	CapitalInterest money.Amount `json:"capital_interest"`
+	FullyPaid       bool         `json:"fully_paid"`
+	Payments        []Payment    `json:"payments"`
+	Trace           calc.Trace   `json:"trace"`
+}
+
+// Summary is a round's payments (缴款确认 list).
+type Summary struct {
+	RoundID       int64        `json:"round_id"`
+	ProjectID     int64        `json:"project_id"`
+	FundingDate   *civil.Date  `json:"funding_date"`
+	FinancingRate *string      `json:"financing_rate"`
+	Allocated     money.Amount `json:"allocated"`
+	Paid          money.Amount `json:"paid"`
+	Outstanding   money.Amount `json:"outstanding"`
+	Items         []Line       `json:"items"`
+}
+
+// List returns every allocated partner of round roundID with what they were
+// allocated, paid (from the ledger), still owe, and their capital interest
+// (R4; zero while the project has no funding date or rate).
+func (s *Service) List(ctx context.Context, roundID int64) (Summary, error) {
+	var projectID int64
+	err := s.db.GetContext(ctx, &projectID, `SELECT project_id FROM rounds WHERE id = $1`, roundID)
+	if db.IsNoRows(err) {
+		return Summary{}, ErrRoundNotFound
+	}
+	if err != nil {
+		return Summary{}, err
+	}
+	out := Summary{RoundID: roundID, ProjectID: projectID, Items: []Line{}}
+	var funding civil.Date
+	var rate *decimal.Decimal
+	if t, err := s.est.Terms(ctx, s.db, projectID); err == nil {
+		funding, rate = t.FundingDate, t.FinancingRate
+	} else if apperr.KindOf(err) == apperr.KindInternal {
+		return Summary{}, err
+	}
+	if !funding.IsZero() {
+		out.FundingDate = &funding
+	}
+	if rate != nil {
+		r := rate.String()
+		out.FinancingRate = &r
+	}
+	var lines []struct {
+		PartnerID int64           `db:"partner_id"`
+		UserID    *int64          `db:"user_id"`
+		Name      string          `db:"name"`
+		Tier      string          `db:"tier"`
+		Allocated decimal.Decimal `db:"allocated"`
+	}
+	if err := s.db.SelectContext(ctx, &lines, `
+		SELECT l.partner_id, p.user_id, p.name, l.tier, l.allocated FROM allocation_lines l JOIN partners p ON p.id = l.partner_id
+		WHERE l.round_id = $1 AND l.allocated > 0 ORDER BY l.tier, p.name, l.partner_id`, roundID); err != nil {
+		return Summary{}, fmt.Errorf("payment: lines of %d: %w", roundID, err)
+	}
+	var nets []struct {
+		ID        int64           `db:"id"`
+		PartnerID int64           `db:"partner_id"`
+		PaidOn    civil.Date      `db:"paid_on"`
+		Net       decimal.Decimal `db:"net"`
+	}
+	if err := s.db.SelectContext(ctx, &nets, ledgerPayments+` ORDER BY pm.paid_on, pm.id`, roundID); err != nil {
+		return Summary{}, fmt.Errorf("payment: ledger of %d: %w", roundID, err)
+	}
+	var all []Payment
+	if err := s.db.SelectContext(ctx, &all, `SELECT * FROM payments WHERE round_id = $1 ORDER BY paid_on, id`, roundID); err != nil {
+		return Summary{}, err
+	}
+	byPartner := map[int64][]Payment{}
+	for _, p := range all {
+		p.fill()
+		byPartner[p.PartnerID] = append(byPartner[p.PartnerID], p)
+	}
+	paid := map[int64]decimal.Decimal{}
+	interestIn := map[int64][]calc.InterestPayment{}
+	for _, n := range nets {
+		paid[n.PartnerID] = paid[n.PartnerID].Add(n.Net)
+		if !n.Net.IsZero() {
+			interestIn[n.PartnerID] = append(interestIn[n.PartnerID], calc.InterestPayment{Amount: n.Net, PaidOn: n.PaidOn})
+		}
+	}
+	var tA, tP decimal.Decimal
+	for _, l := range lines {
+		p := paid[l.PartnerID]
+		line := Line{PartnerID: l.PartnerID, UserID: l.UserID, Name: l.Name, Tier: l.Tier,
+			Allocated: money.AmountOf(l.Allocated), Paid: money.AmountOf(p), Outstanding: money.AmountOf(l.Allocated.Sub(p)),
+			FullyPaid: p.Equal(l.Allocated), Payments: byPartner[l.PartnerID]}
+		if line.Payments == nil {
+			line.Payments = []Payment{}
+		}
+		if !funding.IsZero() && rate != nil {
+			b, tr := calc.CapitalInterest(fmt.Sprintf("capital_interest[%d]", l.PartnerID), funding, *rate, interestIn[l.PartnerID])
+			line.CapitalInterest, line.Trace = money.AmountOf(b), tr
+		}
+		if line.Trace == nil {
+			line.Trace = calc.Trace{}
+		}
+		tA, tP = tA.Add(l.Allocated), tP.Add(p)
+		out.Items = append(out.Items, line)
+	}
+	out.Allocated, out.Paid, out.Outstanding = money.AmountOf(tA), money.AmountOf(tP), money.AmountOf(tA.Sub(tP))
+	return out, nil
+}
