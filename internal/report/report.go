@@ -11,7 +11,10 @@ import (
 )
 
 // Service builds reports.
-type Service struct{ db *db.DB }
+type Service struct {
+	db       *db.DB
+	interest InterestSource
+}
 
 // NewService returns the report service.
 func NewService(d *db.DB) *Service { return &Service{db: d} }
