@@ -13,11 +13,14 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 
+	"hehuo/internal/audit"
 	"hehuo/internal/civil"
 	"hehuo/internal/db"
 	"hehuo/internal/db/dbtest"
+	"hehuo/internal/establishment"
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
+	"hehuo/internal/payment"
 	"hehuo/internal/report"
 )
 
@@ -200,5 +203,42 @@ func TestDailyReceiptsOncePerCityCompanyAndDay(t *testing.T) {
 	}
 	if n, err := s.DailyReceipts(ctx, today.AddDays(-1)); err != nil || n != 0 {
 		t.Fatalf("yesterday = %d, %v", n, err)
+	}
+}
+
+// The R4 example through the payment service: the report's interest is the
+// Σ of 缴款确认's capital interest, to the fen (0.00 − 679.32 − 1,593.58 − 796.79).
+func TestEstablishmentPaymentsInterestIsThePaymentServices(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	w := newPaymentsWorld(t, d)
+	mustExec(t, d, `INSERT INTO establishments (project_id, peak_capital, ratio_city, funding_date, financing_rate)
+		VALUES ($1, 220000000, 0.006, '2024-03-01', 0.0435) RETURNING project_id`, w.proj)
+	var round int64
+	if err := d.Get(&round, `SELECT id FROM rounds WHERE project_id = $1`, w.proj); err != nil {
+		t.Fatal(err)
+	}
+	pays := payment.NewService(d, establishment.NewService(d, nil))
+	for i, c := range []struct{ amount, on string }{
+		{"500000", "2024-03-01"}, {"300000", "2024-03-20"}, {"297143", "2024-04-15"}, {"222857", "2024-03-31"},
+	} {
+		on, _ := civil.Parse(c.on)
+		if _, err := pays.Confirm(ctx, audit.System, round, fmt.Sprint("k", i), payment.Input{UserID: w.users[i], Amount: c.amount, PaidOn: on}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := report.NewService(d)
+	s.UseInterest(s.PaymentsInterest(pays))
+	rows, err := s.EstablishmentPayments(ctx, report.Filter{All: true, ProjectID: w.proj})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Interest == nil || rows[0].Interest.String() != "-3069.69" ||
+		rows[0].Paid.String() != "1320000.00" || rows[0].Unpaid.String() != "0.00" || rows[0].PaidRatio != "1.0000" || rows[0].PaidPartners != 4 {
+		t.Fatalf("rows = %+v", rows)
+	}
+	list, err := pays.List(ctx, round)
+	if err != nil || !list.Paid.Equal(rows[0].Paid.Decimal) || !list.Allocated.Equal(rows[0].Allocated.Decimal) {
+		t.Fatalf("payment list %+v, %v", list, err)
 	}
 }
