@@ -28,6 +28,7 @@ import (
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
 	"hehuo/internal/org"
+	"hehuo/internal/payment"
 	"hehuo/internal/project"
 	"hehuo/internal/report"
 	"hehuo/internal/round"
@@ -52,6 +53,7 @@ type Deps struct {
 	Rounds        *round.Service
 	Holdings      *holding.Service
 	Reports       *report.Service
+	Payments      *payment.Service
 	Log           *slog.Logger
 	Version       string
 }
@@ -109,6 +111,7 @@ func New(d Deps) *Server {
 	s.allocationRoutes()
 	s.holdingRoutes()
 	s.reportRoutes()
+	s.paymentRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -180,6 +183,6 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Config: cfg, DB: d, Cache: c, Log: log, Version: version,
 		Auth: ws.Auth, Org: ws.Org, Projects: ws.Projects, DingTalk: ws.DingTalk, Notify: ws.Notify,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
-		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports,
+		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments,
 	}
 }

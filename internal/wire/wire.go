@@ -16,6 +16,7 @@ import (
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
 	"hehuo/internal/org"
+	"hehuo/internal/payment"
 	"hehuo/internal/project"
 	"hehuo/internal/report"
 	"hehuo/internal/round"
@@ -36,6 +37,7 @@ type Services struct {
 	Rounds        *round.Service
 	Holdings      *holding.Service
 	Reports       *report.Service
+	Payments      *payment.Service
 }
 
 // New builds the services over d and c for cfg. cfg.DingTalk is used as
@@ -55,5 +57,6 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Rounds = round.NewService(d, s.Workflow, s.Establishment, cfg)
 	s.Holdings = holding.NewService(d, nil)
 	s.Reports = report.NewService(d)
+	s.Payments = payment.NewService(d, s.Establishment)
 	return s
 }

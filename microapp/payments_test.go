@@ -1,0 +1,242 @@
+package microapp_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+
+	"hehuo/internal/audit"
+	"hehuo/internal/civil"
+	"hehuo/internal/establishment"
+	"hehuo/internal/holding/holdingtest"
+	"hehuo/internal/ledger"
+)
+
+// payDo is e.do with an Idempotency-Key header.
+func (e *env) payDo(token, key, method, path string, body any) response {
+	e.t.Helper()
+	j, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, e.http.URL+path, bytes.NewReader(j))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Error(err)
+		return response{}
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := response{Status: res.StatusCode, Raw: raw, Header: res.Header}
+	json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+// paySetup is RULES R4's world: project A with funding date 2024-03-01 at
+// 4.35%, an approved round allocating A–D 500,000 / 300,000 / 297,143 /
+// 222,857, and an accountant granted on project A.
+type paySetup struct {
+	w       world
+	admin   string
+	acct    string
+	other   string // an accountant without a grant on project A
+	roundID int64
+	users   []int64
+	tokens  []string
+	path    string
+}
+
+func newPaySetup(t *testing.T, e *env) *paySetup {
+	t.Helper()
+	s := &paySetup{admin: e.admin()}
+	s.w = e.mustWorld(s.admin)
+	acctID, acct := e.mustUser("缴款会计", "accountant")
+	_, s.other = e.mustUser("外地会计", "accountant")
+	s.acct = acct
+	e.must(200, e.do(s.admin, "PUT", "/api/v1/org-units/"+itoa(s.w.cityA)+"/grants",
+		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))
+	if _, err := e.deps.Establishment.PutTerms(context.Background(), audit.System, s.w.projA, establishment.TermsInput{
+		PeakCapital: "220000000", TierRatios: establishment.TierRatios{Holding: "0", Property: "0.0331", City: "0.006", Other: "0"},
+		FundingDate: civil.Date{Year: 2024, Month: 3, Day: 1}, FinancingRate: "0.0435",
+	}); err != nil {
+		t.Fatalf("terms: %v", err)
+	}
+	alloc := map[int64]string{}
+	for i, a := range []string{"500000", "300000", "297143", "222857"} {
+		uid, tok := e.mustUser(fmt.Sprintf("合伙人%c", 'A'+i))
+		s.users, s.tokens = append(s.users, uid), append(s.tokens, tok)
+		alloc[holdingtest.Partner(t, e.db, uid)] = a
+	}
+	s.roundID = holdingtest.Round(t, e.db, s.w.projA, "approved", alloc)
+	s.path = "/api/v1/rounds/" + itoa(s.roundID) + "/payments"
+	return s
+}
+
+func (s *paySetup) pay(e *env, key string, i int, amount, on string) response {
+	return e.payDo(s.acct, key, "POST", s.path, map[string]any{"user_id": s.users[i], "amount": amount, "paid_on": on})
+}
+
+func itemOf(t *testing.T, r response, userID int64) map[string]any {
+	t.Helper()
+	for _, it := range r.Body["items"].([]any) {
+		m := it.(map[string]any)
+		if num(m["user_id"]) == userID {
+			return m
+		}
+	}
+	t.Fatalf("no item for user %d: %s", userID, r.Raw)
+	return nil
+}
+
+// RULES R4's example through the API, to the fen: A–D pay in full on their
+// dates (C in two parts) and the list shows paid, outstanding 0 and capital
+// interest 0.00 / −679.32 / −1,593.58 / −796.79, each with its trace.
+func TestPaymentsR4ExampleOverHTTP(t *testing.T) {
+	e := newEnv(t)
+	s := newPaySetup(t, e)
+	e.must(201, s.pay(e, "r4-a", 0, "500000", "2024-03-01"))
+	e.must(201, s.pay(e, "r4-b", 1, "300000", "2024-03-20"))
+	e.must(201, s.pay(e, "r4-c1", 2, "200000", "2024-04-15"))
+	e.must(201, s.pay(e, "r4-c2", 2, "97143", "2024-04-15"))
+	e.must(201, s.pay(e, "r4-d", 3, "222857", "2024-03-31"))
+
+	got := e.must(200, e.do(s.acct, "GET", s.path, nil))
+	want := []struct{ paid, interest string }{
+		{"500000.00", "0.00"}, {"300000.00", "-679.32"}, {"297143.00", "-1593.58"}, {"222857.00", "-796.79"}}
+	for i, w := range want {
+		it := itemOf(t, got, s.users[i])
+		if it["paid"] != w.paid || it["outstanding"] != "0.00" || it["capital_interest"] != w.interest || it["allocated"] != w.paid {
+			t.Errorf("partner %d: %v, want paid %s interest %s", i, it, w.paid, w.interest)
+		}
+		if tr, _ := it["trace"].([]any); len(tr) == 0 {
+			t.Errorf("partner %d: no trace", i)
+		}
+		if it["partner_id"] == nil {
+			t.Errorf("partner %d: no partner_id", i)
+		}
+	}
+	// Paid equals the ledger: the bank holds the sum of the receipts.
+	bank, err := ledger.Balance(context.Background(), e.db, ledger.Bank(s.w.projA))
+	if err != nil || bank.StringFixed(2) != "1320000.00" || got.Body["paid"] != "1320000.00" {
+		t.Fatalf("bank %s (%v), paid %v; want 1320000.00", bank, err, got.Body["paid"])
+	}
+	// The auditor reads it; an accountant without the grant does not see the round.
+	_, auditor := e.mustUser("审计", "auditor")
+	e.must(200, e.do(auditor, "GET", s.path, nil))
+	e.refused(404, "round_not_found", e.do(s.other, "GET", s.path, nil))
+}
+
+// Same Idempotency-Key twice → one transaction and the same answer; the
+// key with another request is 409; no key is 400.
+func TestPaymentIdempotency(t *testing.T) {
+	e := newEnv(t)
+	s := newPaySetup(t, e)
+	first := e.must(201, s.pay(e, "idem-1", 1, "100000.50", "2024-03-20"))
+	again := e.must(201, s.pay(e, "idem-1", 1, "100000.50", "2024-03-20"))
+	if string(first.Raw) != string(again.Raw) {
+		t.Fatalf("replay differs:\n%s\n%s", first.Raw, again.Raw)
+	}
+	e.refused(409, "idempotency_key_reused", s.pay(e, "idem-1", 1, "100000.51", "2024-03-20"))
+	e.refused(400, "idempotency_key_required", s.pay(e, "", 1, "1", "2024-03-20"))
+	var n int
+	if err := e.db.Get(&n, `SELECT count(*) FROM ledger_transactions WHERE kind = 'payment'`); err != nil || n != 1 {
+		t.Fatalf("%d payment transactions (%v), want 1", n, err)
+	}
+	got := e.must(200, e.do(s.acct, "GET", s.path, nil))
+	if it := itemOf(t, got, s.users[1]); it["paid"] != "100000.50" || it["outstanding"] != "199999.50" {
+		t.Fatalf("after a replay: %v", it)
+	}
+}
+
+// Bad inputs change nothing: overpayment, a non-partner, zero, a date in
+// the future, a round not yet approved, an ungranted accountant, a partner.
+func TestPaymentRefusals(t *testing.T) {
+	e := newEnv(t)
+	s := newPaySetup(t, e)
+	e.must(201, s.pay(e, "ok-1", 3, "200000", "2024-03-31"))
+	e.refused(422, "payment_overpaid", s.pay(e, "over", 3, "22857.01", "2024-03-31"))
+	e.refused(400, "amount_not_positive", s.pay(e, "zero", 3, "0", "2024-03-31"))
+	e.refused(400, "paid_on_future", s.pay(e, "future", 3, "1", "2999-01-01"))
+	strangerID, stranger := e.mustUser("路人")
+	r := e.payDo(s.acct, "stranger", "POST", s.path, map[string]any{"user_id": strangerID, "amount": "1", "paid_on": "2024-03-31"})
+	e.refused(400, "payment_not_partner", r)
+	e.refused(404, "round_not_found", e.payDo(s.other, "other", "POST", s.path, map[string]any{"user_id": s.users[0], "amount": "1", "paid_on": "2024-03-31"}))
+	if r := e.payDo(stranger, "partner", "POST", s.path, map[string]any{"user_id": s.users[0], "amount": "1", "paid_on": "2024-03-31"}); r.Status != 403 {
+		t.Fatalf("a partner confirming: %d %s", r.Status, r.Raw)
+	}
+	pid := holdingtest.Partner(t, e.db, s.users[0])
+	pending := holdingtest.Round(t, e.db, s.w.projA, "submitted", map[int64]string{pid: "1000"})
+	e.refused(422, "round_not_approved", e.payDo(s.acct, "pending", "POST", "/api/v1/rounds/"+itoa(pending)+"/payments",
+		map[string]any{"user_id": s.users[0], "amount": "1", "paid_on": "2024-03-31"}))
+	var n int
+	if err := e.db.Get(&n, `SELECT count(*) FROM payments`); err != nil || n != 1 {
+		t.Fatalf("%d payments (%v), want 1", n, err)
+	}
+}
+
+// 20 concurrent confirmations of 20,000 for D (222,857) → at most 11 land,
+// the rest are refused as overpayment, and the ledger reconciles (cleanup).
+func TestConcurrentPaymentsNeverExceedTheAllocation(t *testing.T) {
+	e := newEnv(t)
+	s := newPaySetup(t, e)
+	var wg sync.WaitGroup
+	statuses := make([]int, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = s.pay(e, fmt.Sprintf("conc-%d", i), 3, "20000", "2024-03-31").Status
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, st := range statuses {
+		switch st {
+		case 201:
+			ok++
+		case 422:
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	if ok != 11 {
+		t.Errorf("%d confirmations landed, want 11 (11 × 20,000 ≤ 222,857 < 12 × 20,000)", ok)
+	}
+	got := e.must(200, e.do(s.acct, "GET", s.path, nil))
+	if it := itemOf(t, got, s.users[3]); it["paid"] != "220000.00" || it["outstanding"] != "2857.00" {
+		t.Fatalf("after the race: %v", it)
+	}
+}
+
+// A reversal posts the negation: paid and interest drop, the partner may
+// pay again; a second reversal and a stale version are 409.
+func TestPaymentReversal(t *testing.T) {
+	e := newEnv(t)
+	s := newPaySetup(t, e)
+	p := e.must(201, s.pay(e, "rev-1", 1, "300000", "2024-03-20"))
+	rp := "/api/v1/payments/" + itoa(num(p.Body["id"])) + "/reversal"
+	e.refused(400, "required", e.do(s.acct, "POST", rp, map[string]any{"reason": "", "version": 1}))
+	e.refused(409, "stale_version", e.do(s.acct, "POST", rp, map[string]any{"reason": "金额录错", "version": 2}))
+	e.refused(404, "payment_not_found", e.do(s.other, "POST", rp, map[string]any{"reason": "金额录错", "version": 1}))
+	r := e.must(200, e.do(s.acct, "POST", rp, map[string]any{"reason": "金额录错", "version": 1}))
+	if r.Body["reversed"] != true || r.Body["reversal_reason"] != "金额录错" {
+		t.Fatalf("reversal: %s", r.Raw)
+	}
+	e.refused(409, "payment_already_reversed", e.do(s.acct, "POST", rp, map[string]any{"reason": "再冲", "version": 2}))
+	got := e.must(200, e.do(s.acct, "GET", s.path, nil))
+	if it := itemOf(t, got, s.users[1]); it["paid"] != "0.00" || it["capital_interest"] != "0.00" {
+		t.Fatalf("after reversal: %v", it)
+	}
+	e.must(201, s.pay(e, "rev-2", 1, "300000", "2024-03-20"))
+	got = e.must(200, e.do(s.acct, "GET", s.path, nil))
+	if it := itemOf(t, got, s.users[1]); it["paid"] != "300000.00" || it["capital_interest"] != "-679.32" {
+		t.Fatalf("paid again: %v", it)
+	}
+}
