@@ -29,6 +29,7 @@ import (
 	"hehuo/internal/notify"
 	"hehuo/internal/org"
 	"hehuo/internal/payment"
+	"hehuo/internal/payout"
 	"hehuo/internal/project"
 	"hehuo/internal/report"
 	"hehuo/internal/round"
@@ -54,6 +55,7 @@ type Deps struct {
 	Holdings      *holding.Service
 	Reports       *report.Service
 	Payments      *payment.Service
+	Payout        *payout.Service
 	Log           *slog.Logger
 	Version       string
 }
@@ -112,6 +114,7 @@ func New(d Deps) *Server {
 	s.holdingRoutes()
 	s.reportRoutes()
 	s.paymentRoutes()
+	s.payoutRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -184,5 +187,6 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Auth: ws.Auth, Org: ws.Org, Projects: ws.Projects, DingTalk: ws.DingTalk, Notify: ws.Notify,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments,
+		Payout: ws.Payout,
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"hehuo/internal/notify"
 	"hehuo/internal/org"
 	"hehuo/internal/payment"
+	"hehuo/internal/payout"
 	"hehuo/internal/project"
 	"hehuo/internal/report"
 	"hehuo/internal/round"
@@ -38,6 +39,7 @@ type Services struct {
 	Holdings      *holding.Service
 	Reports       *report.Service
 	Payments      *payment.Service
+	Payout        *payout.Service
 }
 
 // New builds the services over d and c for cfg. cfg.DingTalk is used as
@@ -58,5 +60,6 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Holdings = holding.NewService(d, nil)
 	s.Reports = report.NewService(d)
 	s.Payments = payment.NewService(d, s.Establishment)
+	s.Payout = payout.NewService(d, cfg, log)
 	return s
 }
