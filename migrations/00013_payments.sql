@@ -26,5 +26,92 @@ CREATE TABLE payments (
 );
 CREATE INDEX payments_round_partner ON payments (round_id, partner_id);
 
+-- The work calendar (工作日历): the days that differ from "Monday to Friday
+-- are working days" — public holidays on weekdays and 调休 make-up working
+-- days on weekends — as the State Council publishes them each year. Seeded
+-- for 2025–2026; the sysadmin edits it (a new year, a late change). Due dates
+-- of payment notices count working days on it.
+CREATE TABLE work_calendar (
+    day        date PRIMARY KEY,
+    kind       text NOT NULL CHECK (kind IN ('holiday', 'workday')),
+    name       text NOT NULL DEFAULT '',
+    updated_by text NOT NULL DEFAULT '系统',
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO work_calendar (day, kind, name) VALUES
+('2025-01-01', 'holiday', '元旦'),
+('2025-01-26', 'workday', '春节调休上班'),
+('2025-01-28', 'holiday', '春节'),
+('2025-01-29', 'holiday', '春节'),
+('2025-01-30', 'holiday', '春节'),
+('2025-01-31', 'holiday', '春节'),
+('2025-02-01', 'holiday', '春节'),
+('2025-02-02', 'holiday', '春节'),
+('2025-02-03', 'holiday', '春节'),
+('2025-02-04', 'holiday', '春节'),
+('2025-02-08', 'workday', '春节调休上班'),
+('2025-04-04', 'holiday', '清明节'),
+('2025-04-05', 'holiday', '清明节'),
+('2025-04-06', 'holiday', '清明节'),
+('2025-04-27', 'workday', '劳动节调休上班'),
+('2025-05-01', 'holiday', '劳动节'),
+('2025-05-02', 'holiday', '劳动节'),
+('2025-05-03', 'holiday', '劳动节'),
+('2025-05-04', 'holiday', '劳动节'),
+('2025-05-05', 'holiday', '劳动节'),
+('2025-05-31', 'holiday', '端午节'),
+('2025-06-01', 'holiday', '端午节'),
+('2025-06-02', 'holiday', '端午节'),
+('2025-09-28', 'workday', '国庆节调休上班'),
+('2025-10-01', 'holiday', '国庆节、中秋节'),
+('2025-10-02', 'holiday', '国庆节、中秋节'),
+('2025-10-03', 'holiday', '国庆节、中秋节'),
+('2025-10-04', 'holiday', '国庆节、中秋节'),
+('2025-10-05', 'holiday', '国庆节、中秋节'),
+('2025-10-06', 'holiday', '国庆节、中秋节'),
+('2025-10-07', 'holiday', '国庆节、中秋节'),
+('2025-10-08', 'holiday', '国庆节、中秋节'),
+('2025-10-11', 'workday', '国庆节调休上班'),
+('2026-01-01', 'holiday', '元旦'),
+('2026-01-02', 'holiday', '元旦'),
+('2026-01-03', 'holiday', '元旦'),
+('2026-01-04', 'workday', '元旦调休上班'),
+('2026-02-14', 'workday', '春节调休上班'),
+('2026-02-15', 'holiday', '春节'),
+('2026-02-16', 'holiday', '春节'),
+('2026-02-17', 'holiday', '春节'),
+('2026-02-18', 'holiday', '春节'),
+('2026-02-19', 'holiday', '春节'),
+('2026-02-20', 'holiday', '春节'),
+('2026-02-21', 'holiday', '春节'),
+('2026-02-22', 'holiday', '春节'),
+('2026-02-23', 'holiday', '春节'),
+('2026-02-28', 'workday', '春节调休上班'),
+('2026-04-04', 'holiday', '清明节'),
+('2026-04-05', 'holiday', '清明节'),
+('2026-04-06', 'holiday', '清明节'),
+('2026-05-01', 'holiday', '劳动节'),
+('2026-05-02', 'holiday', '劳动节'),
+('2026-05-03', 'holiday', '劳动节'),
+('2026-05-04', 'holiday', '劳动节'),
+('2026-05-05', 'holiday', '劳动节'),
+('2026-05-09', 'workday', '劳动节调休上班'),
+('2026-06-19', 'holiday', '端午节'),
+('2026-06-20', 'holiday', '端午节'),
+('2026-06-21', 'holiday', '端午节'),
+('2026-09-20', 'workday', '国庆节调休上班'),
+('2026-09-25', 'holiday', '中秋节'),
+('2026-09-26', 'holiday', '中秋节'),
+('2026-09-27', 'holiday', '中秋节'),
+('2026-10-01', 'holiday', '国庆节'),
+('2026-10-02', 'holiday', '国庆节'),
+('2026-10-03', 'holiday', '国庆节'),
+('2026-10-04', 'holiday', '国庆节'),
+('2026-10-05', 'holiday', '国庆节'),
+('2026-10-06', 'holiday', '国庆节'),
+('2026-10-07', 'holiday', '国庆节'),
+('2026-10-10', 'workday', '国庆节调休上班');
+
 -- +goose Down
+DROP TABLE work_calendar;
 DROP TABLE payments;
