@@ -113,6 +113,7 @@ func New(d Deps) *Server {
 	s.allocationRoutes()
 	s.holdingRoutes()
 	s.reportRoutes()
+	s.reportPaymentRoutes()
 	s.paymentRoutes()
 	s.payoutRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })

@@ -60,6 +60,7 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Holdings = holding.NewService(d, nil)
 	s.Reports = report.NewService(d)
 	s.Payments = payment.NewService(d, s.Establishment)
+	s.Reports.UseInterest(s.Reports.PaymentsInterest(s.Payments))
 	s.Payout = payout.NewService(d, cfg, log)
 	return s
 }
