@@ -20,6 +20,13 @@ export const router = createRouter({
       component: () => import('./views/HistoryView.vue'),
       meta: { title: '认购记录' },
     },
+    { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: '个人中心' } },
+    {
+      path: '/payout-account',
+      name: 'payout-account',
+      component: () => import('./views/PayoutAccountView.vue'),
+      meta: { title: '我的分配账户' },
+    },
     { path: '/subscribe/:id(\\d+)', redirect: (to) => ({ name: 'subscribe', params: to.params, query: to.query }) },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
