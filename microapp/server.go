@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"hehuo/internal/adjustment"
 	"hehuo/internal/attachment"
 	"hehuo/internal/auth"
 	"hehuo/internal/cache"
@@ -56,6 +57,7 @@ type Deps struct {
 	Reports       *report.Service
 	Payments      *payment.Service
 	Payout        *payout.Service
+	Adjustments   *adjustment.Service
 	Log           *slog.Logger
 	Version       string
 }
@@ -116,6 +118,7 @@ func New(d Deps) *Server {
 	s.reportPaymentRoutes()
 	s.paymentRoutes()
 	s.payoutRoutes()
+	s.adjustmentRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -188,6 +191,6 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Auth: ws.Auth, Org: ws.Org, Projects: ws.Projects, DingTalk: ws.DingTalk, Notify: ws.Notify,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments,
-		Payout: ws.Payout,
+		Payout: ws.Payout, Adjustments: ws.Adjustments,
 	}
 }

@@ -6,6 +6,7 @@ package wire
 import (
 	"log/slog"
 
+	"hehuo/internal/adjustment"
 	"hehuo/internal/attachment"
 	"hehuo/internal/auth"
 	"hehuo/internal/cache"
@@ -40,6 +41,7 @@ type Services struct {
 	Reports       *report.Service
 	Payments      *payment.Service
 	Payout        *payout.Service
+	Adjustments   *adjustment.Service
 }
 
 // New builds the services over d and c for cfg. cfg.DingTalk is used as
@@ -62,5 +64,6 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Payments = payment.NewService(d, s.Establishment)
 	s.Reports.UseInterest(s.Reports.PaymentsInterest(s.Payments))
 	s.Payout = payout.NewService(d, cfg, log)
+	s.Adjustments = adjustment.NewService(d, s.Establishment, s.Workflow)
 	return s
 }
