@@ -13,7 +13,7 @@ import (
 )
 
 // DailyReceiptsLink is where the daily summary leads: 立项及缴款汇总表.
-const DailyReceiptsLink = "/reports/establishment-payments"
+const DailyReceiptsLink = "/report?report=establishment-payments"
 
 // Receipts is one project's money received on a day.
 type Receipts struct {

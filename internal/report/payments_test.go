@@ -193,7 +193,7 @@ func TestDailyReceiptsOncePerCityCompanyAndDay(t *testing.T) {
 	if len(data) != 1 || json.Unmarshal([]byte(data[0]), &got) != nil {
 		t.Fatalf("outbox = %q", data)
 	}
-	want := map[string]string{"date": today.String(), "link": "/reports/establishment-payments",
+	want := map[string]string{"date": today.String(), "link": "/report?report=establishment-payments",
 		"receipt_count": "2", "total_amount": "600000.50", "project_count": "1"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("data = %v, want %v", got, want)

@@ -34,7 +34,8 @@ const establishmentComponents = {
 
 // Stage pages that exist so far; the others show the stage placeholder.
 const stageComponents = {
-  report: () => import('./report/WorkTrackingPage.vue'),
+  report: () => import('./report/ReportsPage.vue'),
+  payment: () => import('./payment/PaymentConfirmPage.vue'),
   process: () => import('./process/ProcessPage.vue'),
 }
 

@@ -1,0 +1,19 @@
+// The API of 缴款确认 (issue 5): a round's payments derived from the ledger,
+// confirming a receipt under an Idempotency-Key, and reversing one.
+import { request } from '@/shared/api.js'
+
+/** newIdempotencyKey names one confirmation attempt: a retry of the same dialog reuses it. */
+export function newIdempotencyKey() {
+  if (globalThis.crypto?.randomUUID) return globalThis.crypto.randomUUID()
+  return `pay-${Date.now()}-${Math.random().toString(36).slice(2)}`
+}
+
+export const payments = {
+  list: (roundID) => request('GET', `/rounds/${roundID}/payments`),
+  /** confirm posts one receipt; key is the dialog's Idempotency-Key. */
+  confirm: (roundID, key, body) => request('POST', `/rounds/${roundID}/payments`, { body, headers: { 'Idempotency-Key': key } }),
+  reverse: (id, reason, version) => request('POST', `/payments/${id}/reversal`, { body: { reason, version } }),
+}
+
+export const REPORT_PAYMENTS_XLSX = '/api/v1/reports/establishment-payments.xlsx'
+export const PAYMENTS_EXPORT_URL = '/api/v1/tools/payments-export.xlsx'
