@@ -2,12 +2,17 @@ package microapp
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"hehuo/internal/apperr"
 	"hehuo/internal/auth"
+	"hehuo/internal/civil"
 	"hehuo/internal/org"
 	"hehuo/internal/payment"
+	"hehuo/internal/workcal"
 )
 
 // paymentRoutes registers payment confirmation (缴款确认), its reversal and
@@ -65,6 +70,91 @@ func (s *Server) paymentRoutes() {
 			return s.deps.Payments.Reverse(c.Request.Context(), p.Actor(), id, in)
 		},
 	})
+	s.handle(Route{
+		Method: http.MethodPost, Path: "/api/v1/rounds/:id/notices/payment", Tag: "payments",
+		Summary: "Send the payment notice (缴款通知) of an approved round. test: true sends it only to the caller's DingTalk account; " +
+			"false sends it once to every allocated partner (409 the second time), with the due date (default 20 working days by the " +
+			"work calendar) and schedules the dunning cadence (default 3 days before, on the due date, then weekly for four weeks).",
+		Access: Access{Roles: accountant}, Request: payment.NoticeInput{}, Response: payment.NoticeResult{},
+		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
+			id, err := s.roundInScope(c, p)
+			if err != nil {
+				return nil, err
+			}
+			var in payment.NoticeInput
+			if err := bind(c, &in); err != nil {
+				return nil, err
+			}
+			return s.deps.Payments.SendNotices(c.Request.Context(), p.Actor(), p.UserID, id, in)
+		},
+	})
+	s.handle(Route{
+		Method: http.MethodPost, Path: "/api/v1/rounds/:id/notices/dunning", Tag: "payments",
+		Summary: "Send a reminder (催缴) now to the round's partners not fully paid (from the ledger); one per round and day (409 dunning_already_sent).",
+		Access:  Access{Roles: accountant}, Response: payment.DunningResult{},
+		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
+			id, err := s.roundInScope(c, p)
+			if err != nil {
+				return nil, err
+			}
+			return s.deps.Payments.Dun(c.Request.Context(), p.Actor(), id)
+		},
+	})
+	s.handle(Route{
+		Method: http.MethodGet, Path: "/api/v1/me/payments", Tag: "payments",
+		Summary:  "The caller's approved allocations: allocated, paid, outstanding, due date, the project's collection account and each receipt (我的缴款, the payment notice page).",
+		Response: myPayments{},
+		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
+			items, err := s.deps.Payments.Mine(c.Request.Context(), p.UserID)
+			return myPayments{Items: items}, err
+		},
+	})
+	s.handle(Route{
+		Method: http.MethodGet, Path: "/api/v1/work-calendar", Tag: "payments",
+		Summary: "The work calendar (工作日历) of a year: its holidays on weekdays and 调休 make-up working days on weekends.",
+		Access:  Access{Roles: staff}, Query: []Param{{Name: "year", Type: "integer", Description: "the year, default this year"}},
+		Response: workDays{},
+		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
+			year := time.Now().In(civil.Shanghai).Year()
+			if y := c.Query("year"); y != "" {
+				n, err := strconv.Atoi(y)
+				if err != nil || n < 2000 || n > 2100 {
+					return nil, apperr.Invalid("year_invalid", "year", "年份不正确")
+				}
+				year = n
+			}
+			days, err := s.deps.WorkCalendar.List(c.Request.Context(), year)
+			return workDays{Items: days}, err
+		},
+	})
+	s.handle(Route{
+		Method: http.MethodPut, Path: "/api/v1/work-calendar/:day", Tag: "payments",
+		Summary: "Set one day of the work calendar: kind holiday (节假日), workday (调休上班) or normal (back to Monday–Friday).",
+		Access:  Access{Roles: []string{org.RoleSysadmin}}, Request: workcal.Input{}, Response: workcal.Day{},
+		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
+			day, err := civil.Parse(c.Param("day"))
+			if err != nil {
+				return nil, apperr.Invalid("day_invalid", "day", "日期格式应为 YYYY-MM-DD")
+			}
+			var in workcal.Input
+			if err := bind(c, &in); err != nil {
+				return nil, err
+			}
+			d, err := s.deps.WorkCalendar.Put(c.Request.Context(), p.Actor(), day, in)
+			if err != nil || d == nil {
+				return map[string]any{"day": day, "kind": "normal"}, err
+			}
+			return d, nil
+		},
+	})
+}
+
+type myPayments struct {
+	Items []payment.MyRound `json:"items"`
+}
+
+type workDays struct {
+	Items []workcal.Day `json:"items"`
 }
 
 // paymentInScope returns the :id of a payment the caller may see: one of a

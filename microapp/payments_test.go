@@ -7,14 +7,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
+	"hehuo/internal/dtsim"
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding/holdingtest"
 	"hehuo/internal/ledger"
+	"hehuo/internal/workcal"
 )
 
 // payDo is e.do with an Idempotency-Key header.
@@ -57,6 +61,7 @@ func newPaySetup(t *testing.T, e *env) *paySetup {
 	t.Helper()
 	s := &paySetup{admin: e.admin()}
 	s.w = e.mustWorld(s.admin)
+	e.sim.AddUser(dtsim.User{UserID: "dt_缴款会计", Name: "缴款会计"})
 	acctID, acct := e.mustUser("缴款会计", "accountant")
 	_, s.other = e.mustUser("外地会计", "accountant")
 	s.acct = acct
@@ -70,7 +75,9 @@ func newPaySetup(t *testing.T, e *env) *paySetup {
 	}
 	alloc := map[int64]string{}
 	for i, a := range []string{"500000", "300000", "297143", "222857"} {
-		uid, tok := e.mustUser(fmt.Sprintf("合伙人%c", 'A'+i))
+		name := fmt.Sprintf("合伙人%c", 'A'+i)
+		e.sim.AddUser(dtsim.User{UserID: "dt_" + name, Name: name})
+		uid, tok := e.mustUser(name)
 		s.users, s.tokens = append(s.users, uid), append(s.tokens, tok)
 		alloc[holdingtest.Partner(t, e.db, uid)] = a
 	}
@@ -238,5 +245,108 @@ func TestPaymentReversal(t *testing.T) {
 	got = e.must(200, e.do(s.acct, "GET", s.path, nil))
 	if it := itemOf(t, got, s.users[1]); it["paid"] != "300000.00" || it["capital_interest"] != "-679.32" {
 		t.Fatalf("paid again: %v", it)
+	}
+}
+
+func dunned(e *env, name string) int {
+	n := 0
+	for _, x := range e.sim.Notices("dt_" + name) {
+		if !x.Dropped && strings.Contains(string(x.Msg), "催缴") {
+			n++
+		}
+	}
+	return n
+}
+
+// Payment notices: a test goes only to the caller; the real send reaches
+// every allocated partner once with the due date 20 working days out; a
+// reminder reaches only the partners not fully paid, once a day, and the
+// cadence job run twice sends nothing twice. The partner's H5 data shows
+// the amount, the due date, the collection account and each receipt.
+func TestPaymentNoticesAndDunningReachOnlyTheUnpaid(t *testing.T) {
+	e := newEnv(t)
+	s := newPaySetup(t, e)
+	np := "/api/v1/rounds/" + itoa(s.roundID) + "/notices/payment"
+	dp := "/api/v1/rounds/" + itoa(s.roundID) + "/notices/dunning"
+	e.refused(422, "payment_notices_not_sent", e.do(s.acct, "POST", dp, nil))
+
+	r := e.must(200, e.do(s.acct, "POST", np, map[string]any{"test": true}))
+	e.roundDrain()
+	if len(e.sim.Notices("dt_缴款会计")) != 1 || len(e.sim.Notices("dt_合伙人A")) != 0 {
+		t.Fatalf("a test notice went beyond the caller: %s", r.Raw)
+	}
+	e.refused(404, "round_not_found", e.do(s.other, "POST", np, map[string]any{"test": false}))
+	r = e.must(200, e.do(s.acct, "POST", np, map[string]any{"test": false}))
+	want, err := workcal.AddWorkingDays(context.Background(), e.db, civil.Today(time.Now()), 20)
+	if err != nil || r.Body["due_date"] != want.String() || num(r.Body["recipients"]) != 4 {
+		t.Fatalf("notice: %s, want due %s to 4", r.Raw, want)
+	}
+	e.refused(409, "payment_notices_already_sent", e.do(s.acct, "POST", np, map[string]any{"test": false}))
+	e.roundDrain()
+	for i := range 4 {
+		if n := len(e.sim.Notices(fmt.Sprintf("dt_合伙人%c", 'A'+i))); n != 1 {
+			t.Errorf("partner %d got %d notices, want 1", i, n)
+		}
+	}
+
+	// A pays in full, B in part: a reminder reaches B, C and D only.
+	e.must(201, s.pay(e, "dun-a", 0, "500000", "2024-03-01"))
+	e.must(201, s.pay(e, "dun-b", 1, "1000", "2024-03-20"))
+	r = e.must(200, e.do(s.acct, "POST", dp, nil))
+	if num(r.Body["recipients"]) != 3 {
+		t.Fatalf("dunning: %s, want 3 recipients", r.Raw)
+	}
+	e.refused(409, "dunning_already_sent", e.do(s.acct, "POST", dp, nil))
+	e.roundDrain()
+	e.roundDrain() // a second dispatcher pass (as after a restart) sends nothing again
+	if dunned(e, "合伙人A") != 0 || dunned(e, "合伙人B") != 1 || dunned(e, "合伙人C") != 1 || dunned(e, "合伙人D") != 1 {
+		t.Fatalf("dunned A %d B %d C %d D %d, want 0 1 1 1", dunned(e, "合伙人A"), dunned(e, "合伙人B"), dunned(e, "合伙人C"), dunned(e, "合伙人D"))
+	}
+
+	// The cadence: C pays in full; on the due date the job reminds B and D, once.
+	e.must(201, s.pay(e, "dun-c", 2, "297143", "2024-04-15"))
+	for range 2 {
+		if _, err := e.deps.Payments.RunDueDunning(context.Background(), want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.roundDrain()
+	if dunned(e, "合伙人A") != 0 || dunned(e, "合伙人B") != 2 || dunned(e, "合伙人C") != 1 || dunned(e, "合伙人D") != 2 {
+		t.Fatalf("after the cadence: A %d B %d C %d D %d, want 0 2 1 2", dunned(e, "合伙人A"), dunned(e, "合伙人B"), dunned(e, "合伙人C"), dunned(e, "合伙人D"))
+	}
+
+	// The partner's own page: amount, due date, collection account, receipts; nobody else's.
+	mine := e.must(200, e.do(s.tokens[1], "GET", "/api/v1/me/payments", nil))
+	items := mine.Body["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("my payments: %s", mine.Raw)
+	}
+	m := items[0].(map[string]any)
+	if m["allocated"] != "300000.00" || m["paid"] != "1000.00" || m["outstanding"] != "299000.00" || m["due_date"] != want.String() ||
+		m["collection_account"] == nil || len(m["receipts"].([]any)) != 1 {
+		t.Fatalf("my payments: %s", mine.Raw)
+	}
+	_, stranger := e.mustUser("路人乙")
+	if got := e.must(200, e.do(stranger, "GET", "/api/v1/me/payments", nil)); len(got.Body["items"].([]any)) != 0 {
+		t.Fatalf("a stranger sees: %s", got.Raw)
+	}
+}
+
+// The work calendar over HTTP: staff read it, only the sysadmin edits it.
+func TestWorkCalendarOverHTTP(t *testing.T) {
+	e := newEnv(t)
+	s := newPaySetup(t, e)
+	got := e.must(200, e.do(s.acct, "GET", "/api/v1/work-calendar?year=2026", nil))
+	if n := len(got.Body["items"].([]any)); n < 30 {
+		t.Fatalf("2026 has %d exceptions: %s", n, got.Raw)
+	}
+	if r := e.do(s.acct, "PUT", "/api/v1/work-calendar/2026-12-31", map[string]any{"kind": "holiday"}); r.Status != 403 {
+		t.Fatalf("an accountant edited the calendar: %d", r.Status)
+	}
+	e.must(200, e.do(s.admin, "PUT", "/api/v1/work-calendar/2026-12-31", map[string]any{"kind": "holiday", "name": "年终"}))
+	e.refused(400, "day_invalid", e.do(s.admin, "PUT", "/api/v1/work-calendar/2026-13-01", map[string]any{"kind": "holiday"}))
+	ok, err := workcal.IsWorkingDay(context.Background(), e.db, civil.Date{Year: 2026, Month: 12, Day: 31})
+	if err != nil || ok {
+		t.Fatalf("2026-12-31 still a working day (%v)", err)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"hehuo/internal/report"
 	"hehuo/internal/round"
 	"hehuo/internal/wire"
+	"hehuo/internal/workcal"
 	"hehuo/internal/workflow"
 )
 
@@ -56,6 +57,7 @@ type Deps struct {
 	Holdings      *holding.Service
 	Reports       *report.Service
 	Payments      *payment.Service
+	WorkCalendar  *workcal.Service
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
 	Log           *slog.Logger
@@ -190,7 +192,7 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Config: cfg, DB: d, Cache: c, Log: log, Version: version,
 		Auth: ws.Auth, Org: ws.Org, Projects: ws.Projects, DingTalk: ws.DingTalk, Notify: ws.Notify,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
-		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments,
+		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments, WorkCalendar: ws.WorkCalendar,
 		Payout: ws.Payout, Adjustments: ws.Adjustments,
 	}
 }

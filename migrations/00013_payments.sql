@@ -26,6 +26,25 @@ CREATE TABLE payments (
 );
 CREATE INDEX payments_round_partner ON payments (round_id, partner_id);
 
+-- The payment notice (缴款通知) of an approved round, sent once, with its
+-- due date; and the dunning cadence (催缴) it scheduled: one row per day a
+-- reminder is due. A job sends each due reminder to the partners not fully
+-- paid on that day (not to a list fixed at notice time), under the outbox
+-- dedupe key of the round and the day, so a restart never sends it twice.
+CREATE TABLE payment_notices (
+    round_id  bigint PRIMARY KEY REFERENCES rounds (id),
+    due_date  date NOT NULL,
+    sent_by   text NOT NULL,
+    sent_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE dunning_schedule (
+    round_id bigint NOT NULL REFERENCES payment_notices (round_id),
+    run_on   date NOT NULL,
+    done_at  timestamptz,
+    PRIMARY KEY (round_id, run_on)
+);
+CREATE INDEX dunning_schedule_due ON dunning_schedule (run_on) WHERE done_at IS NULL;
+
 -- The work calendar (工作日历): the days that differ from "Monday to Friday
 -- are working days" — public holidays on weekdays and 调休 make-up working
 -- days on weekends — as the State Council publishes them each year. Seeded
@@ -114,4 +133,6 @@ INSERT INTO work_calendar (day, kind, name) VALUES
 
 -- +goose Down
 DROP TABLE work_calendar;
+DROP TABLE dunning_schedule;
+DROP TABLE payment_notices;
 DROP TABLE payments;

@@ -22,6 +22,7 @@ import (
 	"hehuo/internal/project"
 	"hehuo/internal/report"
 	"hehuo/internal/round"
+	"hehuo/internal/workcal"
 	"hehuo/internal/workflow"
 )
 
@@ -40,6 +41,7 @@ type Services struct {
 	Holdings      *holding.Service
 	Reports       *report.Service
 	Payments      *payment.Service
+	WorkCalendar  *workcal.Service
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
 }
@@ -62,6 +64,7 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Holdings = holding.NewService(d, nil)
 	s.Reports = report.NewService(d)
 	s.Payments = payment.NewService(d, s.Establishment)
+	s.WorkCalendar = workcal.NewService(d)
 	s.Reports.UseInterest(s.Reports.PaymentsInterest(s.Payments))
 	s.Payout = payout.NewService(d, cfg, log)
 	s.Adjustments = adjustment.NewService(d, s.Establishment, s.Workflow)

@@ -20,6 +20,12 @@ export const router = createRouter({
       component: () => import('./views/HistoryView.vue'),
       meta: { title: '认购记录' },
     },
+    {
+      path: '/payments',
+      name: 'payments',
+      component: () => import('./views/PaymentsView.vue'),
+      meta: { title: '我的缴款' },
+    },
     { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: '个人中心' } },
     {
       path: '/payout-account',

@@ -1,0 +1,294 @@
+package payment
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"hehuo/internal/apperr"
+	"hehuo/internal/audit"
+	"hehuo/internal/civil"
+	"hehuo/internal/db"
+	"hehuo/internal/notify"
+	"hehuo/internal/round"
+	"hehuo/internal/workcal"
+)
+
+// DueWorkingDays is the default time to pay after a payment notice (R4).
+const DueWorkingDays = 20
+
+// DefaultCadence is when reminders go out, in days relative to the due date:
+// 3 days before, on the day, then weekly for four weeks.
+var DefaultCadence = []int{-3, 0, 7, 14, 21, 28}
+
+// noticeLink is where payment and dunning notices lead: the H5 payment page,
+// which shows each partner their own amount and the collection account. The
+// link is the same for every recipient, as the text is (DESIGN §8).
+const noticeLink = "/m/payments"
+
+// NoticeInput is a send of the payment notice.
+type NoticeInput struct {
+	Test bool `json:"test"`
+	// DueDate overrides the default of 20 working days after today.
+	DueDate *civil.Date `json:"due_date,omitempty"`
+	// Cadence overrides DefaultCadence (days relative to the due date).
+	Cadence []int `json:"cadence,omitempty"`
+}
+
+// NoticeResult says what a send did.
+type NoticeResult struct {
+	Test       bool         `json:"test"`
+	DueDate    civil.Date   `json:"due_date"`
+	Recipients int          `json:"recipients"`
+	Skipped    int          `json:"skipped"` // partners without a DingTalk account
+	NoticeID   int64        `json:"notice_id"`
+	Reminders  []civil.Date `json:"reminders,omitempty"`
+}
+
+type roundInfo struct {
+	ID        int64  `db:"id"`
+	ProjectID int64  `db:"project_id"`
+	Project   string `db:"project_name"`
+	Kind      string `db:"kind"`
+	Seq       int    `db:"seq"`
+	Status    string `db:"status"`
+}
+
+func lockRound(ctx context.Context, tx *sqlx.Tx, id int64) (roundInfo, error) {
+	var r roundInfo
+	err := tx.GetContext(ctx, &r, `SELECT r.id, r.project_id, p.name AS project_name, r.kind, r.seq, r.status
+		FROM rounds r JOIN projects p ON p.id = r.project_id WHERE r.id = $1 FOR UPDATE OF r`, id)
+	if db.IsNoRows(err) {
+		return r, ErrRoundNotFound
+	}
+	return r, err
+}
+
+func callerDingTalk(ctx context.Context, tx *sqlx.Tx, userID int64) (string, error) {
+	var dt *string
+	if err := tx.GetContext(ctx, &dt, `SELECT dingtalk_userid FROM users WHERE id = $1`, userID); err != nil && !db.IsNoRows(err) {
+		return "", fmt.Errorf("caller's DingTalk account: %w", err)
+	}
+	if dt == nil || strings.TrimSpace(*dt) == "" {
+		return "", apperr.Rule("dingtalk_account_missing", "test", "您的账号未绑定钉钉，无法接收测试消息")
+	}
+	return *dt, nil
+}
+
+// recipients returns the DingTalk accounts of the round's allocated
+// partners; unpaidOnly keeps those not fully paid (from the ledger).
+func recipients(ctx context.Context, tx *sqlx.Tx, roundID int64, unpaidOnly bool) (ids []string, skipped int, err error) {
+	var rows []struct {
+		PartnerID int64   `db:"partner_id"`
+		DT        *string `db:"dingtalk_userid"`
+		Owed      string  `db:"owed"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `
+		SELECT l.partner_id, u.dingtalk_userid, (l.allocated - coalesce(pd.net, 0))::text AS owed
+		FROM allocation_lines l JOIN partners p ON p.id = l.partner_id LEFT JOIN users u ON u.id = p.user_id
+		LEFT JOIN (SELECT partner_id, sum(net) AS net FROM (`+ledgerPayments+`) x GROUP BY partner_id) pd ON pd.partner_id = l.partner_id
+		WHERE l.round_id = $1 AND l.allocated > 0 ORDER BY l.partner_id`, roundID); err != nil {
+		return nil, 0, fmt.Errorf("payment notice recipients: %w", err)
+	}
+	for _, r := range rows {
+		if unpaidOnly && (r.Owed == "0" || r.Owed == "0.00") {
+			continue
+		}
+		if r.DT == nil || strings.TrimSpace(*r.DT) == "" {
+			skipped++
+			continue
+		}
+		ids = append(ids, *r.DT)
+	}
+	return ids, skipped, nil
+}
+
+// SendNotices sends the payment notice (缴款通知) of an approved round. A
+// test goes only to the caller's DingTalk account. The real send goes once
+// per round to every allocated partner, records the due date (default: 20
+// working days by the work calendar) and schedules the dunning cadence.
+func (s *Service) SendNotices(ctx context.Context, a audit.Actor, userID, roundID int64, in NoticeInput) (NoticeResult, error) {
+	out := NoticeResult{Test: in.Test}
+	today := civil.Today(s.Now())
+	cadence := in.Cadence
+	if len(cadence) == 0 {
+		cadence = DefaultCadence
+	}
+	if len(cadence) > 20 {
+		return out, apperr.Invalid("cadence_too_long", "cadence", "催缴节奏最多 20 次")
+	}
+	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		r, err := lockRound(ctx, tx, roundID)
+		if err != nil {
+			return err
+		}
+		if r.Status != "approved" {
+			return apperr.Rule("round_not_approved", "", "轮次尚未审批通过，不能发送缴款通知")
+		}
+		if in.DueDate != nil && !in.DueDate.IsZero() {
+			if in.DueDate.DaysSince(today) < 0 {
+				return apperr.Invalid("due_date_past", "due_date", "缴款截止日不能早于今天")
+			}
+			out.DueDate = *in.DueDate
+		} else if out.DueDate, err = workcal.AddWorkingDays(ctx, tx, today, DueWorkingDays); err != nil {
+			return err
+		}
+		data := map[string]any{"project_name": r.Project, "round_name": round.RoundName(r.Kind, r.Seq),
+			"due_date": out.DueDate.String(), "link": noticeLink}
+		if in.Test {
+			dt, err := callerDingTalk(ctx, tx, userID)
+			if err != nil {
+				return err
+			}
+			out.NoticeID, _, err = notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{dt},
+				ProjectID: &r.ProjectID, Template: "payment_notice", Data: data,
+				DedupeKey: fmt.Sprintf("round:%d:payment_notice:test:%d:%d", r.ID, userID, s.Now().UnixNano())})
+			if err != nil {
+				return err
+			}
+			out.Recipients = 1
+			return audit.Record(ctx, tx, a, audit.Entry{Action: "payment.notice_test", Entity: "round", EntityID: r.ID,
+				ProjectID: &r.ProjectID, After: map[string]any{"recipient": dt, "due_date": out.DueDate}})
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO payment_notices (round_id, due_date, sent_by) VALUES ($1, $2, $3)
+			ON CONFLICT (round_id) DO NOTHING`, r.ID, out.DueDate, actorName(a))
+		if err != nil {
+			return fmt.Errorf("payment notice: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.Conflict("payment_notices_already_sent", "本轮缴款通知已发送")
+		}
+		ids, skipped, err := recipients(ctx, tx, r.ID, false)
+		if err != nil {
+			return err
+		}
+		out.Skipped = skipped
+		if len(ids) > 0 {
+			if out.NoticeID, _, err = notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: ids,
+				ProjectID: &r.ProjectID, Template: "payment_notice", Data: data,
+				DedupeKey: fmt.Sprintf("round:%d:payment_notice", r.ID)}); err != nil {
+				return err
+			}
+		}
+		out.Recipients = len(ids)
+		days := map[civil.Date]bool{}
+		for _, off := range cadence {
+			if d := out.DueDate.AddDays(off); d.DaysSince(today) > 0 {
+				days[d] = true
+			}
+		}
+		for d := range days {
+			out.Reminders = append(out.Reminders, d)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO dunning_schedule (round_id, run_on) VALUES ($1, $2)`, r.ID, d); err != nil {
+				return fmt.Errorf("dunning schedule: %w", err)
+			}
+		}
+		sort.Slice(out.Reminders, func(i, j int) bool { return out.Reminders[i].DaysSince(out.Reminders[j]) < 0 })
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "payment.notice", Entity: "round", EntityID: r.ID, ProjectID: &r.ProjectID,
+			After: map[string]any{"due_date": out.DueDate, "recipients": out.Recipients, "reminders": out.Reminders}})
+	})
+	return out, err
+}
+
+// DunningResult says what a reminder did.
+type DunningResult struct {
+	Recipients int        `json:"recipients"`
+	Skipped    int        `json:"skipped"`
+	NoticeID   int64      `json:"notice_id"`
+	SentOn     civil.Date `json:"sent_on"`
+}
+
+// ErrDunningSent is a second reminder of one round on one day.
+var ErrDunningSent = apperr.Conflict("dunning_already_sent", "今天已向本轮未缴清的合伙人发送过催缴通知")
+
+// Dun sends a reminder (催缴) of round roundID now to the partners not fully
+// paid. One reminder per round and day: the outbox key is the round and the
+// day, so a second click, or the cadence job on the same day, adds nothing.
+func (s *Service) Dun(ctx context.Context, a audit.Actor, roundID int64) (DunningResult, error) {
+	var out DunningResult
+	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		out, err = s.dun(ctx, tx, a, roundID, civil.Today(s.Now()))
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) dun(ctx context.Context, tx *sqlx.Tx, a audit.Actor, roundID int64, today civil.Date) (DunningResult, error) {
+	out := DunningResult{SentOn: today}
+	r, err := lockRound(ctx, tx, roundID)
+	if err != nil {
+		return out, err
+	}
+	var due civil.Date
+	err = tx.GetContext(ctx, &due, `SELECT due_date FROM payment_notices WHERE round_id = $1`, r.ID)
+	if db.IsNoRows(err) {
+		return out, apperr.Rule("payment_notices_not_sent", "", "请先发送缴款通知，再催缴")
+	}
+	if err != nil {
+		return out, err
+	}
+	ids, skipped, err := recipients(ctx, tx, r.ID, true)
+	if err != nil {
+		return out, err
+	}
+	out.Skipped = skipped
+	if len(ids) == 0 {
+		return out, apperr.Rule("nobody_unpaid", "", "本轮合伙人均已缴清，无需催缴")
+	}
+	id, created, err := notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: ids,
+		ProjectID: &r.ProjectID, Template: "dunning_notice", DedupeKey: fmt.Sprintf("round:%d:dunning:%s", r.ID, today),
+		Data: map[string]any{"project_name": r.Project, "sent_on": today.String(), "due_date": due.String(), "link": noticeLink}})
+	if err != nil {
+		return out, err
+	}
+	if !created {
+		return out, ErrDunningSent
+	}
+	out.NoticeID, out.Recipients = id, len(ids)
+	return out, audit.Record(ctx, tx, a, audit.Entry{Action: "payment.dunning", Entity: "round", EntityID: r.ID, ProjectID: &r.ProjectID,
+		After: map[string]any{"sent_on": today, "recipients": len(ids)}})
+}
+
+// RunDueDunning sends the reminders of the cadence due on or before today
+// that have not gone out, each to the partners not fully paid at that
+// moment; a round everyone has paid is simply marked done. It is the job
+// function the scheduler calls daily; running it twice sends nothing twice.
+func (s *Service) RunDueDunning(ctx context.Context, today civil.Date) (sent int, err error) {
+	var due []struct {
+		RoundID int64      `db:"round_id"`
+		RunOn   civil.Date `db:"run_on"`
+	}
+	if err := s.db.SelectContext(ctx, &due, `SELECT round_id, run_on FROM dunning_schedule WHERE done_at IS NULL AND run_on <= $1 ORDER BY run_on, round_id`, today); err != nil {
+		return 0, fmt.Errorf("due dunning: %w", err)
+	}
+	for _, d := range due {
+		err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE dunning_schedule SET done_at = now() WHERE round_id = $1 AND run_on = $2 AND done_at IS NULL`, d.RoundID, d.RunOn)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil // another runner took it
+			}
+			r, err := s.dun(ctx, tx, audit.System, d.RoundID, today)
+			switch apperr.As(err) {
+			case nil:
+				if err != nil {
+					return err
+				}
+				sent += r.Recipients
+			default:
+				// Everybody paid, or today's reminder already went out by hand: done.
+			}
+			return nil
+		})
+		if err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
