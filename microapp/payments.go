@@ -1,7 +1,9 @@
 package microapp
 
 import (
+	"bytes"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -98,6 +100,44 @@ func (s *Server) paymentRoutes() {
 				return nil, err
 			}
 			return s.deps.Payments.Dun(c.Request.Context(), p.Actor(), id)
+		},
+	})
+	s.handle(Route{
+		Method: http.MethodPost, Path: "/api/v1/rounds/:id/payments/import", Tag: "payments",
+		Summary: "Import receipts from a bank statement (.xlsx, multipart field file; columns 流水号, 工号, 姓名, 金额, 到账日期): all rows or none; " +
+			"every bad cell is reported in error.details with its row and column. 流水号 is each row's idempotency key: rows imported before are skipped (replayed).",
+		Access: Access{Roles: accountant}, Response: payment.ImportResult{},
+		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
+			id, err := s.roundInScope(c, p)
+			if err != nil {
+				return nil, err
+			}
+			fh, err := c.FormFile("file")
+			if err != nil {
+				return nil, apperr.Invalid("file_required", "file", "请选择要导入的 Excel 文件")
+			}
+			if fh.Size > 20<<20 {
+				return nil, apperr.Invalid("file_too_large", "file", "文件不能大于20M")
+			}
+			f, err := fh.Open()
+			if err != nil {
+				return nil, err
+			}
+			defer f.Close()
+			return s.deps.Payments.Import(c.Request.Context(), p.Actor(), id, f)
+		},
+	})
+	s.handle(Route{
+		Method: http.MethodGet, Path: "/api/v1/payments/import/template", Tag: "payments",
+		Summary: "The .xlsx template of the bank-statement import.", Access: Access{Roles: staff}, Raw: true,
+		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
+			var buf bytes.Buffer
+			if err := payment.ImportTemplate(&buf); err != nil {
+				return nil, err
+			}
+			c.Header("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape("银行流水导入模板.xlsx"))
+			c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+			return nil, nil
 		},
 	})
 	s.handle(Route{

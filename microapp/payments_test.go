@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
 	"hehuo/internal/dtsim"
@@ -349,4 +351,74 @@ func TestWorkCalendarOverHTTP(t *testing.T) {
 	if err != nil || ok {
 		t.Fatalf("2026-12-31 still a working day (%v)", err)
 	}
+}
+
+// statement builds a bank-statement sheet with the given rows.
+func statement(t testing.TB, rows [][]any) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"流水号", "工号", "姓名", "金额", "到账日期"})
+	for i, r := range rows {
+		f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+2), &r)
+	}
+	var b bytes.Buffer
+	if err := f.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// An import with one bad row applies nothing and names the row and column;
+// the good statement applies every row and its R4 interest to the fen;
+// importing it again skips every row (流水号 is the idempotency key).
+func TestPaymentImportAllOrNothing(t *testing.T) {
+	e := newEnv(t)
+	s := newPaySetup(t, e)
+	if _, err := e.db.Exec(`UPDATE users SET job_number = 'J' || id WHERE name LIKE '合伙人%'`); err != nil {
+		t.Fatal(err)
+	}
+	job := func(i int) string { return "J" + itoa(s.users[i]) }
+	ip := s.path + "/import"
+	good := [][]any{
+		{"S1", job(0), "合伙人A", "500000", "2024-03-01"},
+		{"S2", job(1), "合伙人B", "300000.00", "2024-03-20"},
+		{"S3", job(2), "合伙人C", "297143", "2024-04-15"},
+		{"S4", job(3), "合伙人D", "222,857", "2024-03-31"},
+	}
+	bad := append([][]any{}, good...)
+	bad[2] = []any{"S3", job(2), "合伙人C", "297143.001", "2024-04-15"}
+	r := e.upload(s.acct, ip, statement(t, bad))
+	e.refused(400, "import_invalid", r)
+	details := r.Body["error"].(map[string]any)["details"].([]any)
+	if d := details[0].(map[string]any); num(d["row"]) != 4 || d["column"] != "金额" || len(details) != 1 {
+		t.Fatalf("details: %s", r.Raw)
+	}
+	over := append([][]any{}, good...)
+	over = append(over, []any{"S5", job(3), "合伙人D", "0.01", "2024-03-31"})
+	r = e.upload(s.acct, ip, statement(t, over))
+	e.refused(400, "import_invalid", r)
+	if d := r.Body["error"].(map[string]any)["details"].([]any)[0].(map[string]any); num(d["row"]) != 6 || d["column"] != "金额" {
+		t.Fatalf("overpayment details: %s", r.Raw)
+	}
+	var n int
+	if err := e.db.Get(&n, `SELECT count(*) FROM payments`); err != nil || n != 0 {
+		t.Fatalf("a refused import left %d payments (%v)", n, err)
+	}
+	r = e.must(200, e.upload(s.acct, ip, statement(t, good)))
+	if num(r.Body["imported"]) != 4 {
+		t.Fatalf("import: %s", r.Raw)
+	}
+	r = e.must(200, e.upload(s.acct, ip, statement(t, good)))
+	if num(r.Body["imported"]) != 0 || num(r.Body["replayed"]) != 4 {
+		t.Fatalf("re-import: %s", r.Raw)
+	}
+	got := e.must(200, e.do(s.acct, "GET", s.path, nil))
+	for i, w := range []string{"0.00", "-679.32", "-1593.58", "-796.79"} {
+		if it := itemOf(t, got, s.users[i]); it["capital_interest"] != w || it["outstanding"] != "0.00" {
+			t.Errorf("partner %d: %v, want interest %s", i, it, w)
+		}
+	}
+	e.refused(404, "round_not_found", e.upload(s.other, ip, statement(t, good)))
+	e.refused(400, "import_not_xlsx", e.upload(s.acct, ip, []byte("not a workbook")))
 }

@@ -174,35 +174,46 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 			return apperr.Rule(ErrOverpayment.Code, "amount", "缴款金额超过待缴金额：认购 %s，已缴 %s，待缴 %s",
 				money.Format(line.Allocated), money.Format(paid), money.Format(line.Allocated.Sub(paid)))
 		}
-		posted, err := ledger.Post(ctx, tx, ledger.Transaction{
-			IdempotencyKey: "payment:" + key,
-			Kind:           KindPayment,
-			Memo:           fmt.Sprintf("缴款确认 轮次%d %s", roundID, in.PaidOn),
-			ProjectID:      &r.ProjectID,
-			CreatedBy:      a.ID,
-			Postings: []ledger.Posting{
-				{Account: ledger.Bank(r.ProjectID), Amount: amount},
-				{Account: ledger.Principal(r.ProjectID, line.PartnerID), Amount: amount.Neg()},
-			},
-		})
+		out, err = record(ctx, tx, r.ProjectID, roundID, line.PartnerID, in.UserID, key, amount, in.PaidOn, a)
 		if err != nil {
 			return err
 		}
-		err = tx.GetContext(ctx, &out, `
-			INSERT INTO payments (round_id, project_id, partner_id, user_id, amount, paid_on, idempotency_key, ledger_transaction_id, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-			roundID, r.ProjectID, line.PartnerID, in.UserID, amount, in.PaidOn, key, posted.ID, actorName(a))
-		if c, ok := db.IsUniqueViolation(err); ok && c == "payments_idempotency_key_key" {
-			return ErrKeyReused
-		}
-		if err != nil {
-			return fmt.Errorf("payment: insert: %w", err)
-		}
-		out.fill()
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "payment.confirm", Entity: "payment", EntityID: out.ID,
 			ProjectID: &r.ProjectID, After: out})
 	})
 	return out, err
+}
+
+// record posts one receipt to the ledger and writes its payment row; the
+// caller has locked the partner's allocation line and checked the amount.
+func record(ctx context.Context, tx *sqlx.Tx, projectID, roundID, partnerID, userID int64, key string, amount decimal.Decimal, paidOn civil.Date, a audit.Actor) (Payment, error) {
+	var out Payment
+	posted, err := ledger.Post(ctx, tx, ledger.Transaction{
+		IdempotencyKey: "payment:" + key,
+		Kind:           KindPayment,
+		Memo:           fmt.Sprintf("缴款确认 轮次%d %s", roundID, paidOn),
+		ProjectID:      &projectID,
+		CreatedBy:      a.ID,
+		Postings: []ledger.Posting{
+			{Account: ledger.Bank(projectID), Amount: amount},
+			{Account: ledger.Principal(projectID, partnerID), Amount: amount.Neg()},
+		},
+	})
+	if err != nil {
+		return out, err
+	}
+	err = tx.GetContext(ctx, &out, `
+		INSERT INTO payments (round_id, project_id, partner_id, user_id, amount, paid_on, idempotency_key, ledger_transaction_id, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+		roundID, projectID, partnerID, userID, amount, paidOn, key, posted.ID, actorName(a))
+	if c, ok := db.IsUniqueViolation(err); ok && c == "payments_idempotency_key_key" {
+		return out, ErrKeyReused
+	}
+	if err != nil {
+		return out, fmt.Errorf("payment: insert: %w", err)
+	}
+	out.fill()
+	return out, nil
 }
 
 // ReverseInput is a reversal (冲销) of a payment entered by mistake.

@@ -1,0 +1,232 @@
+package payment
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+	"github.com/xuri/excelize/v2"
+
+	"hehuo/internal/apperr"
+	"hehuo/internal/audit"
+	"hehuo/internal/civil"
+	"hehuo/internal/money"
+)
+
+// ImportColumns are the headers of the bank-statement import (银行流水导入), in order.
+var ImportColumns = []string{"流水号", "工号", "姓名", "金额", "到账日期"}
+
+// maxImportRows bounds one import: a round's receipts, with room to spare.
+const maxImportRows = 20000
+
+// ImportResult says what an import did.
+type ImportResult struct {
+	Imported int `json:"imported"`
+	// Replayed counts rows whose 流水号 was imported before with the same
+	// content: they are skipped, so a statement can be imported again.
+	Replayed int `json:"replayed"`
+}
+
+// ImportTemplate writes an empty bank-statement sheet with one example row.
+func ImportTemplate(w io.Writer) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := "银行流水"
+	f.SetSheetName("Sheet1", sheet)
+	header := make([]any, len(ImportColumns))
+	for i, c := range ImportColumns {
+		header[i] = c
+	}
+	f.SetSheetRow(sheet, "A1", &header)
+	f.SetSheetRow(sheet, "A2", &[]any{"20240301000123", "E0001", "张三", "500000.00", "2024-03-01"})
+	f.SetColWidth(sheet, "A", "E", 18)
+	return f.Write(w)
+}
+
+func readStatement(r io.Reader) ([][]string, error) {
+	f, err := excelize.OpenReader(io.LimitReader(r, 20<<20))
+	if err != nil {
+		return nil, apperr.Invalid("import_not_xlsx", "file", "无法读取文件，请上传 .xlsx 格式的 Excel 文件")
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, apperr.Invalid("import_empty", "file", "文件中没有工作表")
+	}
+	all, err := f.GetRows(sheets[0])
+	if err != nil || len(all) == 0 {
+		return nil, apperr.Invalid("import_empty", "file", "工作表为空")
+	}
+	for i, h := range ImportColumns {
+		got := ""
+		if i < len(all[0]) {
+			got = strings.TrimSpace(all[0][i])
+		}
+		if got != h {
+			return nil, apperr.ImportInvalid([]apperr.RowError{{Row: 1, Column: h, Message: fmt.Sprintf("第%d列表头应为「%s」，实际为「%s」", i+1, h, got)}})
+		}
+	}
+	rows := all[1:]
+	for len(rows) > 0 && strings.TrimSpace(strings.Join(rows[len(rows)-1], "")) == "" {
+		rows = rows[:len(rows)-1]
+	}
+	if len(rows) == 0 {
+		return nil, apperr.Invalid("import_empty", "file", "工作表中没有数据行")
+	}
+	if len(rows) > maxImportRows {
+		return nil, apperr.Invalid("import_too_large", "file", "一次最多导入%d行", maxImportRows)
+	}
+	return rows, nil
+}
+
+// Import confirms every receipt of a bank statement on round roundID, or
+// none: each bad cell is reported with its row and column. A row is a
+// partner's receipt (found by 工号, 姓名 must match); its 流水号 is its
+// idempotency key, so re-importing a statement skips the rows already in.
+// The partners' lines are locked for the whole import and Σ per partner
+// may not exceed what they still owe.
+func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io.Reader) (ImportResult, error) {
+	rows, err := readStatement(r)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	today := civil.Today(s.Now())
+	var out ImportResult
+	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		out = ImportResult{}
+		rd, err := lockRound(ctx, tx, roundID)
+		if err != nil {
+			return err
+		}
+		if rd.Status != "approved" {
+			return ErrNotApproved
+		}
+		var lines []struct {
+			PartnerID int64           `db:"partner_id"`
+			UserID    int64           `db:"user_id"`
+			Name      string          `db:"name"`
+			JobNumber string          `db:"job_number"`
+			Allocated decimal.Decimal `db:"allocated"`
+		}
+		if err := tx.SelectContext(ctx, &lines, `
+			SELECT l.partner_id, u.id AS user_id, u.name, u.job_number, l.allocated
+			FROM allocation_lines l JOIN partners p ON p.id = l.partner_id JOIN users u ON u.id = p.user_id
+			WHERE l.round_id = $1 ORDER BY l.partner_id FOR UPDATE OF l`, roundID); err != nil {
+			return fmt.Errorf("payment import: lines: %w", err)
+		}
+		type lineT = struct {
+			partner, user int64
+			name          string
+			allocated     decimal.Decimal
+		}
+		byJob := map[string]lineT{}
+		for _, l := range lines {
+			if l.JobNumber != "" {
+				byJob[l.JobNumber] = lineT{l.PartnerID, l.UserID, l.Name, l.Allocated}
+			}
+		}
+		var nets []struct {
+			PartnerID int64           `db:"partner_id"`
+			Net       decimal.Decimal `db:"net"`
+		}
+		if err := tx.SelectContext(ctx, &nets, `SELECT partner_id, sum(net) AS net FROM (`+ledgerPayments+`) x GROUP BY partner_id`, roundID); err != nil {
+			return fmt.Errorf("payment import: paid: %w", err)
+		}
+		paid := map[int64]decimal.Decimal{}
+		for _, n := range nets {
+			paid[n.PartnerID] = n.Net
+		}
+		var prior []Payment
+		if err := tx.SelectContext(ctx, &prior, `SELECT * FROM payments WHERE round_id = $1 AND idempotency_key LIKE 'bank:%'`, roundID); err != nil {
+			return err
+		}
+		priorByKey := map[string]Payment{}
+		for _, p := range prior {
+			priorByKey[p.IdempotencyKey] = p
+		}
+		type todo struct {
+			line   lineT
+			key    string
+			amount decimal.Decimal
+			on     civil.Date
+		}
+		var errs []apperr.RowError
+		var work []todo
+		seen := map[string]int{}
+		for i, row := range rows {
+			n := i + 2
+			cell := func(c int) string {
+				if c < len(row) {
+					return strings.TrimSpace(row[c])
+				}
+				return ""
+			}
+			bad := func(col, format string, args ...any) {
+				errs = append(errs, apperr.RowError{Row: n, Column: col, Message: fmt.Sprintf(format, args...)})
+			}
+			before := len(errs)
+			serial := cell(0)
+			switch {
+			case serial == "":
+				bad("流水号", "请填写流水号")
+			case len(serial) > 100:
+				bad("流水号", "流水号过长")
+			case seen[serial] > 0:
+				bad("流水号", "与第%d行流水号重复", seen[serial])
+			}
+			seen[serial] = n
+			l, ok := byJob[cell(1)]
+			if !ok {
+				bad("工号", "工号「%s」不在本轮认购名单中", cell(1))
+			} else if l.name != cell(2) {
+				bad("姓名", "姓名应为「%s」，实际为「%s」", l.name, cell(2))
+			}
+			amount, err := money.Parse(strings.ReplaceAll(cell(3), ",", ""))
+			if err != nil || !amount.IsPositive() {
+				bad("金额", "金额应为大于 0 的数字，最多两位小数")
+			}
+			on, err := civil.Parse(cell(4))
+			if err != nil {
+				bad("到账日期", "日期格式应为 YYYY-MM-DD")
+			} else if today.DaysSince(on) < 0 {
+				bad("到账日期", "到账日期不能晚于今天")
+			}
+			if len(errs) > before {
+				continue
+			}
+			key := "bank:" + serial
+			if p, ok := priorByKey[key]; ok {
+				if p.PartnerID == l.partner && p.Amount.Equal(amount) && p.PaidOn == on {
+					out.Replayed++
+					continue
+				}
+				bad("流水号", "流水号已导入过，且内容不同")
+				continue
+			}
+			if np := paid[l.partner].Add(amount); np.GreaterThan(l.allocated) {
+				bad("金额", "超过待缴金额：认购 %s，已缴及本次累计 %s", money.Format(l.allocated), money.Format(np))
+				continue
+			}
+			paid[l.partner] = paid[l.partner].Add(amount)
+			work = append(work, todo{l, key, amount, on})
+		}
+		if len(errs) > 0 {
+			if len(errs) > 200 {
+				errs = errs[:200]
+			}
+			return apperr.ImportInvalid(errs)
+		}
+		for _, w := range work {
+			if _, err := record(ctx, tx, rd.ProjectID, roundID, w.line.partner, w.line.user, w.key, w.amount, w.on, a); err != nil {
+				return err
+			}
+		}
+		out.Imported = len(work)
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "payment.import", Entity: "round", EntityID: roundID, ProjectID: &rd.ProjectID,
+			After: map[string]any{"imported": out.Imported, "replayed": out.Replayed}})
+	})
+	return out, err
+}
