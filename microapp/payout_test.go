@@ -1,8 +1,11 @@
 package microapp_test
 
 import (
+	"bytes"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"hehuo/internal/payout"
@@ -12,16 +15,44 @@ import (
 // withPayoutKey serves e again with HEHUO_SECRET_KEY set for payout accounts.
 func (e *env) withPayoutKey() *env {
 	e.t.Helper()
+	e.withPayoutKeyLogs()
+	return e
+}
+
+// withPayoutKeyLogs is withPayoutKey logging at debug level into the buffer
+// it returns (to check the number is never logged).
+func (e *env) withPayoutKeyLogs() *syncBuffer {
+	e.t.Helper()
+	logs := &syncBuffer{}
 	cfg := e.deps.Config
 	cfg.SecretKey = testSecretKey
 	deps := e.deps
 	deps.Config = cfg
-	deps.Payout = payout.NewService(e.db, cfg, e.deps.Log)
+	deps.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	deps.Payout = payout.NewService(e.db, cfg, deps.Log)
 	s := microapp.New(deps)
 	hs := httptest.NewServer(s.Handler())
 	e.t.Cleanup(hs.Close)
 	e.deps, e.server, e.http = deps, s, hs
-	return e
+	return logs
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 const payoutNumber = "6214830212345678"
@@ -30,7 +61,8 @@ const payoutNumber = "6214830212345678"
 // DingTalk, confirms it; a change needs confirming again. The number is
 // masked in every reply and in the audit log, and sealed in the database.
 func TestPayoutAccountEnterConfirmChange(t *testing.T) {
-	e := newEnv(t).withPayoutKey()
+	e := newEnv(t)
+	logs := e.withPayoutKeyLogs()
 	admin := e.admin()
 	e.partnerUser("dt_payee", "王五", "")
 	me := e.signInByAuthCode("dt_payee")
@@ -89,12 +121,16 @@ func TestPayoutAccountEnterConfirmChange(t *testing.T) {
 	if strings.Contains(dump, payoutNumber) || strings.Contains(auditDump, payoutNumber) {
 		t.Fatal("number stored in clear")
 	}
+	if l := logs.String(); !strings.Contains(l, "/api/v1/me/payout-account") || strings.Contains(l, payoutNumber) {
+		t.Fatalf("the log has no request line or has the number:\n%s", l)
+	}
 }
 
 // Bad input changes nothing: another person's name, malformed numbers, a
 // confirmation before any account, and an auditor (read-only) writing.
 func TestPayoutAccountRefusals(t *testing.T) {
-	e := newEnv(t).withPayoutKey()
+	e := newEnv(t)
+	logs := e.withPayoutKeyLogs()
 	e.partnerUser("dt_payer2", "赵六", "")
 	me := e.signInByAuthCode("dt_payer2")
 	_, auditor := e.mustUser("审计员", "auditor")
@@ -130,5 +166,8 @@ func TestPayoutAccountRefusals(t *testing.T) {
 	}
 	if !strings.Contains(string(e.must(200, e.do(me, "GET", "/api/v1/openapi.json", nil)).Raw), "/api/v1/me/payout-account/confirm") {
 		t.Fatal("the confirm route is not documented")
+	}
+	if l := logs.String(); strings.Contains(l, "6214830212345678") || strings.Contains(l, "62148302123") {
+		t.Fatalf("the log has a number:\n%s", l)
 	}
 }
