@@ -157,6 +157,16 @@ func (s *Server) adjustmentRoutes() {
 			return list[adjustment.Settlement]{Items: items}, err
 		},
 	})
+	s.handle(Route{
+		Method: http.MethodGet, Path: "/api/v1/me/adjustments", Tag: "partners",
+		Summary: "The signed-in partner's top-ups (补缴) and refunds (退款) of agreed adjustments, per adjustment: old and new " +
+			"principal, top_up, refund and what is settled so far.",
+		Response: list[adjustment.MyLine]{},
+		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
+			items, err := s.deps.Adjustments.Mine(c.Request.Context(), p.UserID)
+			return list[adjustment.MyLine]{Items: items}, err
+		},
+	})
 }
 
 // adjustmentInScope reads the adjustment id of the path: 404 outside the

@@ -185,4 +185,52 @@ func TestAdjustmentR5ThroughTheAPI(t *testing.T) {
 	if l := e.must(200, e.do(f.acct, "GET", "/api/v1/adjustments/"+adjID+"/settlements", nil)).Body["items"].([]any); len(l) != 2 {
 		t.Fatalf("settlements: %v", l)
 	}
+	// The partner sees their refund, settled, in the personal center.
+	mine := e.must(200, e.do(a, "GET", "/api/v1/me/adjustments", nil)).Body["items"].([]any)
+	if len(mine) != 1 || !dec(t, mine[0].(map[string]any)["refund"]).Equal(decimal.NewFromInt(45454)) ||
+		!dec(t, mine[0].(map[string]any)["settled"]).Equal(decimal.NewFromInt(45454)) {
+		t.Fatalf("my adjustments: %v", mine)
+	}
+	// An accountant without a grant on the project sees no adjustment.
+	otherID, other := e.mustUser("外地会计", "accountant")
+	e.must(200, e.do(f.admin, "PUT", "/api/v1/org-units/"+itoa(f.cityB)+"/grants",
+		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{otherID}}}}))
+	e.refused(404, "adjustment_not_found", e.do(other, "GET", "/api/v1/adjustments/"+adjID, nil))
+	if r := e.payDo(other, "x-2", "POST", "/api/v1/adjustments/"+adjID+"/settlements",
+		map[string]any{"user_id": users[1], "amount": "1", "settled_on": "2026-01-05"}); r.Status != 404 {
+		t.Fatalf("ungranted accountant settling: %d %s", r.Status, r.Raw)
+	}
+}
+
+// A refused peak change changes nothing and may be launched again.
+func TestPeakChangeRefusedThenRelaunched(t *testing.T) {
+	e := newEnv(t)
+	e.startBot()
+	f := e.flowWorld()
+	e.termsAndPeak(f)
+	holders := []map[string]string{{"name": "锦艺集团", "kind": "group", "stake": "1"}}
+	pc := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/peak-changes",
+		map[string]any{"new_peak_capital": "250000000", "shareholders": holders})).Body
+	launch := func() map[string]any {
+		return e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/processes",
+			map[string]any{"kind": "peak_change", "subject_id": num(pc["id"]), "form": map[string]string{"情况说明": "峰值调整"}})).Body
+	}
+	p := launch()
+	e.decide(f.acct, num(p["id"]), str(p["instance_id"]), "refuse")
+	terms := e.must(200, e.do(f.acct, "GET", "/api/v1/projects/"+f.proj+"/establishment", nil)).Body
+	if !dec(t, terms["peak_capital"]).Equal(decimal.NewFromInt(220000000)) {
+		t.Fatalf("peak after a refused change: %v", terms["peak_capital"])
+	}
+	list := e.must(200, e.do(f.acct, "GET", "/api/v1/projects/"+f.proj+"/peak-changes", nil)).Body["items"].([]any)
+	if len(list) != 1 || str(list[0].(map[string]any)["status"]) != "draft" {
+		t.Fatalf("peak changes after refusal: %v", list)
+	}
+	// The sysadmin resets (重置) the refused instance; the change goes again.
+	e.must(200, e.do(f.admin, "POST", "/api/v1/processes/"+itoa(num(p["id"]))+"/reset", map[string]any{}))
+	p = launch()
+	e.decide(f.acct, num(p["id"]), str(p["instance_id"]), "agree")
+	terms = e.must(200, e.do(f.acct, "GET", "/api/v1/projects/"+f.proj+"/establishment", nil)).Body
+	if !dec(t, terms["peak_capital"]).Equal(decimal.NewFromInt(250000000)) {
+		t.Fatalf("peak after the agreed change: %v", terms["peak_capital"])
+	}
 }
