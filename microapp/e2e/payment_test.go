@@ -1,0 +1,56 @@
+package e2e
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"hehuo/internal/holding/holdingtest"
+)
+
+// 缴款 → 缴款确认: the city accountant opens the approved round, confirms a
+// partial payment of a partner in the dialog, and the table shows what the
+// ledger now says (paid and outstanding); the API agrees, and 报表 →
+// 立项及缴款汇总表 shows the same paid figure for the project.
+func TestConsoleAccountantConfirmsAPayment(t *testing.T) {
+	ctx := browser(t)
+	w := newLiveServer(t)
+	_, acct, proj := w.projectWithTerms()
+	uid, _ := w.user("p_payer", "钱七")
+	pid, _ := strconv.ParseInt(proj, 10, 64)
+	partner := holdingtest.Partner(t, w.deps.DB, uid)
+	round := holdingtest.Round(t, w.deps.DB, pid, "approved", map[int64]string{partner: "500000"})
+	ps := strconv.FormatInt(partner, 10)
+	browserToken := w.session("acct_huanhu")
+
+	// The first action starts the browser, so it runs on the test's own context.
+	if err := chromedp.Do(ctx, chromedp.Navigate(w.srv.URL+"/login")); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "缴款确认",
+		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+browserToken+`; path=/"; undefined`),
+		chromedp.Navigate(w.srv.URL+"/payment?project="+proj),
+		chromedp.WaitVisible(`//*[@data-test="payment-paid-`+ps+`"][contains(.,"0.00")]`),
+		clickUntil(`[data-test=payment-confirm-`+ps+`]`, `[data-test=payment-amount]`),
+		chromedp.SendKeys(`[data-test=payment-amount]`, kb.End+strings.Repeat(kb.Backspace, 12)+"200000"),
+		chromedp.Click(`[data-test=payment-submit]`),
+		chromedp.WaitVisible(`//*[@data-test="payment-paid-`+ps+`"][contains(.,"200,000.00")]`),
+		chromedp.WaitVisible(`//*[@data-test="payments-total-paid"][contains(.,"200,000.00")]`),
+	)
+	got := w.call(acct, "GET", "/api/v1/rounds/"+strconv.FormatInt(round, 10)+"/payments", nil, 200)
+	if got["paid"] != "200000.00" || got["outstanding"] != "300000.00" {
+		t.Fatalf("payments after the console: %v", got)
+	}
+	items := w.call(acct, "GET", "/api/v1/reports/establishment-payments?project_id="+proj, nil, 200)["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["paid"] != "200000.00" || items[0].(map[string]any)["paid_ratio"] != "0.4000" {
+		t.Fatalf("report after the console: %v", items)
+	}
+
+	run(t, ctx, "立项及缴款汇总表",
+		chromedp.Navigate(w.srv.URL+"/report?report=establishment-payments&project="+proj),
+		chromedp.WaitVisible(`//*[@data-test="est-payments-paid-`+proj+`"][contains(.,"200,000.00")]`),
+	)
+}
