@@ -248,6 +248,7 @@ func (a *app) run(ctx context.Context, started func(url string)) error {
 	go a.every(ctx, time.Minute, "resume approvals stuck in launching", func(ctx context.Context) (int, error) {
 		return a.deps.Workflow.ResumeLaunching(ctx, 2*time.Minute)
 	})
+	go a.every(ctx, 10*time.Minute, "send the dunning reminders due", a.deps.Payments.DunningJob)
 	if a.bot != nil {
 		go func() {
 			if err := a.bot.Run(ctx); err != nil && ctx.Err() == nil {

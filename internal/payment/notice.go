@@ -292,3 +292,17 @@ func (s *Service) RunDueDunning(ctx context.Context, today civil.Date) (sent int
 	}
 	return sent, nil
 }
+
+// DunningHour is the hour (Shanghai) from which the cadence's reminders of
+// the day go out: partners are not reminded at night.
+const DunningHour = 9
+
+// DunningJob is RunDueDunning for the scheduler: from DunningHour on, the
+// reminders due today and before that have not gone out.
+func (s *Service) DunningJob(ctx context.Context) (int, error) {
+	now := s.Now().In(civil.Shanghai)
+	if now.Hour() < DunningHour {
+		return 0, nil
+	}
+	return s.RunDueDunning(ctx, civil.Today(now))
+}
