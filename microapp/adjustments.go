@@ -158,6 +158,27 @@ func (s *Server) adjustmentRoutes() {
 		},
 	})
 	s.handle(Route{
+		Method: http.MethodPost, Path: "/api/v1/adjustments/:id/settlements/:settlement_id/reversal", Tag: "adjustments",
+		Summary: "Reverse (冲销) a mistyped settlement with a reason: the ledger transaction is reversed and the amount is due " +
+			"again. A second reversal → 409 settlement_reversed.",
+		Access: Access{Roles: editors}, Request: adjustment.ReversalInput{}, Response: adjustment.Settlement{},
+		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
+			id, err := s.adjustmentInScope(c, p)
+			if err != nil {
+				return nil, err
+			}
+			sid, err := pathID(c, "settlement_id")
+			if err != nil {
+				return nil, err
+			}
+			var in adjustment.ReversalInput
+			if err := bind(c, &in); err != nil {
+				return nil, err
+			}
+			return s.deps.Adjustments.Reverse(c.Request.Context(), p.Actor(), id, sid, in)
+		},
+	})
+	s.handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/me/adjustments", Tag: "partners",
 		Summary: "The signed-in partner's top-ups (补缴) and refunds (退款) of agreed adjustments, per adjustment: old and new " +
 			"principal, top_up, refund and what is settled so far.",

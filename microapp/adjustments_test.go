@@ -163,7 +163,15 @@ func TestAdjustmentR5ThroughTheAPI(t *testing.T) {
 			map[string]any{"user_id": user, "amount": amount, "settled_on": "2026-01-05"})
 	}
 	e.refused(422, "settlement_over", settle("d-over", users[3], "2597.01"))
-	e.must(201, settle("d-1", users[3], "2597"))
+	d1 := e.must(201, settle("d-1", users[3], "2597")).Body
+	// Mistyped: reversed with a reason (twice → 409), then confirmed again.
+	rev := "/api/v1/adjustments/" + adjID + "/settlements/" + itoa(num(d1["id"])) + "/reversal"
+	e.refused(400, "required", e.do(f.acct, "POST", rev, map[string]any{"reason": " "}))
+	if got := e.must(200, e.do(f.acct, "POST", rev, map[string]any{"reason": "金额录错"})).Body; got["reversed"] != true {
+		t.Fatalf("reversal: %v", got)
+	}
+	e.refused(409, "settlement_reversed", e.do(f.acct, "POST", rev, map[string]any{"reason": "金额录错"}))
+	e.must(201, settle("d-2", users[3], "2597"))
 	e.refused(422, "payout_account_unconfirmed", settle("a-1", users[0], "45454"))
 	a := e.signInByAuthCode("adj_a")
 	acc := e.must(200, e.do(a, "PUT", "/api/v1/me/payout-account",
@@ -182,7 +190,7 @@ func TestAdjustmentR5ThroughTheAPI(t *testing.T) {
 			t.Errorf("principal of %s: %s %v, want %s", names[i].name, bal, err, want)
 		}
 	}
-	if l := e.must(200, e.do(f.acct, "GET", "/api/v1/adjustments/"+adjID+"/settlements", nil)).Body["items"].([]any); len(l) != 2 {
+	if l := e.must(200, e.do(f.acct, "GET", "/api/v1/adjustments/"+adjID+"/settlements", nil)).Body["items"].([]any); len(l) != 3 {
 		t.Fatalf("settlements: %v", l)
 	}
 	// The partner sees their refund, settled, in the personal center.

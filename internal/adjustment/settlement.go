@@ -37,7 +37,9 @@ type Settlement struct {
 	SettledOn    civil.Date   `json:"settled_on" db:"settled_on"`
 	LedgerTxID   int64        `json:"ledger_transaction_id" db:"ledger_tx_id"`
 	CreatedBy    string       `json:"created_by_name" db:"created_by_name"`
-	CreatedAt    time.Time    `json:"created_at" db:"created_at"`
+	// Reversed: the settlement's ledger transaction was reversed (冲销).
+	Reversed  bool      `json:"reversed" db:"reversed"`
+	CreatedAt time.Time `json:"created_at" db:"created_at"`
 }
 
 // SettlementInput is the body of POST /adjustments/{id}/settlements.
@@ -48,7 +50,8 @@ type SettlementInput struct {
 }
 
 const selectSettlement = `SELECT id, adjustment_id, partner_id, user_id, direction, amount, settled_on, ledger_tx_id,
-	created_by_name, created_at FROM adjustment_settlements`
+	created_by_name, created_at, EXISTS (SELECT 1 FROM ledger_transactions lt WHERE lt.reverses_id = ledger_tx_id) AS reversed
+	FROM adjustment_settlements`
 
 // Settlements lists the adjustment's settlements in order.
 func (s *Service) Settlements(ctx context.Context, id int64) ([]Settlement, error) {
@@ -180,7 +183,7 @@ func (s *Service) Settle(ctx context.Context, a audit.Actor, id int64, key strin
 		}
 		if err := tx.GetContext(ctx, &out, `INSERT INTO adjustment_settlements (adjustment_id, partner_id, user_id, direction, amount, settled_on,
 			ledger_tx_id, idempotency_key, created_by, created_by_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-			RETURNING id, adjustment_id, partner_id, user_id, direction, amount, settled_on, ledger_tx_id, created_by_name, created_at`,
+			RETURNING id, adjustment_id, partner_id, user_id, direction, amount, settled_on, ledger_tx_id, created_by_name, created_at, false AS reversed`,
 			id, pid, in.UserID, direction, amount, in.SettledOn, posted.ID, key, a.ID, actorName(a)); err != nil {
 			return fmt.Errorf("insert settlement: %w", err)
 		}
