@@ -55,7 +55,7 @@ func newPaymentsWorld(t *testing.T, d *db.DB) paymentsWorld {
 }
 
 // pay posts a receipt as the payment service does: bank +x, principal −x.
-func pay(t *testing.T, d *db.DB, project, partner int64, amount, key string) ledger.Posted {
+func pay(t testing.TB, d *db.DB, project, partner int64, amount, key string) ledger.Posted {
 	t.Helper()
 	x := money.MustParse(amount)
 	p, err := ledger.PostTx(context.Background(), d, ledger.Transaction{IdempotencyKey: key, Kind: "payment", ProjectID: &project,
