@@ -317,6 +317,23 @@ func TestPaymentNoticesAndDunningReachOnlyTheUnpaid(t *testing.T) {
 		t.Fatalf("after the cadence: A %d B %d C %d D %d, want 0 2 1 2", dunned(e, "合伙人A"), dunned(e, "合伙人B"), dunned(e, "合伙人C"), dunned(e, "合伙人D"))
 	}
 
+	// A week after the due date the city company's robot is told who is overdue (names, no amounts), once.
+	var none int
+	e.db.Get(&none, `SELECT count(*) FROM notify_outbox WHERE template = 'payments_overdue'`)
+	if none != 0 {
+		t.Fatalf("an overdue alert on the due date itself")
+	}
+	for range 2 {
+		if _, err := e.deps.Payments.RunDueDunning(context.Background(), want.AddDays(7)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var alerts []string
+	if err := e.db.Select(&alerts, `SELECT data->>'overdue_names' FROM notify_outbox WHERE template = 'payments_overdue'`); err != nil || len(alerts) != 1 ||
+		alerts[0] != "合伙人B、合伙人D" {
+		t.Fatalf("overdue alerts %v (%v), want one naming B and D", alerts, err)
+	}
+
 	// The partner's own page: amount, due date, collection account, receipts; nobody else's.
 	mine := e.must(200, e.do(s.tokens[1], "GET", "/api/v1/me/payments", nil))
 	items := mine.Body["items"].([]any)

@@ -131,7 +131,15 @@ INSERT INTO work_calendar (day, kind, name) VALUES
 ('2026-10-07', 'holiday', '国庆节'),
 ('2026-10-10', 'workday', '国庆节调休上班');
 
+-- The robot alert of partners still unpaid after the due date (逾期未缴),
+-- names only, never amounts (the group is the city company's).
+INSERT INTO notify_templates (code, name, kind, msg_type, title, body) VALUES
+('payments_overdue', '逾期未缴提醒', 'robot', 'markdown',
+ '逾期未缴提醒：{{.project_name}}',
+ E'#### {{.project_name}} {{.round_name}}\n\n缴款截止日 **{{.due_date}}** 已过，尚有 **{{.overdue_count}}** 人未缴清：{{.overdue_names}}。\n\n[查看缴款]({{.link}})');
+
 -- +goose Down
+DELETE FROM notify_templates WHERE code = 'payments_overdue';
 DROP TABLE work_calendar;
 DROP TABLE dunning_schedule;
 DROP TABLE payment_notices;

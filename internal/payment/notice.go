@@ -274,6 +274,9 @@ func (s *Service) RunDueDunning(ctx context.Context, today civil.Date) (sent int
 			if n, _ := res.RowsAffected(); n == 0 {
 				return nil // another runner took it
 			}
+			if err := s.alertOverdue(ctx, tx, d.RoundID, today); err != nil {
+				return err
+			}
 			r, err := s.dun(ctx, tx, audit.System, d.RoundID, today)
 			switch apperr.As(err) {
 			case nil:
@@ -305,4 +308,38 @@ func (s *Service) DunningJob(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	return s.RunDueDunning(ctx, civil.Today(now))
+}
+
+// alertOverdue posts, once a day after the due date, the names of the
+// round's partners not fully paid to the city company's robot.
+func (s *Service) alertOverdue(ctx context.Context, tx *sqlx.Tx, roundID int64, today civil.Date) error {
+	var r struct {
+		roundInfo
+		City int64      `db:"city_company_id"`
+		Due  civil.Date `db:"due_date"`
+	}
+	err := tx.GetContext(ctx, &r, `SELECT r.id, r.project_id, p.name AS project_name, r.kind, r.seq, r.status, p.city_company_id, pn.due_date
+		FROM rounds r JOIN projects p ON p.id = r.project_id JOIN payment_notices pn ON pn.round_id = r.id WHERE r.id = $1`, roundID)
+	if err != nil {
+		return fmt.Errorf("overdue alert: %w", err)
+	}
+	if today.DaysSince(r.Due) <= 0 {
+		return nil
+	}
+	var names []string
+	if err := tx.SelectContext(ctx, &names, `
+		SELECT p.name FROM allocation_lines l JOIN partners p ON p.id = l.partner_id
+		LEFT JOIN (SELECT partner_id, sum(net) AS net FROM (`+ledgerPayments+`) x GROUP BY partner_id) pd ON pd.partner_id = l.partner_id
+		WHERE l.round_id = $1 AND l.allocated > coalesce(pd.net, 0) ORDER BY p.name, p.id`, roundID); err != nil {
+		return fmt.Errorf("overdue partners: %w", err)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	_, _, err = notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindRobot, OrgUnitID: &r.City, ProjectID: &r.ProjectID,
+		Template: "payments_overdue", DedupeKey: fmt.Sprintf("round:%d:overdue:%s", roundID, today),
+		Data: map[string]any{"project_name": r.Project, "round_name": round.RoundName(r.Kind, r.Seq), "due_date": r.Due.String(),
+			"overdue_count": fmt.Sprint(len(names)), "overdue_names": strings.Join(names, "、"),
+			"link": fmt.Sprintf("/payments/confirm?project=%d&round=%d", r.ProjectID, roundID)}})
+	return err
 }
