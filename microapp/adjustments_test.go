@@ -174,6 +174,11 @@ func TestAdjustmentR5ThroughTheAPI(t *testing.T) {
 	e.must(201, settle("d-2", users[3], "2597"))
 	e.refused(422, "payout_account_unconfirmed", settle("a-1", users[0], "45454"))
 	a := e.signInByAuthCode("adj_a")
+	// 我的跟投 shows the principal in force: the new split.
+	hs := e.must(200, e.do(a, "GET", "/api/v1/me/holdings", nil)).Body["items"].([]any)
+	if len(hs) != 1 || !dec(t, hs[0].(map[string]any)["principal"]).Equal(decimal.NewFromInt(454546)) {
+		t.Fatalf("A's holdings after the adjustment: %v", hs)
+	}
 	acc := e.must(200, e.do(a, "PUT", "/api/v1/me/payout-account",
 		map[string]any{"bank": "招商银行", "branch": "常州分行", "holder": "甲", "number": "6214830212345678", "version": 0})).Body
 	e.must(200, e.do(a, "POST", "/api/v1/me/payout-account/confirm", map[string]any{"version": acc["version"]}))

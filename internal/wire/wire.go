@@ -61,7 +61,8 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Workflow = workflow.NewService(d, s.DingTalk, s.Inbox, cfg, log)
 	s.Establishment = establishment.NewService(d, s.Workflow)
 	s.Rounds = round.NewService(d, s.Workflow, s.Establishment, cfg)
-	s.Holdings = holding.NewService(d, nil)
+	// Holdings read the principal in force: approved allocations plus agreed adjustments (R5).
+	s.Holdings = holding.NewService(d, adjustment.Commitments{DB: d})
 	s.Reports = report.NewService(d)
 	s.Payments = payment.NewService(d, s.Establishment)
 	s.WorkCalendar = workcal.NewService(d)
