@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
@@ -325,6 +326,21 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, userID int64, vers
 	})
 	if err != nil {
 		return Account{}, err
+	}
+	return out, nil
+}
+
+// Of returns the accounts of userIDs, masked, keyed by user; users without
+// an account are missing. Staff screens that pay partners out (变更缴款确认,
+// distributions) show these, never the number.
+func Of(ctx context.Context, q sqlx.QueryerContext, userIDs []int64) (map[int64]Account, error) {
+	var rows []row
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+columns+` FROM payout_accounts WHERE user_id = ANY($1)`, pq.Array(userIDs)); err != nil {
+		return nil, fmt.Errorf("read payout accounts: %w", err)
+	}
+	out := make(map[int64]Account, len(rows))
+	for _, r := range rows {
+		out[r.UserID] = r.account()
 	}
 	return out, nil
 }

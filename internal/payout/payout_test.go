@@ -101,6 +101,10 @@ func TestSaveSealsMasksAndNeedsConfirmingAgain(t *testing.T) {
 	if ok, _ := payout.Confirmed(ctx, d, uid); !ok {
 		t.Fatal("not confirmed after Confirm")
 	}
+	all, err := payout.Of(ctx, d, []int64{uid, uid + 1000})
+	if err != nil || len(all) != 1 || all[uid].Status != payout.StatusConfirmed || all[uid].NumberMasked != "**** **** **** 0123" {
+		t.Fatalf("Of = %+v, %v", all, err)
+	}
 	// The same account again changes nothing; a new branch needs confirming again.
 	same, err := s.Save(ctx, audit.System, uid, payout.Input{Bank: "招商银行", Branch: "南京分行", Holder: "张三", Number: digits, Version: a.Version})
 	if err != nil || same.Version != a.Version || same.Status != payout.StatusConfirmed {
