@@ -151,3 +151,24 @@ func TestSaveRefusesBadInput(t *testing.T) {
 		t.Fatalf("no key: %v", err)
 	}
 }
+
+// A user DingTalk does not know gets no confirmation notice, so the account
+// cannot be confirmed: confirming means having been asked to check it.
+func TestConfirmNeedsTheNotice(t *testing.T) {
+	ctx := context.Background()
+	d, s, _ := setup(t)
+	u, err := org.NewService(d).CreateUser(ctx, audit.System, org.UserInput{Name: "李四"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Save(ctx, audit.System, u.ID, payout.Input{Bank: "招商银行", Branch: "南京分行", Holder: "李四", Number: number})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Confirm(ctx, audit.System, u.ID, a.Version); apperr.As(err) == nil || apperr.As(err).Code != "payout_notice_missing" {
+		t.Fatalf("confirm without a notice: %v", err)
+	}
+	if ok, _ := payout.Confirmed(ctx, d, u.ID); ok {
+		t.Fatal("confirmed without a notice")
+	}
+}
