@@ -30,6 +30,7 @@ const establishmentComponents = {
   partners: () => import('./round/PartnersTab.vue'),
   subscriptions: () => import('./round/SubscriptionsTab.vue'),
   review: () => import('./round/ReviewTab.vue'),
+  adjustment: () => import('./establishment/AdjustmentTab.vue'),
 }
 
 // Stage pages that exist so far; the others show the stage placeholder.

@@ -20,6 +20,7 @@ export const ESTABLISHMENT_TABS = [
   { name: 'partners', label: '合伙名单' },
   { name: 'subscriptions', label: '认购明细' },
   { name: 'review', label: '方案审核' },
+  { name: 'adjustment', label: '立项调整' },
 ]
 
 // The sub-tabs of 后台管理. Pages without a component show the placeholder.
