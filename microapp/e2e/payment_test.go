@@ -49,6 +49,10 @@ func TestConsoleAccountantConfirmsAPayment(t *testing.T) {
 		t.Fatalf("report after the console: %v", items)
 	}
 
+	run(t, ctx, "变更缴款确认 without an agreed adjustment",
+		chromedp.Navigate(w.srv.URL+"/payment?tab=settlements&project="+proj),
+		chromedp.WaitVisible(`//*[contains(@class,"settlements")]//*[contains(.,"本项目没有审批通过的立项调整")]`),
+	)
 	run(t, ctx, "立项及缴款汇总表",
 		chromedp.Navigate(w.srv.URL+"/report?report=establishment-payments&project="+proj),
 		chromedp.WaitVisible(`//*[@data-test="est-payments-paid-`+proj+`"][contains(.,"200,000.00")]`),

@@ -36,7 +36,7 @@ const establishmentComponents = {
 // Stage pages that exist so far; the others show the stage placeholder.
 const stageComponents = {
   report: () => import('./report/ReportsPage.vue'),
-  payment: () => import('./payment/PaymentConfirmPage.vue'),
+  payment: () => import('./payment/PaymentView.vue'),
   process: () => import('./process/ProcessPage.vue'),
 }
 

@@ -17,3 +17,13 @@ export const payments = {
 
 export const REPORT_PAYMENTS_XLSX = '/api/v1/reports/establishment-payments.xlsx'
 export const PAYMENTS_EXPORT_URL = '/api/v1/tools/payments-export.xlsx'
+
+// 变更缴款确认: top-ups received and refunds paid of an agreed adjustment (立项调整).
+export const adjustments = {
+  list: (projectID) => request('GET', `/projects/${projectID}/adjustments`),
+  get: (id) => request('GET', `/adjustments/${id}`),
+  settlements: (id) => request('GET', `/adjustments/${id}/settlements`),
+  /** settle posts one top-up or refund; key is the dialog's Idempotency-Key. */
+  settle: (id, key, body) => request('POST', `/adjustments/${id}/settlements`, { body, headers: { 'Idempotency-Key': key } }),
+  reverse: (id, settlementID, reason) => request('POST', `/adjustments/${id}/settlements/${settlementID}/reversal`, { body: { reason } }),
+}
