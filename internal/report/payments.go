@@ -23,7 +23,7 @@ type PaymentSummary struct {
 	PoolCity     money.Amount `json:"pool_city"`     // 城市公司层面
 	PoolOther    money.Amount `json:"pool_other"`    // 其他
 	PoolTotal    money.Amount `json:"pool_total"`
-	Allocated    money.Amount `json:"allocated"` // Σ allocation lines of approved rounds
+	Allocated    money.Amount `json:"allocated"` // Σ allocation lines of approved rounds, or the agreed adjustment's new principal
 	Paid         money.Amount `json:"paid"`      // principal paid in, from the ledger
 	// Unpaid is Σ per partner of max(0, allocated − paid): a partner who paid
 	// more (e.g. before a downward adjustment) does not hide another's debt.
@@ -59,15 +59,24 @@ type partnerFigures struct {
 
 // partnerFiguresSQL lists, for the projects $1, every partner with an
 // allocation in an approved round or a principal account: allocated from
-// allocation_lines, paid as the negated balance of principal:{project}:{partner}
+// allocation_lines or, once an establishment adjustment (立项调整, R5) is
+// agreed, the latest agreed one's new principal (it re-splits every
+// partner's principal, so the approved rounds' lines no longer hold); paid as the negated balance of principal:{project}:{partner}
 // (credit-normal; payments credit it, refunds and reversals debit it).
 const partnerFiguresSQL = `
-	WITH alloc AS (
-		SELECT r.project_id, l.partner_id, sum(l.allocated) AS allocated,
-			string_agg(DISTINCT l.tier, ',') AS tiers
-		FROM rounds r JOIN allocation_lines l ON l.round_id = r.id
-		WHERE r.status = 'approved' AND r.project_id = ANY($1)
-		GROUP BY r.project_id, l.partner_id
+	WITH latest_adjustment AS (
+		SELECT DISTINCT ON (project_id) id, project_id FROM adjustments
+		WHERE status = 'agreed' AND project_id = ANY($1) ORDER BY project_id, id DESC
+	), alloc AS (
+		SELECT project_id, partner_id, sum(principal) AS allocated, string_agg(DISTINCT tier, ',') AS tiers FROM (
+			SELECT r.project_id, l.partner_id, l.allocated AS principal, l.tier
+			FROM rounds r JOIN allocation_lines l ON l.round_id = r.id
+			WHERE r.status = 'approved' AND r.project_id = ANY($1)
+			  AND NOT EXISTS (SELECT 1 FROM latest_adjustment x WHERE x.project_id = r.project_id)
+			UNION ALL
+			SELECT x.project_id, al.partner_id, al.new_principal, al.tier
+			FROM latest_adjustment x JOIN adjustment_lines al ON al.adjustment_id = x.id
+		) a GROUP BY project_id, partner_id
 	), paid AS (
 		SELECT a.project_id, a.partner_id, -sum(b.balance) AS paid
 		FROM ledger_accounts a JOIN ledger_balances b ON b.account_id = a.id

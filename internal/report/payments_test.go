@@ -242,3 +242,43 @@ func TestEstablishmentPaymentsInterestIsThePaymentServices(t *testing.T) {
 		t.Fatalf("payment list %+v, %v", list, err)
 	}
 }
+
+// After an agreed establishment adjustment (R5's example: 220,000,000 →
+// 200,000,000), allocated is the new principal and the refunds paid show in
+// paid: unpaid is what is still due.
+func TestEstablishmentPaymentsAfterAnAgreedAdjustment(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	w := newPaymentsWorld(t, d)
+	for i, a := range []string{"500000.00", "300000.00", "297143.00", "222857.00"} {
+		pay(t, d, w.proj, w.partners[i], a, fmt.Sprint("adj-pay-", i))
+	}
+	pc := mustExec(t, d, `INSERT INTO peak_changes (project_id, old_peak_capital, new_peak_capital, status, created_by_name)
+		VALUES ($1, 220000000, 200000000, 'agreed', '会计甲') RETURNING id`, w.proj)
+	adj := mustExec(t, d, `INSERT INTO adjustments (project_id, peak_change_id, old_peak_capital, new_peak_capital, status, created_by_name)
+		VALUES ($1, $2, 220000000, 200000000, 'agreed', '会计甲') RETURNING id`, w.proj, pc)
+	for i, c := range []struct{ old, new, refund string }{
+		{"500000", "454546", "45454"}, {"300000", "272727", "27273"}, {"297143", "270130", "27013"}, {"222857", "202597", "20260"},
+	} {
+		mustExec(t, d, `INSERT INTO adjustment_lines (adjustment_id, partner_id, user_id, tier, old_principal, new_principal, delta, paid, top_up, refund)
+			VALUES ($1, $2, $3, 'city', $4, $5, $5::numeric - $4::numeric, $4, 0, $6) RETURNING adjustment_id`, adj, w.partners[i], w.users[i], c.old, c.new, c.refund)
+	}
+	s := report.NewService(d)
+	rows, err := s.EstablishmentPayments(ctx, report.Filter{All: true, ProjectID: w.proj})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rows[0]; r.Allocated.String() != "1200000.00" || r.Paid.String() != "1320000.00" || r.Unpaid.String() != "0.00" || r.PaidPartners != 4 {
+		t.Fatalf("before refunds = %+v", r)
+	}
+	// The first refund (principal +x, bank −x) is paid.
+	x := money.MustParse("45454")
+	if _, err := ledger.PostTx(ctx, d, ledger.Transaction{IdempotencyKey: "refund-a", Kind: "refund", ProjectID: &w.proj,
+		Postings: []ledger.Posting{{Account: ledger.Principal(w.proj, w.partners[0]), Amount: x}, {Account: ledger.Bank(w.proj), Amount: x.Neg()}}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ = s.EstablishmentPayments(ctx, report.Filter{All: true, ProjectID: w.proj})
+	if r := rows[0]; r.Paid.String() != "1274546.00" || r.Unpaid.String() != "0.00" {
+		t.Fatalf("after a refund = %+v", r)
+	}
+}
