@@ -182,3 +182,25 @@ func TestSettleAllEqualsPoolDelta(t *testing.T) {
 		t.Fatalf("top-ups %s refunds %s pool delta %s", adj.TopUps, adj.Refunds, adj.PoolDelta)
 	}
 }
+
+// R5: capital interest on a top-up counts from the date the peak change
+// took effect — 2,597 paid 35 days after it at 4.35% → −10.83.
+func TestTopUpInterestFromTheEffectiveDate(t *testing.T) {
+	w := newWorld(t)
+	adj := w.agreedAdjustment(t)
+	ctx := context.Background()
+	if _, err := w.d.ExecContext(ctx, `UPDATE peak_changes SET effective_on = '2025-12-01' WHERE id = $1`, adj.PeakChangeID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.Settle(ctx, audit.System, adj.ID, "d", SettlementInput{UserID: w.users[3], Amount: "2597",
+		SettledOn: civil.Date{Year: 2026, Month: 1, Day: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.s.Get(ctx, adj.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Interest) != 1 || got.Interest[0].PartnerID != w.parts[3] || !got.Interest[0].CapitalInterest.Equal(decimal.RequireFromString("-10.83")) {
+		t.Fatalf("top-up interest: %+v", got.Interest)
+	}
+}

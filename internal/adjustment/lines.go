@@ -13,10 +13,12 @@ import (
 	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
 	"hehuo/internal/calc"
+	"hehuo/internal/civil"
 	"hehuo/internal/db"
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
 	"hehuo/internal/notify"
+	"hehuo/internal/workcal"
 	"hehuo/internal/workflow"
 )
 
@@ -74,6 +76,9 @@ type Adjustment struct {
 	TopUps    money.Amount `json:"top_ups" db:"-"`
 	Refunds   money.Amount `json:"refunds" db:"-"`
 	Trace     calc.Trace   `json:"trace" db:"-"`
+	// Interest is the capital interest on each partner's top-ups (R5: from
+	// the peak change's effective date).
+	Interest []TopUpInterest `json:"top_up_interest" db:"-"`
 }
 
 // CreateInput is the body of POST /projects/{id}/adjustments: the agreed
@@ -231,7 +236,13 @@ const selectAdjustment = `SELECT id, project_id, peak_change_id, old_peak_capita
 	process_id, created_by_name, created_at, version, trace FROM adjustments`
 
 // Get returns the adjustment with its lines; one of another project is 404.
-func (s *Service) Get(ctx context.Context, id int64) (Adjustment, error) { return get(ctx, s.db, id) }
+func (s *Service) Get(ctx context.Context, id int64) (Adjustment, error) {
+	a, err := get(ctx, s.db, id)
+	if err != nil {
+		return a, err
+	}
+	return a, s.interest(ctx, s.db, &a)
+}
 
 // ProjectOf is the project of adjustment id (for the routes' scope check).
 func (s *Service) ProjectOf(ctx context.Context, id int64) (int64, error) {
@@ -253,7 +264,7 @@ func (s *Service) List(ctx context.Context, projectID int64) ([]Adjustment, erro
 	}
 	out := []Adjustment{}
 	for _, id := range ids {
-		a, err := get(ctx, s.db, id)
+		a, err := s.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -448,8 +459,13 @@ func (s *Service) notifyPartners(ctx context.Context, tx *sqlx.Tx, adj Adjustmen
 	if err := tx.GetContext(ctx, &project, `SELECT name FROM projects WHERE id = $1`, adj.ProjectID); err != nil {
 		return fmt.Errorf("project name: %w", err)
 	}
-	due := s.now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 30).Format("2006-01-02")
-	_, _, err := notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: recipients, ProjectID: &adj.ProjectID,
+	// Due like a payment notice: 20 working days by the work calendar.
+	dueOn, err := workcal.AddWorkingDays(ctx, tx, civil.Today(s.now()), 20)
+	if err != nil {
+		return err
+	}
+	due := dueOn.String()
+	_, _, err = notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: recipients, ProjectID: &adj.ProjectID,
 		Template: "adjustment_notice", DedupeKey: fmt.Sprintf("adjustment:%d:notice", adj.ID),
 		Data: map[string]any{"project_name": project, "adjustment_name": "立项调整", "due_date": due,
 			"link": fmt.Sprintf("/h5/adjustments/%d", adj.ID)}})
