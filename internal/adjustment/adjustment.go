@@ -121,6 +121,18 @@ func (s *Service) CreatePeakChange(ctx context.Context, a audit.Actor, projectID
 		if open {
 			return apperr.Conflict("peak_change_open", "该项目已有未完成的峰值变更")
 		}
+		// R5 scales the principal from the peak it was allocated at: an
+		// agreed change whose adjustment is not agreed yet must finish first.
+		var pending bool
+		if err := tx.GetContext(ctx, &pending, `SELECT EXISTS (SELECT 1 FROM adjustments WHERE project_id = $1 AND status <> 'agreed')
+			OR EXISTS (SELECT 1 FROM peak_changes p WHERE p.project_id = $1 AND p.status = 'agreed'
+				AND NOT EXISTS (SELECT 1 FROM adjustments a WHERE a.peak_change_id = p.id)
+				AND EXISTS (SELECT 1 FROM rounds r WHERE r.project_id = $1 AND r.status = 'approved'))`, projectID); err != nil {
+			return fmt.Errorf("pending adjustment: %w", err)
+		}
+		if pending {
+			return apperr.Conflict("adjustment_pending", "上一次峰值变更的立项调整尚未完成")
+		}
 		holders, _ := json.Marshal(in.Shareholders)
 		var id int64
 		if err := tx.GetContext(ctx, &id, `INSERT INTO peak_changes (project_id, old_peak_capital, new_peak_capital, shareholders, reason,

@@ -204,3 +204,30 @@ func TestTopUpInterestFromTheEffectiveDate(t *testing.T) {
 		t.Fatalf("top-up interest: %+v", got.Interest)
 	}
 }
+
+// A second peak change waits for the first one's adjustment: R5 scales the
+// principal from the peak it was allocated at.
+func TestSecondPeakChangeWaitsForTheAdjustment(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	in := PeakChangeInput{NewPeakCapital: "200000000", Shareholders: []establishment.ShareholderInput{{Name: "锦艺集团", Kind: "group", Stake: "1"}}}
+	pc, err := w.s.CreatePeakChange(ctx, audit.System, w.project, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.d.InTx(ctx, func(tx *sqlx.Tx) error {
+		return w.s.peakChangeEffect().Agreed(ctx, tx, workflow.Instance{ID: 1, ProjectID: w.project, SubjectID: pc.ID})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	in.NewPeakCapital = "180000000"
+	if _, err := w.s.CreatePeakChange(ctx, audit.System, w.project, in); codeOf(err) != "adjustment_pending" {
+		t.Fatalf("second change before the adjustment: %v", err)
+	}
+	if _, err := w.s.Create(ctx, audit.System, w.project, CreateInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.CreatePeakChange(ctx, audit.System, w.project, in); codeOf(err) != "adjustment_pending" {
+		t.Fatalf("second change with a draft adjustment: %v", err)
+	}
+}
