@@ -15,6 +15,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/auth"
 	"hehuo/internal/cache"
+	"hehuo/internal/civil"
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/demo"
@@ -247,6 +248,16 @@ func (a *app) run(ctx context.Context, started func(url string)) error {
 	})
 	go a.every(ctx, time.Minute, "resume approvals stuck in launching", func(ctx context.Context) (int, error) {
 		return a.deps.Workflow.ResumeLaunching(ctx, 2*time.Minute)
+	})
+	// The day's receipts go to each city company's group after 18:00 Shanghai
+	// time; the summary is keyed by city company and day, so checking every
+	// ten minutes (and on several instances) sends it once.
+	go a.every(ctx, 10*time.Minute, "daily receipts summary", func(ctx context.Context) (int, error) {
+		now := time.Now().In(civil.Shanghai)
+		if now.Hour() < 18 {
+			return 0, nil
+		}
+		return a.deps.Reports.DailyReceipts(ctx, civil.Of(now))
 	})
 	go a.every(ctx, 10*time.Minute, "send the dunning reminders due", a.deps.Payments.DunningJob)
 	if a.bot != nil {
