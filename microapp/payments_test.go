@@ -439,3 +439,34 @@ func TestPaymentImportAllOrNothing(t *testing.T) {
 	e.refused(404, "round_not_found", e.upload(s.other, ip, statement(t, good)))
 	e.refused(400, "import_not_xlsx", e.upload(s.acct, ip, []byte("not a workbook")))
 }
+
+// One Idempotency-Key sent 10 times at once (a client retrying) → one
+// payment, one ledger transaction, and every reply names it.
+func TestConcurrentRetriesOfOneKeyPayOnce(t *testing.T) {
+	e := newEnv(t)
+	s := newPaySetup(t, e)
+	var wg sync.WaitGroup
+	ids := make([]int64, 10)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := s.pay(e, "retry-1", 2, "297143", "2024-04-15")
+			if r.Status == 201 {
+				ids[i] = num(r.Body["id"])
+			} else {
+				t.Errorf("retry %d: %d %s", i, r.Status, r.Raw)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("replies name different payments: %v", ids)
+		}
+	}
+	var n int
+	if err := e.db.Get(&n, `SELECT count(*) FROM ledger_transactions WHERE kind = 'payment'`); err != nil || n != 1 {
+		t.Fatalf("%d payment transactions (%v), want 1", n, err)
+	}
+}
