@@ -470,3 +470,24 @@ func TestConcurrentRetriesOfOneKeyPayOnce(t *testing.T) {
 		t.Fatalf("%d payment transactions (%v), want 1", n, err)
 	}
 }
+
+// After an agreed establishment adjustment (R5) re-split a partner's
+// principal, the round's old allocation is no longer paid against: a round
+// payment for that partner is 422 (the top-up is a settlement of the adjustment).
+func TestRoundPaymentRefusedAfterAnAgreedAdjustment(t *testing.T) {
+	e := newEnv(t)
+	s := newPaySetup(t, e)
+	e.must(201, s.pay(e, "adj-0", 1, "100000", "2024-03-20"))
+	pid := holdingtest.Partner(t, e.db, s.users[1])
+	if _, err := e.db.Exec(`
+		WITH pc AS (INSERT INTO peak_changes (project_id, old_peak_capital, new_peak_capital, created_by_name)
+			VALUES ($1, 220000000, 200000000, '测试') RETURNING id),
+		a AS (INSERT INTO adjustments (project_id, peak_change_id, old_peak_capital, new_peak_capital, status, created_by_name)
+			SELECT $1, id, 220000000, 200000000, 'agreed', '测试' FROM pc RETURNING id)
+		INSERT INTO adjustment_lines (adjustment_id, partner_id, tier, old_principal, new_principal, delta, paid, top_up, refund)
+		SELECT id, $2, 'city', 300000, 272727, -27273, 100000, 172727, 0 FROM a`, s.w.projA, pid); err != nil {
+		t.Fatal(err)
+	}
+	e.refused(422, "payment_adjusted", s.pay(e, "adj-1", 1, "1000", "2024-03-20"))
+	e.must(201, s.pay(e, "adj-2", 0, "1000", "2024-03-20")) // A is not in the adjustment
+}

@@ -206,6 +206,10 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 				bad("流水号", "流水号已导入过，且内容不同")
 				continue
 			}
+			if err := notAdjusted(ctx, tx, rd.ProjectID, l.partner); err != nil {
+				bad("工号", "项目已立项调整，该合伙人的补缴请在「变更缴款确认」中登记")
+				continue
+			}
 			if np := paid[l.partner].Add(amount); np.GreaterThan(l.allocated) {
 				bad("金额", "超过待缴金额：认购 %s，已缴及本次累计 %s", money.Format(l.allocated), money.Format(np))
 				continue

@@ -166,6 +166,9 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		if !db.IsNoRows(err) {
 			return err
 		}
+		if err := notAdjusted(ctx, tx, r.ProjectID, line.PartnerID); err != nil {
+			return err
+		}
 		paid, err := paidOf(ctx, tx, roundID, line.PartnerID)
 		if err != nil {
 			return err
@@ -214,6 +217,24 @@ func record(ctx context.Context, tx *sqlx.Tx, projectID, roundID, partnerID, use
 	}
 	out.fill()
 	return out, nil
+}
+
+// ErrAdjusted is a round payment for a partner whose principal an agreed
+// establishment adjustment (R5) has re-split: what they still owe is the
+// adjustment's top-up, confirmed as a settlement (变更缴款确认), so that the
+// round's old allocation cannot be paid on top of the new principal.
+var ErrAdjusted = apperr.Rule("payment_adjusted", "user_id", "项目已立项调整，该合伙人的补缴请在「变更缴款确认」中登记")
+
+func notAdjusted(ctx context.Context, q sqlx.QueryerContext, projectID, partnerID int64) error {
+	var n int
+	if err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM adjustment_lines l JOIN adjustments a ON a.id = l.adjustment_id
+		WHERE a.project_id = $1 AND a.status = 'agreed' AND l.partner_id = $2`, projectID, partnerID); err != nil {
+		return fmt.Errorf("payment: adjustments of partner %d: %w", partnerID, err)
+	}
+	if n > 0 {
+		return ErrAdjusted
+	}
+	return nil
 }
 
 // ReverseInput is a reversal (冲销) of a payment entered by mistake.
