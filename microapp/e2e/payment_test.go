@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,5 +57,18 @@ func TestConsoleAccountantConfirmsAPayment(t *testing.T) {
 	run(t, ctx, "立项及缴款汇总表",
 		chromedp.Navigate(w.srv.URL+"/report?report=establishment-payments&project="+proj),
 		chromedp.WaitVisible(`//*[@data-test="est-payments-paid-`+proj+`"][contains(.,"200,000.00")]`),
+	)
+
+	// The partner's H5 page (the payment notice's link) shows the receipt the
+	// accountant just confirmed, signed in from the simulator's phone
+	// (last: signing in there replaces the accountant's session cookie).
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "H5 我的缴款 after the console",
+		chromedp.Navigate(w.srv.URL+"/m/payments?dtsim="+url.QueryEscape(w.sim.URL)+"&dtsim_user=p_payer"),
+		chromedp.WaitVisible(`//*[@data-test="h5-payment-paid"][contains(.,"200,000.00")]`),
+		chromedp.WaitVisible(`//*[@data-test="h5-payment-outstanding"][contains(.,"300,000.00")]`),
+		chromedp.WaitVisible(`//*[contains(@class,"h5-receipt-row")][contains(.,"200,000.00")]`),
 	)
 }

@@ -26,12 +26,6 @@ func TestH5PaymentsPageShowsTheReceipt(t *testing.T) {
 	uid, partnerToken := w.user("p_receipt", "周九")
 	pid, _ := strconv.ParseInt(proj, 10, 64)
 	partner := holdingtest.Partner(t, w.deps.DB, uid)
-	// projectWithTerms names the account's fields name/number, which the terms
-	// API does not read; the partnership's account is set here directly.
-	if _, err := w.deps.DB.Exec(`UPDATE establishments SET collection_account_name = '常州锦艺合伙企业',
-		collection_account_number = '1105020309000012345' WHERE project_id = $1`, pid); err != nil {
-		t.Fatal(err)
-	}
 	round := holdingtest.Round(t, w.deps.DB, pid, "approved", map[int64]string{partner: "500000"})
 
 	body, _ := json.Marshal(map[string]any{"user_id": uid, "amount": "200000", "paid_on": "2026-11-20"})

@@ -162,7 +162,7 @@ func (w *liveServer) projectWithTerms() (admin, acct, proj string) {
 		"tier_ratios":  map[string]string{"holding": "0", "property": "0.0331", "city": "0.006", "other": "0"},
 		"funding_date": "2024-03-01", "financing_rate": "0.0435",
 		"group_cap_ratio": "0.10", "per_person_cap_ratio": "0.01",
-		"collection_account": map[string]string{"bank": "工商银行常州分行", "name": "常州锦艺合伙企业", "number": "1105020309000012345"},
+		"collection_account": map[string]string{"bank": "工商银行常州分行", "account_name": "常州锦艺合伙企业", "account_number": "1105020309000012345"},
 		"version":            0,
 	}, 200)
 	return admin, acct, proj
