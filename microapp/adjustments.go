@@ -193,20 +193,5 @@ func (s *Server) adjustmentRoutes() {
 // adjustmentInScope reads the adjustment id of the path: 404 outside the
 // caller's scope, as if it did not exist.
 func (s *Server) adjustmentInScope(c *gin.Context, p auth.Principal) (int64, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return 0, err
-	}
-	projectID, err := s.deps.Adjustments.ProjectOf(c.Request.Context(), id)
-	if err != nil {
-		return 0, err
-	}
-	sc, err := s.deps.Auth.Scope(c.Request.Context(), p)
-	if err != nil {
-		return 0, err
-	}
-	if !sc.Contains(projectID) {
-		return 0, apperr.NotFound("adjustment_not_found", "立项调整不存在")
-	}
-	return id, nil
+	return s.subjectInScope(c, p, s.deps.Adjustments.ProjectOf, apperr.NotFound("adjustment_not_found", "立项调整不存在"))
 }

@@ -197,23 +197,7 @@ type workDays struct {
 	Items []workcal.Day `json:"items"`
 }
 
-// paymentInScope returns the :id of a payment the caller may see: one of a
-// project outside their scope is 404, as if it did not exist.
+// paymentInScope returns the :id of a payment the caller may see.
 func (s *Server) paymentInScope(c *gin.Context, p auth.Principal) (int64, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return 0, err
-	}
-	projectID, err := s.deps.Payments.ProjectOfPayment(c.Request.Context(), id)
-	if err != nil {
-		return 0, err
-	}
-	sc, err := s.deps.Auth.Scope(c.Request.Context(), p)
-	if err != nil {
-		return 0, err
-	}
-	if !sc.Contains(projectID) {
-		return 0, payment.ErrPaymentNotFound
-	}
-	return id, nil
+	return s.subjectInScope(c, p, s.deps.Payments.ProjectOfPayment, payment.ErrPaymentNotFound)
 }

@@ -1,6 +1,7 @@
 package microapp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -216,23 +217,13 @@ func (s *Server) processRoutes() {
 	})
 }
 
-// scopedProcess returns the :id of a process the caller may see: one of a
-// project outside their scope is 404, as if it did not exist.
+// scopedProcess returns the :id of a process the caller may see.
 func (s *Server) scopedProcess(c *gin.Context, p auth.Principal) (int64, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return 0, err
-	}
-	inst, err := s.deps.Workflow.Get(c.Request.Context(), id)
-	if err != nil {
-		return 0, err
-	}
-	sc, err := s.deps.Auth.Scope(c.Request.Context(), p)
-	if err != nil {
-		return 0, err
-	}
-	if !sc.Contains(inst.ProjectID) {
-		return 0, apperr.NotFound("process_not_found", "流程不存在")
-	}
-	return id, nil
+	return s.subjectInScope(c, p, s.processProject, apperr.NotFound("process_not_found", "流程不存在"))
+}
+
+// processProject is the project of process id.
+func (s *Server) processProject(ctx context.Context, id int64) (int64, error) {
+	inst, err := s.deps.Workflow.Get(ctx, id)
+	return inst.ProjectID, err
 }

@@ -351,23 +351,7 @@ func (s *Server) roundView(c *gin.Context, id int64) (roundView, error) {
 	return v, nil
 }
 
-// roundInScope returns the :id of a round the caller may see: a round of a
-// project outside their scope is 404, as if it did not exist.
+// roundInScope returns the :id of a round the caller may see.
 func (s *Server) roundInScope(c *gin.Context, p auth.Principal) (int64, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return 0, err
-	}
-	projectID, err := s.deps.Rounds.ProjectOf(c.Request.Context(), id)
-	if err != nil {
-		return 0, err
-	}
-	sc, err := s.deps.Auth.Scope(c.Request.Context(), p)
-	if err != nil {
-		return 0, err
-	}
-	if !sc.Contains(projectID) {
-		return 0, apperr.NotFound("round_not_found", "轮次不存在")
-	}
-	return id, nil
+	return s.subjectInScope(c, p, s.deps.Rounds.ProjectOf, apperr.NotFound("round_not_found", "轮次不存在"))
 }

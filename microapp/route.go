@@ -1,6 +1,7 @@
 package microapp
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -142,3 +143,25 @@ func pathID(c *gin.Context, name string) (int64, error) {
 
 // Routes returns every registered API route, for the OpenAPI document and tests.
 func (s *Server) Routes() []Route { return s.routes }
+
+// subjectInScope returns the :id of the path when the caller may see the
+// project it belongs to (projectOf says which); a subject of a project
+// outside their scope answers notFound, as if it did not exist.
+func (s *Server) subjectInScope(c *gin.Context, p auth.Principal, projectOf func(context.Context, int64) (int64, error), notFound error) (int64, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return 0, err
+	}
+	projectID, err := projectOf(c.Request.Context(), id)
+	if err != nil {
+		return 0, err
+	}
+	sc, err := s.deps.Auth.Scope(c.Request.Context(), p)
+	if err != nil {
+		return 0, err
+	}
+	if !sc.Contains(projectID) {
+		return 0, notFound
+	}
+	return id, nil
+}
