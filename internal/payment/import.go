@@ -14,6 +14,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
 	"hehuo/internal/money"
+	"hehuo/internal/sheet"
 )
 
 // ImportColumns are the headers of the bank-statement import (银行流水导入), in order.
@@ -46,42 +47,6 @@ func ImportTemplate(w io.Writer) error {
 	return f.Write(w)
 }
 
-func readStatement(r io.Reader) ([][]string, error) {
-	f, err := excelize.OpenReader(io.LimitReader(r, 20<<20))
-	if err != nil {
-		return nil, apperr.Invalid("import_not_xlsx", "file", "无法读取文件，请上传 .xlsx 格式的 Excel 文件")
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, apperr.Invalid("import_empty", "file", "文件中没有工作表")
-	}
-	all, err := f.GetRows(sheets[0])
-	if err != nil || len(all) == 0 {
-		return nil, apperr.Invalid("import_empty", "file", "工作表为空")
-	}
-	for i, h := range ImportColumns {
-		got := ""
-		if i < len(all[0]) {
-			got = strings.TrimSpace(all[0][i])
-		}
-		if got != h {
-			return nil, apperr.ImportInvalid([]apperr.RowError{{Row: 1, Column: h, Message: fmt.Sprintf("第%d列表头应为「%s」，实际为「%s」", i+1, h, got)}})
-		}
-	}
-	rows := all[1:]
-	for len(rows) > 0 && strings.TrimSpace(strings.Join(rows[len(rows)-1], "")) == "" {
-		rows = rows[:len(rows)-1]
-	}
-	if len(rows) == 0 {
-		return nil, apperr.Invalid("import_empty", "file", "工作表中没有数据行")
-	}
-	if len(rows) > maxImportRows {
-		return nil, apperr.Invalid("import_too_large", "file", "一次最多导入%d行", maxImportRows)
-	}
-	return rows, nil
-}
-
 // Import confirms every receipt of a bank statement on round roundID, or
 // none: each bad cell is reported with its row and column. A row is a
 // partner's receipt (found by 工号, 姓名 must match); its 流水号 is its
@@ -89,7 +54,7 @@ func readStatement(r io.Reader) ([][]string, error) {
 // The partners' lines are locked for the whole import and Σ per partner
 // may not exceed what they still owe.
 func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io.Reader) (ImportResult, error) {
-	rows, err := readStatement(r)
+	rows, err := sheet.Read(r, 20<<20, ImportColumns, maxImportRows)
 	if err != nil {
 		return ImportResult{}, err
 	}

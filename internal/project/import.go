@@ -13,6 +13,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
 	"hehuo/internal/org"
+	"hehuo/internal/sheet"
 )
 
 // ImportColumns are the headers of the main-data import sheet (导入主数据项目), in order.
@@ -37,7 +38,7 @@ func ImportTemplate(w io.Writer) error {
 // reported with its row and column. Batches named in the sheet that do not
 // exist yet are created, since a batch is only a label.
 func (s *Service) Import(ctx context.Context, a audit.Actor, r io.Reader) (int, error) {
-	rows, err := readSheet(r)
+	rows, err := sheet.Read(r, 10<<20, ImportColumns, maxImportRows)
 	if err != nil {
 		return 0, err
 	}
@@ -180,58 +181,4 @@ func parseBool(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
-}
-
-// readSheet reads the first sheet's data rows after checking the headers.
-func readSheet(r io.Reader) ([][]string, error) {
-	f, err := excelize.OpenReader(io.LimitReader(r, 10<<20))
-	if err != nil {
-		return nil, apperr.Invalid("import_not_xlsx", "file", "无法读取文件，请上传 .xlsx 格式的 Excel 文件")
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, apperr.Invalid("import_empty", "file", "文件中没有工作表")
-	}
-	all, err := f.GetRows(sheets[0])
-	if err != nil {
-		return nil, apperr.Invalid("import_not_xlsx", "file", "无法读取工作表")
-	}
-	if len(all) == 0 {
-		return nil, apperr.Invalid("import_empty", "file", "工作表为空")
-	}
-	for i, h := range ImportColumns {
-		got := ""
-		if i < len(all[0]) {
-			got = strings.TrimSpace(all[0][i])
-		}
-		if got != h {
-			return nil, apperr.ImportInvalid([]apperr.RowError{{Row: 1, Column: h, Message: fmt.Sprintf("第%d列表头应为「%s」，实际为「%s」", i+1, h, got)}})
-		}
-	}
-	var rows [][]string
-	for _, row := range all[1:] {
-		empty := true
-		for _, c := range row {
-			if strings.TrimSpace(c) != "" {
-				empty = false
-			}
-		}
-		if empty {
-			// Keep row numbers right: an empty row still counts, but is skipped.
-			rows = append(rows, nil)
-			continue
-		}
-		rows = append(rows, row)
-	}
-	for len(rows) > 0 && rows[len(rows)-1] == nil {
-		rows = rows[:len(rows)-1]
-	}
-	if len(rows) == 0 {
-		return nil, apperr.Invalid("import_empty", "file", "工作表中没有数据行")
-	}
-	if len(rows) > maxImportRows {
-		return nil, apperr.Invalid("import_too_large", "file", "一次最多导入%d行", maxImportRows)
-	}
-	return rows, nil
 }
