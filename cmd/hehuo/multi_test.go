@@ -46,9 +46,13 @@ const (
 	multiWorkers  = 8
 	// The first multiHold confirmations flow freely; the rest wait until
 	// the first half's approvals and notices are settled. A is killed once
-	// multiKillAt confirmations are answered, with requests in flight.
+	// multiKillAt confirmations are answered, with requests in flight. The
+	// confirmations from multiHold2 on wait for the reminder sent after the
+	// kill, so that nobody has paid in full when it is sent (each partner's
+	// last payment is among the last multiPartners keys).
 	multiHold   = 1100
 	multiKillAt = 1000
+	multiHold2  = 1600
 	// multiSecretKey seals the group robot's secret (a test key, as public as the demo's).
 	multiSecretKey = "6d756c74692d696e7374616e63652d746573742d6b65792d3332627974657321"
 )
@@ -165,7 +169,7 @@ func TestTwoInstancesOneKilled(t *testing.T) {
 	}
 	results := make([]result, len(keys)) // each index written by one worker only
 	jobs := make(chan int)
-	gate := make(chan struct{})
+	gate, gate2 := make(chan struct{}), make(chan struct{})
 	var completed, cutOff atomic.Int64
 	var wg sync.WaitGroup
 	paidOn := civil.Today(time.Now()).String()
@@ -190,9 +194,15 @@ func TestTwoInstancesOneKilled(t *testing.T) {
 	go func() {
 		defer close(jobs)
 		for k := range keys {
-			if k == multiHold {
+			for _, g := range []struct {
+				at int
+				ch chan struct{}
+			}{{multiHold, gate}, {multiHold2, gate2}} {
+				if k != g.at {
+					continue
+				}
 				select {
-				case <-gate:
+				case <-g.ch:
 				case <-ctx.Done():
 					return
 				}
@@ -234,6 +244,7 @@ func TestTwoInstancesOneKilled(t *testing.T) {
 		Recipients int `json:"recipients"`
 	}
 	b.mustJSON(t, w.acct, "POST", "/api/v1/rounds/"+rid+"/notices/dunning", nil, 200, &dun)
+	close(gate2)
 
 	select {
 	case <-loadDone:
@@ -378,7 +389,7 @@ func TestTwoInstancesOneKilled(t *testing.T) {
 
 	// Notices: each partner has the payment notice and the reminder once.
 	if dun.Recipients != multiPartners {
-		t.Errorf("the reminder went to %d partners, want %d (nobody had paid in full at the kill)", dun.Recipients, multiPartners)
+		t.Errorf("the reminder went to %d partners, want %d (nobody had paid in full yet)", dun.Recipients, multiPartners)
 	}
 	for i := range multiPartners {
 		userid := partnerUserID(i)
