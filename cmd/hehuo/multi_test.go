@@ -87,7 +87,7 @@ func TestTwoInstancesOneKilled(t *testing.T) {
 	t.Logf("binary built in %s", time.Since(began).Round(time.Millisecond))
 	d := dbtest.New(t)
 	c := cachetest.New(t)
-	sim := dtsimtest.Start(t, func(cfg *dtsim.Config) { cfg.RedeliveryDelay = 500 * time.Millisecond })
+	sim := dtsimtest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
