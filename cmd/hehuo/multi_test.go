@@ -73,8 +73,8 @@ const (
 // audit entry and one robot alert; that every partner got each notice exactly
 // once; and that `hehuo ledger reconcile` and `hehuo audit verify` pass.
 //
-// Bounds: every wait has a deadline; the whole test takes about 30–60 s on a
-// loaded 2-core machine. Notices and approvals are settled before the kill,
+// Bounds: every wait has a deadline; the whole test took 80–120 s on 2 cores
+// at a load average of 20–25, 20–35 s of it building the binary. Notices and approvals are settled before the kill,
 // because a notice a killed dispatcher had claimed is taken over only after
 // the outbox lease (2 minutes) — that path is TestDispatcherProcessKilled's in
 // internal/notify. It never skips: without Postgres, Redis or the Go
