@@ -74,10 +74,10 @@ const (
 // once; and that `hehuo ledger reconcile` and `hehuo audit verify` pass.
 //
 // Bounds: every wait has a deadline; the whole test took 80–120 s on 2 cores
-// at a load average of 20–25, 20–35 s of it building the binary. Notices and approvals are settled before the kill,
-// because a notice a killed dispatcher had claimed is taken over only after
-// the outbox lease (2 minutes) — that path is TestDispatcherProcessKilled's in
-// internal/notify. It never skips: without Postgres, Redis or the Go
+// at a load average of 20–25, 20–35 s of it building the binary. Notices and
+// approvals are settled before the kill, because a notice a killed
+// dispatcher had claimed is taken over only after the outbox lease (2
+// minutes) — that path is TestDispatcherProcessKilled's in internal/notify. It never skips: without Postgres, Redis or the Go
 // toolchain it fails. Run it alone with
 //
 //	go test -count=1 -run TestTwoInstancesOneKilled -v ./cmd/hehuo/
