@@ -3,6 +3,7 @@ package dtsim_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -115,6 +116,59 @@ func TestStreamEventIsAckedOnce(t *testing.T) {
 	evs := s.Events()
 	if len(r.events) != 1 || len(evs) != 1 || !evs[0].Acked || evs[0].Deliveries != 1 {
 		t.Fatalf("after a SUCCESS ack: handled %d times, events %+v; want one delivery", len(r.events), evs)
+	}
+}
+
+// With two connections of the app (two server instances), each event goes
+// to one of them, as DingTalk does: never to both, and both get some.
+func TestStreamEventGoesToOneOfTwoConnections(t *testing.T) {
+	s := dtsimtest.Start(t)
+	ra := &received{got: make(chan struct{}, 100)}
+	rb := &received{got: make(chan struct{}, 100)}
+	for _, r := range []*received{ra, rb} {
+		startSDK(t, s, func(_ context.Context, h *event.EventHeader, data []byte) (event.EventProcessStatusType, error) {
+			r.add(h, data)
+			return event.EventProcessStatusKSuccess, nil
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.WaitConnected(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	const n = 24
+	for i := range n {
+		s.PushEvent("bpms_instance_change", map[string]any{"processInstanceId": fmt.Sprintf("p%d", i), "type": "finish", "result": "agree"})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ra.mu.Lock()
+		rb.mu.Lock()
+		got := len(ra.events) + len(rb.events)
+		rb.mu.Unlock()
+		ra.mu.Unlock()
+		if got >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // a second copy would have arrived by now
+	seen := map[string]int{}
+	for _, r := range []*received{ra, rb} {
+		r.mu.Lock()
+		for _, h := range r.events {
+			seen[h.EventId]++
+		}
+		r.mu.Unlock()
+	}
+	for _, ev := range s.Events() {
+		if seen[ev.ID] != 1 || ev.Deliveries != 1 || !ev.Acked {
+			t.Errorf("event %s: handled %d times, %d deliveries, acked %v; want once", ev.ID, seen[ev.ID], ev.Deliveries, ev.Acked)
+		}
+	}
+	if len(seen) != n || len(ra.events) == 0 || len(rb.events) == 0 {
+		t.Fatalf("%d events handled (%d by the first connection, %d by the second), want %d spread over both",
+			len(seen), len(ra.events), len(rb.events), n)
 	}
 }
 
