@@ -112,7 +112,7 @@ func (s *Server) adjustmentRoutes() {
 		Method: http.MethodPost, Path: "/api/v1/adjustments/:id/review", Tag: "adjustments",
 		Summary: "Review a submitted adjustment (bizadmin): approve → reviewed (the adjustment process may be launched), " +
 			"or return to draft with a note.",
-		Access: Access{Roles: []string{org.RoleBizadmin}}, Request: adjustment.ReviewInput{}, Response: adjustment.Adjustment{},
+		Access: Access{Roles: []string{org.RoleBizadmin}, LineWrite: true}, Request: adjustment.ReviewInput{}, Response: adjustment.Adjustment{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.adjustmentInScope(c, p)
 			if err != nil {
@@ -131,7 +131,7 @@ func (s *Server) adjustmentRoutes() {
 			"ledger transaction (top-up: bank +x / principal −x; refund: principal +x / bank −x). An Idempotency-Key header " +
 			"makes a retry return the first answer. More than outstanding → 422 settlement_over; a refund to a partner " +
 			"without a confirmed payout account → 422 payout_account_unconfirmed.",
-		Access: Access{Roles: editors}, Request: adjustment.SettlementInput{}, Response: adjustment.Settlement{},
+		Access: Access{Roles: editors, LineWrite: true}, Request: adjustment.SettlementInput{}, Response: adjustment.Settlement{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.adjustmentInScope(c, p)
 			if err != nil {
@@ -161,7 +161,7 @@ func (s *Server) adjustmentRoutes() {
 		Method: http.MethodPost, Path: "/api/v1/adjustments/:id/settlements/:settlement_id/reversal", Tag: "adjustments",
 		Summary: "Reverse (冲销) a mistyped settlement with a reason: the ledger transaction is reversed and the amount is due " +
 			"again. A second reversal → 409 settlement_reversed.",
-		Access: Access{Roles: editors}, Request: adjustment.ReversalInput{}, Response: adjustment.Settlement{},
+		Access: Access{Roles: editors, LineWrite: true}, Request: adjustment.ReversalInput{}, Response: adjustment.Settlement{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.adjustmentInScope(c, p)
 			if err != nil {

@@ -48,7 +48,7 @@ func (s *Server) allocationRoutes() {
 		Method: http.MethodPatch, Path: "/api/v1/rounds/:id/allocation/lines/:partner_id", Tag: "rounds",
 		Summary: "Edit one line (R3): whole yuan, 0 ≤ allocated ≤ min(partner's max, per-person cap), reason required; " +
 			"the line is marked edited. Tiers may be left unbalanced until submit. Nobody edits their own line.",
-		Access: Access{Roles: accountant}, Request: round.LineEdit{}, Response: round.Allocation{},
+		Access: Access{Roles: accountant, LineWrite: true}, Request: round.LineEdit{}, Response: round.Allocation{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)
 			if err != nil {

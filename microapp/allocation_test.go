@@ -12,6 +12,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
 	"hehuo/internal/establishment"
+	"hehuo/internal/round"
 )
 
 // mustAllocationFixture gives project projectID the terms of RULES R1 and
@@ -49,9 +50,13 @@ func newAllocSetup(t *testing.T, e *env, perPersonCap string) *allocSetup {
 	_, s.auditor = e.mustUser("审计丙", "auditor")
 	e.must(200, e.do(s.acct, "PUT", "/api/v1/projects/"+itoa(s.w.projA)+"/establishment", with(r1Terms(0), "per_person_cap_ratio", perPersonCap)))
 	s.invite(t, e)
-	r := e.must(201, e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/invitations", map[string]any{
-		"user_id": s.acctID, "tier": "property", "mandatory": false, "min_amount": "100000", "max_amount": "200000", "deadline": s.deadline.String()}))
-	s.acctInvitation = id(r)
+	// Invited by someone else: the accountant may not put their own line on the list.
+	inv, err := e.deps.Rounds.AddInvitation(context.Background(), audit.System, s.roundID, round.InvitationInput{UserID: s.acctID, Tier: "property",
+		MinAmount: "100000", MaxAmount: "200000", Deadline: s.deadline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.acctInvitation = inv.ID
 	e.must(200, e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/notices/subscription", map[string]any{"test": false}))
 	return s
 }
@@ -248,7 +253,7 @@ func TestAllocationEditsAndSubmitOverHTTP(t *testing.T) {
 		{"negative", s.acct, line(2), map[string]any{"allocated": "-1", "reason": "调整"}, 400, "allocation_negative"},
 		{"no reason", s.acct, line(2), map[string]any{"allocated": "297142"}, 400, "required"},
 		{"angle brackets in the reason", s.acct, line(2), map[string]any{"allocated": "297142", "reason": "<b>"}, 400, "angle_brackets"},
-		{"own line", s.acct, own, map[string]any{"allocated": "200000", "reason": "给自己"}, 403, "allocation_own_line"},
+		{"own line", s.acct, own, map[string]any{"allocated": "200000", "reason": "给自己"}, 403, "own_line"},
 		{"partner not in the round", s.acct, s.path("/allocation/lines/999999"), map[string]any{"allocated": "1", "reason": "调整"}, 404, "allocation_line_not_found"},
 		{"stale version", s.acct, line(2), map[string]any{"allocated": "297142", "reason": "调整", "version": 0}, 409, "stale_version"},
 		{"ungranted accountant", s.other, line(2), map[string]any{"allocated": "297142", "reason": "调整"}, 404, "round_not_found"},

@@ -77,6 +77,9 @@ func (s *Server) OpenAPI() map[string]any {
 		if r.Access.ProjectParam != "" {
 			op["x-project-scoped"] = true
 		}
+		if r.Access.LineWrite {
+			op["x-own-line-refused"] = true
+		}
 		paths[path][strings.ToLower(r.Method)] = op
 	}
 	return map[string]any{

@@ -29,7 +29,7 @@ func (s *Server) paymentRoutes() {
 			"(bank +amount, the partner's principal −amount). The Idempotency-Key header is required: the same key with the same " +
 			"request returns the first payment and posts nothing; with another request it is 409. Partial payments are allowed; " +
 			"more than the partner still owes is 422 payment_overpaid.",
-		Access: Access{Roles: accountant}, Request: payment.Input{}, Response: payment.Payment{}, Status: http.StatusCreated,
+		Access: Access{Roles: accountant, LineWrite: true}, Request: payment.Input{}, Response: payment.Payment{}, Status: http.StatusCreated,
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)
 			if err != nil {
@@ -59,7 +59,7 @@ func (s *Server) paymentRoutes() {
 		Method: http.MethodPost, Path: "/api/v1/payments/:id/reversal", Tag: "payments",
 		Summary: "Reverse (冲销) a payment entered by mistake, with a reason and the payment's version: the negating ledger " +
 			"transaction is posted and the payment no longer counts as paid nor for interest. A second reversal is 409.",
-		Access: Access{Roles: accountant}, Request: payment.ReverseInput{}, Response: payment.Payment{},
+		Access: Access{Roles: accountant, LineWrite: true}, Request: payment.ReverseInput{}, Response: payment.Payment{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.paymentInScope(c, p)
 			if err != nil {
@@ -106,7 +106,7 @@ func (s *Server) paymentRoutes() {
 		Method: http.MethodPost, Path: "/api/v1/rounds/:id/payments/import", Tag: "payments",
 		Summary: "Import receipts from a bank statement (.xlsx, multipart field file; columns 流水号, 工号, 姓名, 金额, 到账日期): all rows or none; " +
 			"every bad cell is reported in error.details with its row and column. 流水号 is each row's idempotency key: rows imported before are skipped (replayed).",
-		Access: Access{Roles: accountant}, Response: payment.ImportResult{},
+		Access: Access{Roles: accountant, LineWrite: true}, Response: payment.ImportResult{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)
 			if err != nil {

@@ -82,7 +82,7 @@ func (s *Server) roundRoutes() {
 	s.handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/rounds/:id/invitations", Tag: "rounds", Status: http.StatusCreated,
 		Summary: "Invite a partner (draft or open round): tier, mandatory, whole-yuan limits (min ≤ max; a mandatory partner's min ≥ the mandatory list's minimum of their grade), a deadline not past.",
-		Access:  Access{Roles: accountant}, Request: round.InvitationInput{}, Response: round.Invitation{},
+		Access:  Access{Roles: accountant, LineWrite: true}, Request: round.InvitationInput{}, Response: round.Invitation{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)
 			if err != nil {
@@ -98,7 +98,7 @@ func (s *Server) roundRoutes() {
 	s.handle(Route{
 		Method: http.MethodPut, Path: "/api/v1/rounds/:id/invitations/:invitation_id", Tag: "rounds",
 		Summary: "Change an invitation's tier, flag, limits or deadline; carries version (stale → 409).",
-		Access:  Access{Roles: accountant}, Request: round.InvitationInput{}, Response: round.Invitation{},
+		Access:  Access{Roles: accountant, LineWrite: true}, Request: round.InvitationInput{}, Response: round.Invitation{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)
 			if err != nil {
@@ -118,7 +118,7 @@ func (s *Server) roundRoutes() {
 	s.handle(Route{
 		Method: http.MethodDelete, Path: "/api/v1/rounds/:id/invitations/:invitation_id", Tag: "rounds",
 		Summary: "Take a partner off the list (draft or open round, not once they subscribed).",
-		Access:  Access{Roles: accountant},
+		Access:  Access{Roles: accountant, LineWrite: true},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)
 			if err != nil {
@@ -134,7 +134,7 @@ func (s *Server) roundRoutes() {
 	s.handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/rounds/:id/invitations/import", Tag: "rounds",
 		Summary: "Import the partner list from an .xlsx (multipart field file; columns 工号, 姓名, 层级, 强投, 认购下限, 认购上限, 截止日期): all rows or none; every bad cell is reported in error.details with its row and column.",
-		Access:  Access{Roles: accountant}, Response: importResult{},
+		Access:  Access{Roles: accountant, LineWrite: true}, Response: importResult{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)
 			if err != nil {
@@ -202,7 +202,7 @@ func (s *Server) roundRoutes() {
 	s.handle(Route{
 		Method: http.MethodPut, Path: "/api/v1/rounds/:id/invitations/:invitation_id/subscription", Tag: "rounds",
 		Summary: "Record a subscription on a partner's behalf (代认购): reason required, the same limits and deadline (R2); never for oneself.",
-		Access:  Access{Roles: accountant}, Request: round.OnBehalfInput{}, Response: round.Invitation{},
+		Access:  Access{Roles: accountant, LineWrite: true}, Request: round.OnBehalfInput{}, Response: round.Invitation{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)
 			if err != nil {
@@ -239,7 +239,7 @@ func (s *Server) roundRoutes() {
 	s.handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/rounds/:id/review", Tag: "rounds",
 		Summary: "Review a submitted round (方案审核): approve → reviewed; reject (reason required) → calculated. The decision is posted to the city company's group.",
-		Access:  Access{Roles: bizadmin}, Request: round.ReviewInput{}, Response: round.Round{},
+		Access:  Access{Roles: bizadmin, LineWrite: true}, Request: round.ReviewInput{}, Response: round.Round{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)
 			if err != nil {

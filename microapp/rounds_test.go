@@ -376,13 +376,19 @@ func TestSubscriptionRefusalsChangeNothing(t *testing.T) {
 func TestAccountantCannotSubscribeForThemselves(t *testing.T) {
 	e := newEnv(t)
 	s := newRoundSetup(t, e)
-	inv := e.must(201, e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/invitations", map[string]any{
+	// Nor put themselves on the list (segregation of duties): someone else does.
+	e.refused(403, "own_line", e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/invitations", map[string]any{
 		"user_id": s.acctID, "tier": "city", "min_amount": "100000", "max_amount": "200000", "deadline": s.deadline.String()}))
+	inv, err := e.deps.Rounds.AddInvitation(context.Background(), audit.System, s.roundID, round.InvitationInput{UserID: s.acctID, Tier: "city",
+		MinAmount: "100000", MaxAmount: "200000", Deadline: s.deadline})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.must(200, e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/notices/subscription", map[string]any{"test": false}))
-	e.refused(403, "own_line", e.do(s.acct, "PUT", "/api/v1/rounds/"+itoa(s.roundID)+"/invitations/"+itoa(id(inv))+"/subscription",
+	e.refused(403, "own_line", e.do(s.acct, "PUT", "/api/v1/rounds/"+itoa(s.roundID)+"/invitations/"+itoa(inv.ID)+"/subscription",
 		map[string]any{"amount": "150000", "reason": "代录"}))
 	// As a partner they subscribe themselves, on the phone.
-	e.must(200, e.do(s.acct, "PUT", "/api/v1/me/invitations/"+itoa(id(inv))+"/subscription", map[string]any{"amount": "150000", "risk_acknowledged": true}))
+	e.must(200, e.do(s.acct, "PUT", "/api/v1/me/invitations/"+itoa(inv.ID)+"/subscription", map[string]any{"amount": "150000", "risk_acknowledged": true}))
 }
 
 func TestCloseDueAtDeadline(t *testing.T) {

@@ -21,6 +21,13 @@ type Access struct {
 	// ProjectParam names the path parameter holding a project id: callers who
 	// cannot see that project get 404, as if it did not exist.
 	ProjectParam string
+	// LineWrite marks a staff write whose subject is a partner's line (an
+	// invitation, a subscription on behalf, an allocation line, a payment, a
+	// settlement, a review of a round or adjustment that holds lines…). Its
+	// service refuses the caller's own line with partner.RefuseOwnLine (403
+	// own_line) inside its transaction; the mark lets a test walk every
+	// such route and the OpenAPI document say so.
+	LineWrite bool
 }
 
 // Route is one API operation: its path, who may call it, its OpenAPI

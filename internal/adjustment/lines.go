@@ -18,6 +18,7 @@ import (
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
 	"hehuo/internal/notify"
+	"hehuo/internal/partner"
 	"hehuo/internal/workcal"
 	"hehuo/internal/workflow"
 )
@@ -392,6 +393,18 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, id int64, in Review
 	}
 	var out Adjustment
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		// Segregation of duties: a reviewer holding a line of the
+		// adjustment, or who submitted it, is refused.
+		var lines []int64
+		if err := tx.SelectContext(ctx, &lines, `SELECT DISTINCT partner_id FROM adjustment_lines WHERE adjustment_id = $1`, id); err != nil {
+			return fmt.Errorf("adjustment %d partners: %w", id, err)
+		}
+		if err := partner.RefuseOwnLine(ctx, tx, a, lines...); err != nil {
+			return err
+		}
+		if err := partner.RefuseOwnSubmission(ctx, tx, a, "adjustment", id, "adjustment.submit"); err != nil {
+			return err
+		}
 		var err error
 		out, err = transition(ctx, tx, a, id, in.Version, []string{StatusSubmitted}, to, action, `, review_note = $3`, in.Note)
 		return err

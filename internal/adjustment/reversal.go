@@ -11,6 +11,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/db"
 	"hehuo/internal/ledger"
+	"hehuo/internal/partner"
 	"hehuo/internal/text"
 )
 
@@ -36,6 +37,9 @@ func (s *Service) Reverse(ctx context.Context, a audit.Actor, adjustmentID, sett
 				return apperr.NotFound("settlement_not_found", "变更缴款记录不存在")
 			}
 			return fmt.Errorf("settlement %d: %w", settlementID, err)
+		}
+		if err := partner.RefuseOwnLine(ctx, tx, a, out.PartnerID); err != nil {
+			return err
 		}
 		var reversed bool
 		if err := tx.GetContext(ctx, &reversed, `SELECT EXISTS (SELECT 1 FROM ledger_transactions WHERE reverses_id = $1)`, out.LedgerTxID); err != nil {

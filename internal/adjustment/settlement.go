@@ -110,6 +110,9 @@ func (s *Service) Settle(ctx context.Context, a audit.Actor, id int64, key strin
 		if !ok {
 			return apperr.Rule("partner_not_in_adjustment", "user_id", "该用户不在本次立项调整中")
 		}
+		if err := partner.RefuseOwnLine(ctx, tx, a, pid); err != nil {
+			return err
+		}
 		// Lock the partner's lines: concurrent confirmations queue here.
 		type line struct {
 			Tier    string          `db:"tier"`

@@ -14,6 +14,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
 	"hehuo/internal/money"
+	"hehuo/internal/partner"
 	"hehuo/internal/sheet"
 )
 
@@ -187,6 +188,14 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 				errs = errs[:200]
 			}
 			return apperr.ImportInvalid(errs)
+		}
+		// A statement row for the importer's own line is refused as a whole.
+		own := make([]int64, 0, len(work))
+		for _, w := range work {
+			own = append(own, w.line.partner)
+		}
+		if err := partner.RefuseOwnLine(ctx, tx, a, own...); err != nil {
+			return err
 		}
 		for _, w := range work {
 			if _, err := record(ctx, tx, rd.ProjectID, roundID, w.line.partner, w.line.user, w.key, w.amount, w.on, a); err != nil {

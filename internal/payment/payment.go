@@ -22,6 +22,7 @@ import (
 	"hehuo/internal/establishment"
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
+	"hehuo/internal/partner"
 	"hehuo/internal/text"
 )
 
@@ -153,6 +154,9 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		if err != nil {
 			return err
 		}
+		if err := partner.RefuseOwnLine(ctx, tx, a, line.PartnerID); err != nil {
+			return err
+		}
 		var prior Payment
 		err = tx.GetContext(ctx, &prior, `SELECT * FROM payments WHERE idempotency_key = $1`, key)
 		if err == nil {
@@ -261,6 +265,9 @@ func (s *Service) Reverse(ctx context.Context, a audit.Actor, id int64, in Rever
 			return err
 		}
 		p.fill()
+		if err := partner.RefuseOwnLine(ctx, tx, a, p.PartnerID); err != nil {
+			return err
+		}
 		if p.Reversed {
 			return ErrAlreadyReversed
 		}

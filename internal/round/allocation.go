@@ -17,6 +17,7 @@ import (
 	"hehuo/internal/calc"
 	"hehuo/internal/db"
 	"hehuo/internal/money"
+	"hehuo/internal/partner"
 	"hehuo/internal/text"
 )
 
@@ -506,8 +507,8 @@ func (s *Service) EditLine(ctx context.Context, a audit.Actor, roundID, partnerI
 		if err != nil {
 			return fmt.Errorf("allocation line: %w", err)
 		}
-		if a.ID != nil && before.UserID != nil && *a.ID == *before.UserID {
-			return apperr.Forbidden("allocation_own_line", "不能调整本人的分配金额（职责分离）")
+		if err := partner.RefuseOwnLine(ctx, tx, a, partnerID); err != nil {
+			return err
 		}
 		if x.GreaterThan(before.Max.Decimal) {
 			return apperr.Rule("allocation_above_max", "allocated", "分配金额 %s 超过该合伙人的认购上限 %s", money.Format(x), money.Format(before.Max.Decimal))

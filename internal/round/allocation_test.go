@@ -272,7 +272,7 @@ func TestEditLineBoundsAndSubmitBalance(t *testing.T) {
 		{"negative", f.acct, c, round.LineEdit{Allocated: amt("-1"), Reason: "调整"}, "allocation_negative"},
 		{"above the partner's max", f.acct, f.partner["D"], round.LineEdit{Allocated: amt("400001"), Reason: "调整"}, "allocation_above_max"},
 		{"above the per-person cap", f.acct, c, round.LineEdit{Allocated: amt("2200001"), Reason: "调整"}, "allocation_above_cap"},
-		{"own line", selfA, c, round.LineEdit{Allocated: amt("290000"), Reason: "调整"}, "allocation_own_line"},
+		{"own line", selfA, c, round.LineEdit{Allocated: amt("290000"), Reason: "调整"}, "own_line"},
 		{"unknown partner", f.acct, 999999, round.LineEdit{Allocated: amt("1"), Reason: "调整"}, "allocation_line_not_found"},
 		{"stale version", f.acct, c, round.LineEdit{Allocated: amt("290000"), Reason: "调整", Version: &stale}, "stale_version"},
 	} {

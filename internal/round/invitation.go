@@ -198,6 +198,10 @@ func (s *Service) insertInvitation(ctx context.Context, tx *sqlx.Tx, a audit.Act
 	if err != nil {
 		return Invitation{}, err
 	}
+	// The partner row just made (if any) goes with the refused transaction.
+	if err := partner.RefuseOwnLine(ctx, tx, a, pid); err != nil {
+		return Invitation{}, err
+	}
 	var id int64
 	err = tx.GetContext(ctx, &id, `INSERT INTO invitations (round_id, partner_id, user_id, tier, mandatory, min_amount, max_amount, deadline)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (round_id, partner_id) DO NOTHING RETURNING id`,
@@ -242,6 +246,9 @@ func (s *Service) UpdateInvitation(ctx context.Context, a audit.Actor, roundID, 
 		}
 		before, err := lockInvitation(ctx, tx, roundID, id)
 		if err != nil {
+			return err
+		}
+		if err := partner.RefuseOwnLine(ctx, tx, a, before.PartnerID); err != nil {
 			return err
 		}
 		if err := editable(r, "修改合伙名单"); err != nil {
@@ -292,6 +299,9 @@ func (s *Service) DeleteInvitation(ctx context.Context, a audit.Actor, roundID, 
 		}
 		before, err := lockInvitation(ctx, tx, roundID, id)
 		if err != nil {
+			return err
+		}
+		if err := partner.RefuseOwnLine(ctx, tx, a, before.PartnerID); err != nil {
 			return err
 		}
 		if err := editable(r, "修改合伙名单"); err != nil {

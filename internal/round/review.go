@@ -9,6 +9,7 @@ import (
 	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
 	"hehuo/internal/notify"
+	"hehuo/internal/partner"
 	"hehuo/internal/text"
 )
 
@@ -34,16 +35,10 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, roundID int64, in R
 	}
 	var r Round
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		// Segregation of duties: nobody reviews a plan that holds their own line.
-		if a.ID != nil {
-			var own bool
-			if err := tx.GetContext(ctx, &own, `SELECT EXISTS (SELECT 1 FROM invitations WHERE round_id = $1 AND user_id = $2)`,
-				roundID, *a.ID); err != nil {
-				return fmt.Errorf("own line: %w", err)
-			}
-			if own {
-				return apperr.Forbidden("own_line", "您在本轮合伙名单中，不能审核本轮方案（职责分离）")
-			}
+		// Segregation of duties: nobody reviews a plan that holds their own
+		// line, nor one they submitted.
+		if err := refuseOwnReview(ctx, tx, a, roundID); err != nil {
+			return err
 		}
 		to, action, result := StatusReviewed, "round.review_approve", "通过"
 		if in.Decision == "reject" {
@@ -80,4 +75,18 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, roundID int64, in R
 		return err
 	})
 	return r, err
+}
+
+// refuseOwnReview is the reviewer's side of segregation of duties: a
+// reviewer holding a line in round roundID, or who submitted it, is refused.
+func refuseOwnReview(ctx context.Context, tx *sqlx.Tx, a audit.Actor, roundID int64) error {
+	var lines []int64
+	if err := tx.SelectContext(ctx, &lines, `SELECT partner_id FROM invitations WHERE round_id = $1
+		UNION SELECT partner_id FROM allocation_lines WHERE round_id = $1`, roundID); err != nil {
+		return fmt.Errorf("round %d partners: %w", roundID, err)
+	}
+	if err := partner.RefuseOwnLine(ctx, tx, a, lines...); err != nil {
+		return err
+	}
+	return partner.RefuseOwnSubmission(ctx, tx, a, "round", roundID, "round.submit")
 }

@@ -12,6 +12,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/db"
 	"hehuo/internal/money"
+	"hehuo/internal/partner"
 	"hehuo/internal/text"
 )
 
@@ -78,10 +79,11 @@ func (s *Service) subscribe(ctx context.Context, roundID, invitationID int64, am
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		// Lock the round before the invitation, the order every writer of both uses.
 		var owner struct {
-			RoundID int64 `db:"round_id"`
-			UserID  int64 `db:"user_id"`
+			RoundID   int64 `db:"round_id"`
+			UserID    int64 `db:"user_id"`
+			PartnerID int64 `db:"partner_id"`
 		}
-		err := tx.GetContext(ctx, &owner, `SELECT round_id, user_id FROM invitations WHERE id = $1`, invitationID)
+		err := tx.GetContext(ctx, &owner, `SELECT round_id, user_id, partner_id FROM invitations WHERE id = $1`, invitationID)
 		if db.IsNoRows(err) || (err == nil && roundID != 0 && owner.RoundID != roundID) ||
 			(err == nil && !by.onBehalf && owner.UserID != by.userID) {
 			return errInvitationNotFound
@@ -89,8 +91,12 @@ func (s *Service) subscribe(ctx context.Context, roundID, invitationID int64, am
 		if err != nil {
 			return fmt.Errorf("invitation: %w", err)
 		}
-		if by.onBehalf && owner.UserID == by.userID {
-			return apperr.Forbidden("own_line", "不能为自己代录认购（职责分离）")
+		// Recording on behalf is a staff write on the line; subscribing
+		// oneself (/me) is the partner's own act.
+		if by.onBehalf {
+			if err := partner.RefuseOwnLine(ctx, tx, by.actor, owner.PartnerID); err != nil {
+				return err
+			}
 		}
 		// Only the state and the project are needed: a light lock, not the
 		// round's figures, which sum every invitation.
