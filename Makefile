@@ -27,7 +27,7 @@ endif
 SET_PKGS = pkgs=$$($(GO) list $(PKGS) | grep -v /node_modules/)
 SET_FILES = files=$$(find . \( -name .git -o -name node_modules -o -name dist -o -path ./bin \) -prune -o -name '*.go' -type f -print)
 
-.PHONY: help build go-build web demo test bench vet fmt fmt-check services chromium clean
+.PHONY: help build go-build web demo test bench vet fmt fmt-check tidy-check services chromium clean
 
 help: ## List the targets
 	@echo "Hehuo make targets:"
@@ -59,6 +59,7 @@ test: ## Services, Chromium, front end, Node SDKs, gofmt, go vet, go test (what 
 	bash scripts/web.sh
 	bash scripts/conformance.sh
 	$(MAKE) --no-print-directory fmt-check
+	$(MAKE) --no-print-directory tidy-check
 	$(MAKE) --no-print-directory vet
 	$(SET_PKGS); $(GO) test $(TEST_FLAGS) $$pkgs
 
@@ -78,6 +79,10 @@ fmt-check: ## Fail listing Go files gofmt would change
 	if [ -n "$$unformatted" ]; then \
 		echo "gofmt: these files need formatting (run make fmt):"; echo "$$unformatted"; exit 1; \
 	fi; echo "gofmt: ok"
+
+tidy-check: ## Fail when go.mod/go.sum are not what `go mod tidy` makes (direct deps listed as direct)
+	@$(GO) mod tidy -diff || { echo "go.mod: not tidy (run go mod tidy)"; exit 1; }
+	@echo "go mod tidy: ok"
 
 clean: ## Remove bin/ and the built front end
 	rm -rf bin

@@ -202,7 +202,16 @@ func TestAllocationPreviewGoesStaleOverHTTP(t *testing.T) {
 	if g := e.must(200, e.do(s.acct, "GET", s.path("/allocation"), nil)); g.Body["stale"] != true {
 		t.Fatalf("after a new subscription stale = %v", g.Body["stale"])
 	}
-	e.must(200, e.do(s.acct, "POST", s.path("/close"), nil))
+	// Closing runs the first allocation (初次自动测算); a late subscription
+	// recorded on D's behalf (R2 follow-up) makes it stale again.
+	if c := e.must(200, e.do(s.acct, "POST", s.path("/close"), nil)); c.Body["status"] != "calculated" {
+		t.Fatalf("after close: status %v, want calculated", c.Body["status"])
+	}
+	if g := e.must(200, e.do(s.acct, "GET", s.path("/allocation"), nil)); g.Body["stale"] != false || g.Body["preview"] != false {
+		t.Fatalf("the automatic allocation: stale %v preview %v", g.Body["stale"], g.Body["preview"])
+	}
+	e.must(200, e.do(s.acct, "PUT", fmt.Sprintf("/api/v1/rounds/%d/invitations/%d/subscription", s.roundID, s.invitations[3]),
+		map[string]any{"amount": "350000", "reason": "截止后补录"}))
 	before = fingerprint(t, e.db)
 	e.refused(409, "allocation_stale", e.do(s.acct, "POST", s.path("/submit"), nil))
 	if fingerprint(t, e.db) != before {

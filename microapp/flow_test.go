@@ -491,8 +491,9 @@ func TestFlowMandatoryMissingAtTheDeadline(t *testing.T) {
 	}
 	e.drain()
 	e.drain()
-	if got := str(e.must(200, e.do(f.acct, "GET", "/api/v1/rounds/"+rid, nil)).Body["status"]); got != "closed" {
-		t.Fatalf("round after its deadline: %s", got)
+	// Closed at the deadline, and allocated at once (初次自动测算).
+	if got := str(e.must(200, e.do(f.acct, "GET", "/api/v1/rounds/"+rid, nil)).Body["status"]); got != "calculated" {
+		t.Fatalf("round after its deadline: %s, want calculated", got)
 	}
 	msgs := e.sim.RobotMessages()[afterNotices:]
 	// One mandatory partner is missing and named (the voluntary one does not

@@ -49,7 +49,7 @@ func demoSubscription(ctx context.Context, a *app, sim *dtsim.Sim) (string, erro
 		return "", fmt.Errorf("demo terms: %w", err)
 	}
 	inst, err := a.deps.Workflow.Launch(ctx, actor, proj.ID, workflow.LaunchInput{
-		Kind: workflow.KindPeakCapital, SubjectID: proj.ID, Form: map[string]string{"情况说明": "演示：项目资金峰值审批"},
+		Kind: workflow.KindPeakCapital, Form: map[string]string{"情况说明": "演示：项目资金峰值审批"},
 	})
 	if err != nil {
 		return "", fmt.Errorf("demo peak capital: %w", err)

@@ -128,6 +128,17 @@ var (
 func (s *Service) Allocate(ctx context.Context, a audit.Actor, roundID int64) (Allocation, error) {
 	var out Allocation
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		out, err = s.allocate(ctx, tx, a, roundID)
+		return err
+	})
+	return out, err
+}
+
+// allocate is Allocate inside the caller's transaction.
+func (s *Service) allocate(ctx context.Context, tx *sqlx.Tx, a audit.Actor, roundID int64) (Allocation, error) {
+	var out Allocation
+	err := func() error {
 		// Locking the round orders the calculation with subscriptions, which
 		// bump its subscription_seq: the seq read here is the one of the
 		// invitations read below.
@@ -187,7 +198,7 @@ func (s *Service) Allocate(ctx context.Context, a audit.Actor, roundID int64) (A
 		out = buildAllocation(roundID, row, lines, trace, terms.PerPersonCap())
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "allocation.compute", Entity: "allocation", EntityID: roundID,
 			ProjectID: &r.ProjectID, Before: before, After: auditSummary(out)})
-	})
+	}()
 	return out, err
 }
 

@@ -97,6 +97,16 @@ func (f *allocFixture) subscribe(t testing.TB, letter, amount string) {
 	}
 }
 
+// subscribeOnBehalf records letter's subscription as the accountant (R2's
+// follow-up of a partner who missed the deadline).
+func (f *allocFixture) subscribeOnBehalf(t testing.TB, letter, amount string) {
+	t.Helper()
+	if _, err := f.s.SubscribeOnBehalf(context.Background(), f.acct, *f.acct.ID, f.round, f.inv[letter],
+		round.OnBehalfInput{Amount: amount, Reason: "截止后补录"}); err != nil {
+		t.Fatalf("on behalf of %s, %s: %v", letter, amount, err)
+	}
+}
+
 func (f *allocFixture) subscribeR3(t testing.TB) {
 	f.subscribe(t, "A", "500000")
 	f.subscribe(t, "B", "300000")
@@ -217,16 +227,27 @@ func TestAllocationPreviewGoesStale(t *testing.T) {
 	if err != nil || !got.Stale {
 		t.Fatalf("after a new subscription: stale %v, %v", got.Stale, err)
 	}
+	// Closing runs the first allocation (初次自动测算): fresh, not a preview.
 	f.close(t)
+	if r, _ := f.s.Get(ctx, f.round); r.Status != round.StatusCalculated {
+		t.Fatalf("status after close = %s, want calculated", r.Status)
+	}
+	a, err = f.s.GetAllocation(ctx, f.round)
+	if err != nil || a.Preview || a.Stale {
+		t.Fatalf("after close: preview %v stale %v, %v", a.Preview, a.Stale, err)
+	}
+	// A late subscription recorded on a partner's behalf (R2 follow-up)
+	// makes it stale; submit refuses until it is recalculated.
+	f.subscribeOnBehalf(t, "D", "350000")
 	_, err = f.s.Submit(ctx, f.acct, f.round)
 	wantCode(t, err, "allocation_stale")
-	if r, _ := f.s.Get(ctx, f.round); r.Status != round.StatusClosed {
+	if r, _ := f.s.Get(ctx, f.round); r.Status != round.StatusCalculated {
 		t.Fatalf("status after refused submit = %s", r.Status)
 	}
 
 	a, err = f.s.Allocate(ctx, f.acct, f.round)
 	if err != nil || a.Preview || a.Stale {
-		t.Fatalf("after close: preview %v stale %v, %v", a.Preview, a.Stale, err)
+		t.Fatalf("after recalculation: preview %v stale %v, %v", a.Preview, a.Stale, err)
 	}
 	// 520,000 split 400:350 → C 277,333.33 D 242,666.67 → 277,333 + 242,667.
 	if got := f.allocated(a); got["C"] != "277333.00" || got["D"] != "242667.00" {

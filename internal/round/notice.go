@@ -130,10 +130,14 @@ func (s *Service) Close(ctx context.Context, a audit.Actor, roundID int64) (Roun
 	return r, err
 }
 
-// closeRound moves an open round to closed and alerts the city company's
-// group of mandatory partners without a subscription (R2: listed for follow-up).
+// closeRound moves an open round to closed, runs the first allocation
+// (the seed's 初次自动测算) and alerts the city company's group of mandatory
+// partners without a subscription (R2: listed for follow-up).
 func (s *Service) closeRound(ctx context.Context, tx *sqlx.Tx, a audit.Actor, roundID int64, action string) error {
 	if err := s.transition(ctx, tx, roundID, []Status{StatusOpen}, StatusClosed, a, action); err != nil {
+		return err
+	}
+	if err := s.autoAllocate(ctx, tx, a, roundID); err != nil {
 		return err
 	}
 	r, err := s.Round(ctx, tx, roundID)
@@ -153,6 +157,29 @@ func (s *Service) closeRound(ctx context.Context, tx *sqlx.Tx, a audit.Actor, ro
 		Template: "deadline_missing", DedupeKey: fmt.Sprintf("round:%d:deadline_missing", r.ID),
 		Data: map[string]any{"project_name": r.ProjectName, "round_name": r.Name, "deadline": r.Deadline.String(),
 			"missing_count": fmt.Sprint(r.MandatoryMissing), "missing_names": strings.Join(names, "、"), "link": roundLink(r)}})
+	return err
+}
+
+// autoAllocate runs the first allocation of a round just closed, so the
+// accountant finds it calculated (and may still edit and recalculate). A
+// round the rules cannot allocate yet (no subscriptions, terms missing)
+// stays closed: the business error is dropped back to a savepoint and the
+// close goes on; any other error fails the close.
+func (s *Service) autoAllocate(ctx context.Context, tx *sqlx.Tx, a audit.Actor, roundID int64) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT auto_allocate`); err != nil {
+		return fmt.Errorf("auto allocation savepoint: %w", err)
+	}
+	_, err := s.allocate(ctx, tx, a, roundID)
+	if err != nil && apperr.As(err) != nil && apperr.KindOf(err) != apperr.KindInternal {
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT auto_allocate`); rerr != nil {
+			return fmt.Errorf("auto allocation rollback: %w", rerr)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("auto allocation of round %d: %w", roundID, err)
+	}
+	_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT auto_allocate`)
 	return err
 }
 

@@ -99,20 +99,23 @@ type Round struct {
 	// MandatoryMissing counts mandatory partners without a subscription.
 	MandatoryMissing int          `db:"mandatory_missing" json:"mandatory_missing"`
 	Requested        money.Amount `db:"requested" json:"requested"` // Σ current subscriptions
-	NoticesSentAt    *time.Time   `db:"notices_sent_at" json:"notices_sent_at"`
-	NoticesSentBy    *string      `db:"notices_sent_by" json:"notices_sent_by"`
-	ClosedAt         *time.Time   `db:"closed_at" json:"closed_at"`
-	ClosedBy         *string      `db:"closed_by" json:"closed_by"`
-	SubmittedAt      *time.Time   `db:"submitted_at" json:"submitted_at"`
-	ReviewedAt       *time.Time   `db:"reviewed_at" json:"reviewed_at"`
-	ReviewedBy       *string      `db:"reviewed_by" json:"reviewed_by"`
-	ReviewDecision   *string      `db:"review_decision" json:"review_decision"`
-	ReviewReason     string       `db:"review_reason" json:"review_reason"`
-	ApprovedAt       *time.Time   `db:"approved_at" json:"approved_at"`
-	CreatedBy        string       `db:"created_by" json:"created_by"`
-	CreatedAt        time.Time    `db:"created_at" json:"created_at"`
-	UpdatedAt        time.Time    `db:"updated_at" json:"updated_at"`
-	Version          int          `db:"version" json:"version"`
+	// HasAllocation says whether the round has been calculated (or previewed),
+	// so screens ask for an allocation only when there is one.
+	HasAllocation  bool       `db:"has_allocation" json:"has_allocation"`
+	NoticesSentAt  *time.Time `db:"notices_sent_at" json:"notices_sent_at"`
+	NoticesSentBy  *string    `db:"notices_sent_by" json:"notices_sent_by"`
+	ClosedAt       *time.Time `db:"closed_at" json:"closed_at"`
+	ClosedBy       *string    `db:"closed_by" json:"closed_by"`
+	SubmittedAt    *time.Time `db:"submitted_at" json:"submitted_at"`
+	ReviewedAt     *time.Time `db:"reviewed_at" json:"reviewed_at"`
+	ReviewedBy     *string    `db:"reviewed_by" json:"reviewed_by"`
+	ReviewDecision *string    `db:"review_decision" json:"review_decision"`
+	ReviewReason   string     `db:"review_reason" json:"review_reason"`
+	ApprovedAt     *time.Time `db:"approved_at" json:"approved_at"`
+	CreatedBy      string     `db:"created_by" json:"created_by"`
+	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt      time.Time  `db:"updated_at" json:"updated_at"`
+	Version        int        `db:"version" json:"version"`
 }
 
 // RoundName is how people call a round: 立项, 补充立项2.
@@ -132,7 +135,8 @@ const selectRound = `SELECT r.id, r.project_id, p.name AS project_name, p.city_c
 	r.subscription_seq, r.notices_sent_at, r.notices_sent_by, r.closed_at, r.closed_by, r.submitted_at, r.reviewed_at,
 	r.reviewed_by, r.review_decision, r.review_reason, r.approved_at, r.created_by, r.created_at, r.updated_at, r.version,
 	i.deadline, coalesce(i.invited, 0) AS invited, coalesce(i.subscribed, 0) AS subscribed,
-	coalesce(i.mandatory_missing, 0) AS mandatory_missing, coalesce(i.requested, 0) AS requested
+	coalesce(i.mandatory_missing, 0) AS mandatory_missing, coalesce(i.requested, 0) AS requested,
+	EXISTS (SELECT 1 FROM allocations a WHERE a.round_id = r.id) AS has_allocation
 	FROM rounds r JOIN projects p ON p.id = r.project_id
 	LEFT JOIN LATERAL (SELECT max(deadline) AS deadline, count(*) AS invited, count(amount) AS subscribed,
 		count(*) FILTER (WHERE mandatory AND amount IS NULL) AS mandatory_missing, sum(amount) AS requested

@@ -61,7 +61,7 @@ func (s *Service) Subscribe(ctx context.Context, a audit.Actor, userID, invitati
 
 // SubscribeOnBehalf records a subscription for a partner (accountant, with a
 // reason, within the same limits), while the round is open or, for a partner
-// who missed the deadline, closed and not yet calculated (R2). An accountant who is the
+// who missed the deadline, closed and not yet submitted (R2). An accountant who is the
 // partner may not do it for themselves (segregation of duties).
 func (s *Service) SubscribeOnBehalf(ctx context.Context, a audit.Actor, userID, roundID, invitationID int64, in OnBehalfInput) (Invitation, error) {
 	reason, err := text.Clean(in.Reason, "reason", "代认购原因", true, 200)
@@ -114,8 +114,10 @@ func (s *Service) subscribe(ctx context.Context, roundID, invitationID int64, am
 		}
 		// The partner subscribes while the round is open; the accountant may
 		// also record one for a partner who missed the deadline (R2: listed
-		// for follow-up) until the allocation is calculated.
-		if r.Status != StatusOpen && !(by.onBehalf && r.Status == StatusClosed) {
+		// for follow-up) until the allocation is submitted — closing runs the
+		// first allocation at once, and a subscription recorded after it makes
+		// that allocation stale, to be recalculated before submit.
+		if r.Status != StatusOpen && !(by.onBehalf && (r.Status == StatusClosed || r.Status == StatusCalculated)) {
 			if r.Status == StatusDraft {
 				return apperr.Conflict("round_not_open", "认购尚未开放")
 			}

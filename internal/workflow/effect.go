@@ -41,21 +41,23 @@ type KindInfo struct {
 	Repeatable bool `json:"repeatable"`
 	// Title is the OA form's title, as in the seed (事业合伙投资-利润1分配审批).
 	Title string `json:"title"`
+	// PerProject kinds have the project itself as their subject (subject 0).
+	PerProject bool `json:"per_project"`
 }
 
 // Kinds lists every kind in the order of the seed's 项目流程 page.
 var Kinds = []KindInfo{
-	{KindPeakCapital, "项目资金峰值", false, "事业合伙投资-项目资金峰值审批"},
-	{KindEstablishment, "事业合伙立项", false, "事业合伙投资-立项审批"},
-	{KindPeakChange, "资金峰值调整", false, "事业合伙投资-资金峰值调整审批"},
-	{KindAdjustment, "立项信息变更", false, "事业合伙投资-立项信息变更审批"},
-	{KindSupplementary, "事业合伙补充立项", true, "事业合伙投资-补充立项审批"},
-	{KindActualPeak, "实际资金峰值确认", true, "事业合伙投资-实际资金峰值确认审批"},
-	{KindPrincipalDistribution, "本金分配", false, "事业合伙投资-本金分配审批"},
-	{KindProfitDistribution, "利润分配", true, "事业合伙投资-利润分配审批"},
-	{KindLiquidation, "清算分配", false, "事业合伙投资-清算分配审批"},
-	{KindDisclosure, "披露", true, "事业合伙投资-披露审批"},
-	{KindExit, "退出", false, "事业合伙投资-退出审批"},
+	{KindPeakCapital, "项目资金峰值", false, "事业合伙投资-项目资金峰值审批", true},
+	{KindEstablishment, "事业合伙立项", false, "事业合伙投资-立项审批", false},
+	{KindPeakChange, "资金峰值调整", false, "事业合伙投资-资金峰值调整审批", false},
+	{KindAdjustment, "立项信息变更", false, "事业合伙投资-立项信息变更审批", false},
+	{KindSupplementary, "事业合伙补充立项", true, "事业合伙投资-补充立项审批", false},
+	{KindActualPeak, "实际资金峰值确认", true, "事业合伙投资-实际资金峰值确认审批", false},
+	{KindPrincipalDistribution, "本金分配", false, "事业合伙投资-本金分配审批", false},
+	{KindProfitDistribution, "利润分配", true, "事业合伙投资-利润分配审批", false},
+	{KindLiquidation, "清算分配", false, "事业合伙投资-清算分配审批", false},
+	{KindDisclosure, "披露", true, "事业合伙投资-披露审批", false},
+	{KindExit, "退出", false, "事业合伙投资-退出审批", false},
 }
 
 // Info returns the description of k; ok is false for an unknown kind.

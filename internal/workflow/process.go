@@ -96,15 +96,21 @@ type LaunchInput struct {
 }
 
 // checkInput cleans the user's part of the form: known kind, labels and
-// values without < and >, bounded.
-func checkInput(in *LaunchInput) error {
+// values without < and >, bounded. The subject of a per-project kind is the
+// project itself, stored as 0 whichever way the caller named it, so that
+// one project never has two of them running (the duplicate check is per
+// subject) and reports find it in one place.
+func checkInput(projectID int64, in *LaunchInput) error {
 	info, ok := in.Kind.Info()
 	if !ok {
 		return apperr.Invalid("process_kind_unknown", "kind", "未知的流程类型：%s", in.Kind)
 	}
 	in.Kind = info.Kind
-	if in.SubjectID < 0 {
+	if in.SubjectID < 0 || info.PerProject && in.SubjectID != 0 && in.SubjectID != projectID {
 		return apperr.Invalid("subject_invalid", "subject_id", "流程对象无效")
+	}
+	if info.PerProject {
+		in.SubjectID = 0
 	}
 	if len(in.Form) > 20 {
 		return apperr.Invalid("form_too_many_fields", "form", "表单项不能超过20个")
@@ -134,7 +140,7 @@ func checkInput(in *LaunchInput) error {
 // Preview runs the kind's Prepare without storing anything and returns the
 // OA form as it would be sent (流水号 and links are placeholders).
 func (s *Service) Preview(ctx context.Context, a audit.Actor, projectID int64, in LaunchInput) ([]FormField, error) {
-	if err := checkInput(&in); err != nil {
+	if err := checkInput(projectID, &in); err != nil {
 		return nil, err
 	}
 	e, ok := s.effect(in.Kind)
@@ -305,7 +311,7 @@ func (s *Service) projectAttachments(ctx context.Context, q sqlx.QueryerContext,
 // first). A DingTalk failure leaves the row launching with its error and
 // returns it; the caller may launch again later.
 func (s *Service) Launch(ctx context.Context, a audit.Actor, projectID int64, in LaunchInput) (Instance, error) {
-	if err := checkInput(&in); err != nil {
+	if err := checkInput(projectID, &in); err != nil {
 		return Instance{}, err
 	}
 	e, ok := s.effect(in.Kind)

@@ -463,6 +463,7 @@ func TestLaunchRefusals(t *testing.T) {
 		{"kind not built", f.actor, workflow.LaunchInput{Kind: workflow.KindExit}, "process_kind_unavailable"},
 		{"other project's file", f.actor, workflow.LaunchInput{Kind: workflow.KindPeakCapital, AttachmentIDs: []int64{foreign.ID}}, "attachment_not_found"},
 		{"no DingTalk account", audit.Actor{ID: &noDingTalk, Name: "无钉钉"}, workflow.LaunchInput{Kind: workflow.KindPeakCapital}, "initiator_without_dingtalk"},
+		{"another project as subject", f.actor, workflow.LaunchInput{Kind: workflow.KindPeakCapital, SubjectID: otherProject}, "subject_invalid"},
 	}
 	before := f.count(`SELECT count(*) FROM audit_log`)
 	for _, c := range cases {
@@ -476,6 +477,25 @@ func TestLaunchRefusals(t *testing.T) {
 	}
 	if n := f.count(`SELECT count(*) FROM audit_log`); n != before {
 		t.Errorf("audit grew by %d", n-before)
+	}
+}
+
+// 项目资金峰值 is about the project: launched naming the project as its
+// subject it is the same subject as 0, so a second launch either way is
+// refused and the report finds it (the demo once launched it one way and the
+// console the other, and 工作跟踪表 read 峰值流程 待办 after it was agreed).
+func TestPerProjectKindHasOneSubject(t *testing.T) {
+	f := newFixture(t)
+	inst, err := f.launch(workflow.KindPeakCapital, f.project, nil)
+	must(t, err)
+	if inst.SubjectID != 0 {
+		t.Fatalf("subject = %d, want 0 (the project)", inst.SubjectID)
+	}
+	if _, err := f.launch(workflow.KindPeakCapital, 0, nil); code(err) == "" {
+		t.Fatalf("a second 项目资金峰值 of the project was launched")
+	}
+	if n := f.count(`SELECT count(*) FROM processes`); n != 1 {
+		t.Fatalf("%d processes, want 1", n)
 	}
 }
 

@@ -57,6 +57,8 @@ func TestConsoleAccountantConfirmsAPayment(t *testing.T) {
 	run(t, ctx, "立项及缴款汇总表",
 		chromedp.Navigate(w.srv.URL+"/report?report=establishment-payments&project="+proj),
 		chromedp.WaitVisible(`//*[@data-test="est-payments-paid-`+proj+`"][contains(.,"200,000.00")]`),
+		// The 合计 row fills 已缴款, 缴款比例 (Σ paid / Σ allocated) and 缴清人数.
+		chromedp.WaitVisible(`//*[@data-test="est-payments-table"]//*[contains(@class,"el-table__footer")][contains(.,"200,000.00")][contains(.,"40.00%")][contains(.,"0/1")]`),
 	)
 
 	// The partner's H5 page (the payment notice's link) shows the receipt the

@@ -1,10 +1,9 @@
 // How the H5 app reads a partner's invitation (GET /api/v1/me/invitations),
 // tolerant of the optional fields the server may add.
 
-/** shanghaiToday is today's date in Asia/Shanghai as YYYY-MM-DD. */
-export function shanghaiToday(now = Date.now()) {
-  return new Date(now + 8 * 3600 * 1000).toISOString().slice(0, 10)
-}
+import { shanghaiToday } from '@/shared/format.js'
+
+export { shanghaiToday }
 
 /** currentAmount is the partner's last subscribed amount, or '' when none. */
 export function currentAmount(inv) {

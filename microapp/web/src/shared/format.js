@@ -1,16 +1,26 @@
 // Small display helpers shared by both apps.
 
-const pad = (n) => String(n).padStart(2, '0')
+// Every time on every screen is Beijing time (Asia/Shanghai), like DingTalk's
+// messages and the server's calendar dates, whatever zone the browser is in.
+// China has no daylight saving, so a fixed +08:00 offset is exact.
+const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000
 
-/** formatDateTime shows an RFC 3339 time as local "YYYY-MM-DD HH:mm:ss". */
+/** shanghaiParts returns the Beijing-time ISO string "YYYY-MM-DDTHH:mm:ss" of d. */
+function shanghaiISO(d) {
+  return new Date(d.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 19)
+}
+
+/** formatDateTime shows an RFC 3339 time as Beijing time "YYYY-MM-DD HH:mm:ss". */
 export function formatDateTime(value) {
   if (!value) return ''
   const d = new Date(value)
   if (Number.isNaN(d.getTime())) return String(value)
-  return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
-  )
+  return shanghaiISO(d).replace('T', ' ')
+}
+
+/** shanghaiToday is today's date in Beijing time as YYYY-MM-DD. */
+export function shanghaiToday(now = Date.now()) {
+  return shanghaiISO(new Date(now)).slice(0, 10)
 }
 
 /**

@@ -1,5 +1,6 @@
 // API calls and labels of 模板管理, 通知队列 and 钉钉设置.
 import { request } from '@/shared/api.js'
+import { formatDateTime } from '@/shared/format.js'
 
 export const templates = {
   list: () => request('GET', '/notify/templates'),
@@ -52,11 +53,7 @@ export const STATUS_TAGS = {
   dead: 'danger',
 }
 
-/** formatTime shows an ISO time as "2026-11-26 10:30:05", or "—". */
+/** formatTime shows an ISO time as Beijing time "2026-11-26 10:30:05", or "—". */
 export function formatTime(iso) {
-  if (!iso) return '—'
-  const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return iso
-  const p = (n) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+  return formatDateTime(iso) || '—'
 }
