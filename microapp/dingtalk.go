@@ -54,7 +54,7 @@ func (s *Server) dingtalkRoutes() {
 		Method: http.MethodPost, Path: "/api/v1/auth/dingtalk", Tag: "auth",
 		Summary: "Sign in inside DingTalk (免登) with an auth code from dd.requestAuthCode; the DingTalk user must be a Hehuo user. " +
 			"More than 20 unsuccessful DingTalk sign-ins a minute from one client address are refused before DingTalk is called (429 too_many_requests with Retry-After).",
-		Access:  Access{Public: true}, Request: dingTalkSignIn{}, Response: signedIn{},
+		Access: Access{Public: true}, Request: dingTalkSignIn{}, Response: signedIn{},
 		Handle: func(c *gin.Context, _ auth.Principal) (any, error) {
 			var in dingTalkSignIn
 			if err := bind(c, &in); err != nil {
