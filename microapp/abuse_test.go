@@ -275,3 +275,64 @@ func TestUsernameIsCappedAndHashedInRedis(t *testing.T) {
 		t.Fatal("no keys: the failures were not counted")
 	}
 }
+
+// countingZeros is an endless body of zeros that counts what was read of it.
+type countingZeros struct {
+	n    atomic.Int64
+	size int64
+}
+
+func (z *countingZeros) Read(p []byte) (int, error) {
+	left := z.size - z.n.Load()
+	if left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	clear(p)
+	z.n.Add(int64(len(p)))
+	return len(p), nil
+}
+
+// Finding 8: imports read a 150 MB upload whole before refusing it. The
+// body is capped before it is read: with a Content-Length it is refused
+// unread, without one it is cut off at the cap.
+func TestOversizedUploadsAreRefusedUnread(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	w := e.mustWorld(admin)
+	for _, path := range []string{"/api/v1/projects/import", fmt.Sprintf("/api/v1/projects/%d/attachments", w.projA)} {
+		for _, chunked := range []bool{false, true} {
+			body := &countingZeros{size: 150 << 20}
+			part := "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.xlsx\"\r\n\r\n"
+			req, _ := http.NewRequest("POST", e.http.URL+path, io.MultiReader(strings.NewReader(part), body))
+			if !chunked {
+				req.ContentLength = int64(len(part)) + body.size
+			}
+			req.Header.Set("Authorization", "Bearer "+admin)
+			req.Header.Set("Content-Type", "multipart/form-data; boundary=xyz")
+			began := time.Now()
+			res, err := http.DefaultClient.Do(req)
+			sent := body.n.Load()
+			if err == nil {
+				raw, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				want := map[string]string{"/api/v1/projects/import": "upload_too_large"}[path]
+				if want == "" {
+					want = "attachment_too_large"
+				}
+				if res.StatusCode/100 != 4 || !strings.Contains(string(raw), want) {
+					t.Errorf("%s (chunked %v): %d %s, want %s", path, chunked, res.StatusCode, raw, want)
+				}
+			}
+			// The server may close the connection while the client still writes; what matters is what it read.
+			if sent > 16<<20 {
+				t.Errorf("%s (chunked %v): the client could send %d MB before being refused", path, chunked, sent>>20)
+			}
+			if took := time.Since(began); took > 5*time.Second {
+				t.Errorf("%s (chunked %v): refused after %v", path, chunked, took)
+			}
+		}
+	}
+}
