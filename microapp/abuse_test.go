@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -334,5 +335,96 @@ func TestOversizedUploadsAreRefusedUnread(t *testing.T) {
 				t.Errorf("%s (chunked %v): refused after %v", path, chunked, took)
 			}
 		}
+	}
+}
+
+// serveWithTimeouts serves e's routes through microapp's own http.Server
+// with short timeouts, as `hehuo serve` does with the configured ones.
+func (e *env) serveWithTimeouts(readHeader, read, write, export time.Duration) string {
+	e.t.Helper()
+	d := e.deps
+	d.Config.HTTP.ReadHeaderTimeout, d.Config.HTTP.ReadTimeout = readHeader, read
+	d.Config.HTTP.WriteTimeout, d.Config.HTTP.ExportWriteTimeout = write, export
+	srv := microapp.New(d).HTTPServer()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	e.t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// trickle writes head, then one byte of more every 50 ms, and returns how
+// long until the server answered or closed the connection.
+func trickle(t *testing.T, addr, head, more string) time.Duration {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	began := time.Now()
+	done := make(chan struct{})
+	go func() {
+		io.ReadAll(conn) // until the server closes it
+		close(done)
+	}()
+	conn.Write([]byte(head))
+	for i := 0; i < len(more); i++ {
+		select {
+		case <-done:
+			return time.Since(began)
+		case <-time.After(50 * time.Millisecond):
+			if _, err := conn.Write([]byte{more[i]}); err != nil {
+				<-done
+				return time.Since(began)
+			}
+		}
+	}
+	<-done
+	return time.Since(began)
+}
+
+// Finding 8: only ReadHeaderTimeout was set. A client trickling its
+// headers or its body is cut off, and a file download outlasting the write
+// timeout still completes.
+func TestSlowClientsAreCutOffAndLongDownloadsComplete(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	w := e.mustWorld(admin)
+	big := bytes.Repeat([]byte("甲,乙\n"), 8<<20/8)
+	att := e.must(201, e.uploadFile(admin, fmt.Sprintf("/api/v1/projects/%d/attachments", w.projA), "大.csv", big))
+	addr := e.serveWithTimeouts(300*time.Millisecond, 500*time.Millisecond, 200*time.Millisecond, time.Minute)
+
+	slowHeaders := trickle(t, addr, "GET /healthz HTTP/1.1\r\nHost: x\r\n", strings.Repeat("X-Slow: 1\r\n", 20))
+	if slowHeaders > 2*time.Second {
+		t.Errorf("a client trickling headers held the connection %v", slowHeaders)
+	}
+	body := `{"username":"admin","password":"` + strings.Repeat("x", 200) + `"}`
+	slowBody := trickle(t, addr, fmt.Sprintf("POST /api/v1/auth/password HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body)), body)
+	if slowBody > 2*time.Second {
+		t.Errorf("a client trickling its body held the connection %v", slowBody)
+	}
+
+	// The download is read slowly: it lasts far longer than the 200 ms write timeout.
+	req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/api/v1/attachments/%d", addr, int64(att.Body["id"].(float64))), nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var got bytes.Buffer
+	began := time.Now()
+	for {
+		n, err := io.CopyN(&got, res.Body, 1<<20)
+		if err != nil || n == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if res.StatusCode != 200 || !bytes.Equal(got.Bytes(), big) {
+		t.Fatalf("slow download: status %d, %d of %d bytes after %v", res.StatusCode, got.Len(), len(big), time.Since(began))
 	}
 }
