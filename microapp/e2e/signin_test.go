@@ -164,13 +164,13 @@ func TestConsoleUnlocksALockedAccount(t *testing.T) {
 		deps.Auth.SignInPassword(context.Background(), auth.BizadminUsername, "wrong-password", "203.0.113.5")
 	}
 	steps := []chromedp.Action[chromedp.Void]{
-		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.Navigate(srv.URL + "/login"),
 		chromedp.WaitVisible(`[data-test=login-username]`),
 		chromedp.SendKeys(`[data-test=login-username]`, "admin"),
 		chromedp.SendKeys(`[data-test=login-password]`, "admin-pass-1"),
 		chromedp.Click(`[data-test=login-submit]`),
 		chromedp.WaitVisible(`[data-test=logout]`),
-		chromedp.Navigate(srv.URL+"/admin/accounts"),
+		chromedp.Navigate(srv.URL + "/admin/accounts"),
 		chromedp.WaitVisible(`//*[@data-test="user-table"]//tr[.//td[normalize-space(.)="hhadmin"]]//*[@data-test="user-locked"]`),
 		chromedp.Click(`//*[@data-test="user-table"]//tr[.//td[normalize-space(.)="hhadmin"]]//*[@data-test="user-unlock"]`),
 		chromedp.WaitVisible(`.el-message-box__btns .el-button--primary`),
