@@ -228,10 +228,14 @@ func TestGlobalBackoffAndSysadminUnlock(t *testing.T) {
 // for admin in 339 ms. Both now compare a bcrypt hash.
 func TestUnknownUserTakesAsLongAsAWrongPassword(t *testing.T) {
 	e := newEnv(t)
+	// The quickest of a few comparisons: a shared machine only ever slows one down.
 	hash, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.DefaultCost)
-	began := time.Now()
-	bcrypt.CompareHashAndPassword(hash, []byte("y"))
-	cost := time.Since(began)
+	cost := time.Hour
+	for range 5 {
+		began := time.Now()
+		bcrypt.CompareHashAndPassword(hash, []byte("y"))
+		cost = min(cost, time.Since(began))
+	}
 
 	timed := func(user string) time.Duration {
 		best := time.Hour
@@ -243,7 +247,7 @@ func TestUnknownUserTakesAsLongAsAWrongPassword(t *testing.T) {
 		return best
 	}
 	known, unknown := timed("admin"), timed("nobody-here")
-	if unknown < cost/2 || known < cost/2 {
+	if unknown < cost/3 || known < cost/3 {
 		t.Fatalf("wrong password for admin %v, for an unknown name %v; one bcrypt comparison takes %v", known, unknown, cost)
 	}
 }
