@@ -172,7 +172,9 @@ func TestConsoleUnlocksALockedAccount(t *testing.T) {
 		chromedp.WaitVisible(`[data-test=logout]`),
 		chromedp.Navigate(srv.URL + "/admin/accounts"),
 		chromedp.WaitVisible(`//*[@data-test="user-table"]//tr[.//td[normalize-space(.)="hhadmin"]]//*[@data-test="user-locked"]`),
-		chromedp.Click(`//*[@data-test="user-table"]//tr[.//td[normalize-space(.)="hhadmin"]]//*[@data-test="user-unlock"]`),
+		chromedp.WaitVisible(`//*[@data-test="user-table"]//tr[.//td[normalize-space(.)="hhadmin"]]//*[@data-test="user-unlock"]`),
+		// Only hhadmin is locked, so its button is the one on the page.
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-test=user-unlock]').click(); undefined`),
 		chromedp.WaitVisible(`.el-message-box__btns .el-button--primary`),
 		chromedp.Click(`.el-message-box__btns .el-button--primary`),
 		chromedp.WaitVisible(`//*[contains(@class,"el-message")][contains(.,"已解锁")]`),
