@@ -52,8 +52,9 @@ type dingTalkApp struct {
 func (s *Server) dingtalkRoutes() {
 	s.handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/auth/dingtalk", Tag: "auth",
-		Summary: "Sign in inside DingTalk (免登) with an auth code from dd.requestAuthCode; the DingTalk user must be a Hehuo user.",
-		Access:  Access{Public: true}, Request: dingTalkSignIn{}, Response: signedIn{},
+		Summary: "Sign in inside DingTalk (免登) with an auth code from dd.requestAuthCode; the DingTalk user must be a Hehuo user. " +
+			"More than 20 unsuccessful DingTalk sign-ins a minute from one client address are refused before DingTalk is called (429 too_many_requests with Retry-After).",
+		Access: Access{Public: true}, Request: dingTalkSignIn{}, Response: signedIn{},
 		Handle: func(c *gin.Context, _ auth.Principal) (any, error) {
 			var in dingTalkSignIn
 			if err := bind(c, &in); err != nil {
@@ -71,6 +72,11 @@ func (s *Server) dingtalkRoutes() {
 			if err != nil {
 				return nil, err
 			}
+			// Counted before DingTalk is called: made-up codes spend the org's API quota.
+			attempt, err := s.deps.Auth.BeginDingTalkSignIn(c.Request.Context(), c.ClientIP())
+			if err != nil {
+				return nil, retryAfter(c, err)
+			}
 			info, err := client.UserByAuthCode(c.Request.Context(), code)
 			if dingtalk.IsInvalidAuthCode(err) {
 				return nil, errAuthCodeInvalid
@@ -82,6 +88,7 @@ func (s *Server) dingtalkRoutes() {
 			if err != nil {
 				return nil, err
 			}
+			attempt.Succeeded(c.Request.Context())
 			s.setSessionCookie(c, token)
 			return signedIn{Token: token, User: u}, nil
 		},
@@ -132,7 +139,7 @@ func (s *Server) dingtalkRoutes() {
 			browserState, _ := c.Cookie(qrStateCookie)
 			c.SetSameSite(http.SameSiteLaxMode)
 			c.SetCookie(qrStateCookie, "", -1, qrCookiePath, "", s.deps.Config.HTTP.SecureCookies, true)
-			next, token, err := s.qrCallback(c.Request.Context(), state, browserState == state, c.Query("authCode"), c.Query("error"))
+			next, token, err := s.qrCallback(c.Request.Context(), c.ClientIP(), state, browserState == state, c.Query("authCode"), c.Query("error"))
 			if err != nil {
 				code := "internal"
 				if e := apperr.As(err); e != nil && e.Kind != apperr.KindInternal {
@@ -238,7 +245,7 @@ func (s *Server) newQRState(ctx context.Context, next string) (string, error) {
 // qrCallback finishes a QR sign-in: the state is used up whatever happens
 // next, so a callback URL cannot be replayed; sameBrowser says whether the
 // browser holds the state cookie /qr gave it.
-func (s *Server) qrCallback(ctx context.Context, state string, sameBrowser bool, code, dtError string) (next, token string, err error) {
+func (s *Server) qrCallback(ctx context.Context, addr, state string, sameBrowser bool, code, dtError string) (next, token string, err error) {
 	if state == "" || len(state) > 64 {
 		return "", "", errQRStateInvalid
 	}
@@ -256,6 +263,11 @@ func (s *Server) qrCallback(ctx context.Context, state string, sameBrowser bool,
 		return "", "", errAuthCodeInvalid
 	}
 	client, err := s.dingTalk()
+	if err != nil {
+		return "", "", err
+	}
+	// Counted before DingTalk is called, with the auth-code sign-ins of the same address.
+	attempt, err := s.deps.Auth.BeginDingTalkSignIn(ctx, addr)
 	if err != nil {
 		return "", "", err
 	}
@@ -285,6 +297,7 @@ func (s *Server) qrCallback(ctx context.Context, state string, sameBrowser bool,
 	if err != nil {
 		return "", "", err
 	}
+	attempt.Succeeded(ctx)
 	return next, token, nil
 }
 

@@ -112,14 +112,7 @@ func (s *Server) paymentRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			fh, err := c.FormFile("file")
-			if err != nil {
-				return nil, apperr.Invalid("file_required", "file", "请选择要导入的 Excel 文件")
-			}
-			if fh.Size > 20<<20 {
-				return nil, apperr.Invalid("file_too_large", "file", "文件不能大于20M")
-			}
-			f, err := fh.Open()
+			f, err := importFile(c)
 			if err != nil {
 				return nil, err
 			}

@@ -2,7 +2,6 @@ package microapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -162,20 +161,7 @@ func (s *Server) processRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			// The multipart envelope may add a little to the file itself.
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, attachment.MaxSize+64<<10)
-			fh, err := c.FormFile("file")
-			if err != nil {
-				var tooLarge *http.MaxBytesError
-				if errors.As(err, &tooLarge) {
-					return nil, apperr.Rule("attachment_too_large", "file", "文件不能大于10M")
-				}
-				return nil, apperr.Invalid("file_required", "file", "请选择要上传的文件")
-			}
-			if fh.Size > attachment.MaxSize {
-				return nil, apperr.Rule("attachment_too_large", "file", "文件不能大于10M")
-			}
-			f, err := fh.Open()
+			f, fh, err := uploadedFile(c, attachment.MaxSize, attachment.ErrTooLarge, apperr.Invalid("file_required", "file", "请选择要上传的文件"))
 			if err != nil {
 				return nil, err
 			}

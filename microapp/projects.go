@@ -7,7 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"hehuo/internal/apperr"
 	"hehuo/internal/auth"
 	"hehuo/internal/org"
 	"hehuo/internal/project"
@@ -85,14 +84,7 @@ func (s *Server) projectRoutes() {
 		Summary: "Import main-data projects (导入主数据项目) from an .xlsx in the multipart field file: all rows or none; every bad cell is reported in error.details with its row and column.",
 		Access:  Access{Roles: sysadmin}, Response: importResult{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			fh, err := c.FormFile("file")
-			if err != nil {
-				return nil, apperr.Invalid("file_required", "file", "请选择要导入的 Excel 文件")
-			}
-			if fh.Size > 10<<20 {
-				return nil, apperr.Invalid("file_too_large", "file", "文件不能大于10M")
-			}
-			f, err := fh.Open()
+			f, err := importFile(c)
 			if err != nil {
 				return nil, err
 			}

@@ -55,6 +55,9 @@ type Param struct {
 func (s *Server) handle(r Route) {
 	s.routes = append(s.routes, r)
 	s.engine.Handle(r.Method, r.Path, func(c *gin.Context) {
+		if r.Raw {
+			s.allowLongWrite(c)
+		}
 		p, err := s.authorize(c, r)
 		if err != nil {
 			writeError(c, s.log, err)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -97,12 +98,18 @@ func New(d Deps) *Server {
 	}
 
 	s.engine.HandleMethodNotAllowed = true
+	// The client address (sign-in limits, lock-out) comes from
+	// X-Forwarded-For only when a configured proxy sent it.
+	if err := s.engine.SetTrustedProxies(d.Config.HTTP.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("http.trusted_proxies: %v", err)) // config.Validate checked them
+	}
 	s.engine.Use(s.requestContext, s.recover)
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": d.Version}) })
 	s.engine.GET("/readyz", s.ready)
 	s.engine.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
 	s.authRoutes()
+	s.lockRoutes()
 	s.orgRoutes()
 	s.userRoutes()
 	s.projectRoutes()

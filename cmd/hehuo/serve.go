@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"time"
 
@@ -231,7 +230,7 @@ func (a *app) run(ctx context.Context, started func(url string)) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.HTTP.Addr, err)
 	}
-	srv := &http.Server{Handler: a.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := a.server.HTTPServer()
 	sealer := audit.NewSealer(a.db, a.log)
 	go sealer.Run(ctx)
 	dispatcher := notify.NewDispatcher(a.deps.Notify, notify.WithInterval(a.cfg.Notify.Interval),

@@ -27,6 +27,9 @@ import (
 // MaxSize is the largest file accepted (the seed's 10M).
 const MaxSize = 10 << 20
 
+// ErrTooLarge is an upload over MaxSize, refused while the request is read.
+var ErrTooLarge = apperr.Rule("attachment_too_large", "file", "文件不能大于10M")
+
 // Attachment is a stored file without its content.
 type Attachment struct {
 	ID          int64     `json:"id" db:"id"`

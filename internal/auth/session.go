@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
@@ -22,32 +24,88 @@ import (
 
 // Errors of sign-in.
 var (
-	ErrBadCredentials = apperr.Unauthenticated("invalid_credentials", "用户名或密码错误")
-	ErrAccountLocked  = apperr.New(apperr.KindLocked, "account_locked", "密码错误次数过多，账号已锁定，请15分钟后再试")
-	ErrUserInactive   = apperr.Forbidden("user_inactive", "该账号已停用")
-	ErrSessionExpired = apperr.Unauthenticated("session_expired", "登录已过期，请重新登录")
+	ErrBadCredentials  = apperr.Unauthenticated("invalid_credentials", "用户名或密码错误")
+	ErrAccountLocked   = apperr.New(apperr.KindLocked, "account_locked", "密码错误次数过多，账号已锁定，请15分钟后再试")
+	ErrUserInactive    = apperr.Forbidden("user_inactive", "该账号已停用")
+	ErrSessionExpired  = apperr.Unauthenticated("session_expired", "登录已过期，请重新登录")
+	ErrUsernameTooLong = apperr.Invalid("username_too_long", "username", "用户名不能超过%d个字符", MaxUsernameLength)
 )
+
+// MaxUsernameLength caps a sign-in's user name (in characters) before
+// anything about it is looked up or counted.
+const MaxUsernameLength = 64
 
 // Service signs people in and resolves sessions.
 type Service struct {
-	db           *db.DB
-	cache        *cache.Cache
-	ttl          time.Duration
-	maxFailures  int
-	lockDuration time.Duration
+	db            *db.DB
+	cache         *cache.Cache
+	ttl           time.Duration
+	maxFailures   int
+	lockDuration  time.Duration
+	backoffAfter  int
+	backoffWindow time.Duration
+	backoffMax    time.Duration
+	passwordLimit Limit
+	dingTalkLimit Limit
 }
 
-// Options configures sessions and lock-out.
+// Options configures sessions, lock-out and the sign-in limits; zero
+// fields take the defaults of config.Default.
 type Options struct {
-	SessionTTL   time.Duration
+	SessionTTL time.Duration
+	// MaxFailures wrong passwords in a row from one address lock the
+	// account for that address for LockDuration.
 	MaxFailures  int
 	LockDuration time.Duration
+	// BackoffAfter failures from all addresses within BackoffWindow start
+	// the account's growing backoff, capped at BackoffMax.
+	BackoffAfter  int
+	BackoffWindow time.Duration
+	BackoffMax    time.Duration
+	// PasswordLimit caps password sign-ins per client address;
+	// DingTalkLimit caps unsuccessful DingTalk sign-ins per client address.
+	PasswordLimit Limit
+	DingTalkLimit Limit
 }
 
 // NewService returns the auth service.
 func NewService(d *db.DB, c *cache.Cache, o Options) *Service {
-	return &Service{db: d, cache: c, ttl: o.SessionTTL, maxFailures: o.MaxFailures, lockDuration: o.LockDuration}
+	or := func(v, def time.Duration) time.Duration {
+		if v <= 0 {
+			return def
+		}
+		return v
+	}
+	limit := func(l, def Limit) Limit {
+		if l.Max <= 0 || l.Window <= 0 {
+			return def
+		}
+		return l
+	}
+	s := &Service{db: d, cache: c, ttl: or(o.SessionTTL, 12*time.Hour), maxFailures: o.MaxFailures,
+		lockDuration: or(o.LockDuration, 15*time.Minute), backoffAfter: o.BackoffAfter,
+		backoffWindow: or(o.BackoffWindow, time.Hour), backoffMax: or(o.BackoffMax, 5*time.Minute),
+		passwordLimit: limit(o.PasswordLimit, Limit{Max: 20, Window: time.Minute}),
+		dingTalkLimit: limit(o.DingTalkLimit, Limit{Max: 20, Window: time.Minute})}
+	if s.maxFailures <= 0 {
+		s.maxFailures = 5
+	}
+	if s.backoffAfter <= 0 {
+		s.backoffAfter = 50
+	}
+	return s
 }
+
+// dummyHash is compared against when the user name has no password, so
+// that a wrong name takes as long as a wrong password and the answer's
+// timing does not tell which names exist.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, err := bcrypt.GenerateFromPassword([]byte("no such account"), bcrypt.DefaultCost)
+	if err != nil {
+		panic(err) // only for a cost out of range
+	}
+	return h
+})
 
 // SessionTTL is how long a session lives.
 func (s *Service) SessionTTL() time.Duration { return s.ttl }
@@ -58,41 +116,40 @@ func (s *Service) sessionKey(token string) string {
 	return s.cache.Key("session", hex.EncodeToString(sum[:]))
 }
 
-// SignInPassword checks a bootstrap account's password. Five failures in a
-// row lock the account for the lock duration; an unknown user name fails the
-// same way as a wrong password so names cannot be probed.
-func (s *Service) SignInPassword(ctx context.Context, username, password string) (string, org.User, error) {
-	lockKey := s.cache.Key("login-lock", username)
-	failKey := s.cache.Key("login-fail", username)
-	locked, err := s.cache.Exists(ctx, lockKey).Result()
-	if err != nil {
-		return "", org.User{}, fmt.Errorf("check lock: %w", err)
+// SignInPassword checks a bootstrap account's password, signed in from
+// the client address addr. In order, before any password hash is computed:
+// the address's limit of attempts (429), the user name's length (400), and
+// the lock-out of the name for this address or everywhere (423, see
+// lockout.go). An unknown user name fails the same way as a wrong
+// password, and in the same time, so names cannot be probed.
+func (s *Service) SignInPassword(ctx context.Context, username, password, addr string) (string, org.User, error) {
+	if err := s.allow(ctx, "password", addr, s.passwordLimit); err != nil {
+		return "", org.User{}, err
 	}
-	if locked > 0 {
-		return "", org.User{}, ErrAccountLocked
+	if utf8.RuneCountInString(username) > MaxUsernameLength {
+		return "", org.User{}, ErrUsernameTooLong
+	}
+	if err := s.checkLocked(ctx, username, addr); err != nil {
+		return "", org.User{}, err
 	}
 	var row struct {
 		ID   int64   `db:"id"`
 		Hash *string `db:"password_hash"`
 	}
-	err = s.db.GetContext(ctx, &row, `SELECT id, password_hash FROM users WHERE username = $1`, username)
+	err := s.db.GetContext(ctx, &row, `SELECT id, password_hash FROM users WHERE username = $1`, username)
 	if err != nil && !db.IsNoRows(err) {
 		return "", org.User{}, fmt.Errorf("find user: %w", err)
 	}
-	if err != nil || row.Hash == nil || bcrypt.CompareHashAndPassword([]byte(*row.Hash), []byte(password)) != nil {
-		n, ierr := s.cache.Incr(ctx, failKey).Result()
-		if ierr != nil {
-			return "", org.User{}, fmt.Errorf("count failure: %w", ierr)
-		}
-		s.cache.Expire(ctx, failKey, s.lockDuration)
-		if n >= int64(s.maxFailures) {
-			s.cache.Set(ctx, lockKey, "1", s.lockDuration)
-			s.cache.Del(ctx, failKey)
-			return "", org.User{}, ErrAccountLocked
-		}
-		return "", org.User{}, ErrBadCredentials
+	hash := dummyHash()
+	if err == nil && row.Hash != nil {
+		hash = []byte(*row.Hash)
 	}
-	s.cache.Del(ctx, failKey)
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || row.Hash == nil {
+		return "", org.User{}, s.failed(ctx, username, addr)
+	}
+	if err := s.succeeded(ctx, username, addr); err != nil {
+		return "", org.User{}, err
+	}
 	return s.startSession(ctx, row.ID)
 }
 

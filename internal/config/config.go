@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -39,6 +40,20 @@ type HTTP struct {
 	PublicURL string `yaml:"public_url"`
 	// SecureCookies marks the session cookie Secure (set behind HTTPS).
 	SecureCookies bool `yaml:"secure_cookies"`
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client. None by default: the client
+	// address (sign-in limits, lock-out) is then the connection's, and a
+	// header cannot change it.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ReadHeaderTimeout, ReadTimeout (headers and body together),
+	// WriteTimeout and IdleTimeout bound how long one client may hold a
+	// connection; ExportWriteTimeout replaces WriteTimeout on routes that
+	// send files (exports, attachments), which may stream for longer.
+	ReadHeaderTimeout  time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout        time.Duration `yaml:"read_timeout"`
+	WriteTimeout       time.Duration `yaml:"write_timeout"`
+	IdleTimeout        time.Duration `yaml:"idle_timeout"`
+	ExportWriteTimeout time.Duration `yaml:"export_write_timeout"`
 }
 
 // Database configures Postgres.
@@ -56,11 +71,30 @@ type Redis struct {
 
 // Auth configures sign-in and sessions.
 type Auth struct {
-	SessionTTL     time.Duration `yaml:"session_ttl"`
-	MaxFailures    int           `yaml:"max_failures"`
-	LockDuration   time.Duration `yaml:"lock_duration"`
-	AdminPassword  string        `yaml:"-"` // HEHUO_ADMIN_PASSWORD only
-	BizadminPasswd string        `yaml:"-"` // HEHUO_BIZADMIN_PASSWORD only
+	SessionTTL   time.Duration `yaml:"session_ttl"`
+	MaxFailures  int           `yaml:"max_failures"`
+	LockDuration time.Duration `yaml:"lock_duration"`
+	// BackoffAfter failures of one account from all addresses within
+	// BackoffWindow (counted from the last) start a backoff of 1 s, 2 s,
+	// 4 s … up to BackoffMax, during which it is refused everywhere;
+	// MaxFailures and LockDuration lock it for one address only.
+	BackoffAfter  int           `yaml:"backoff_after"`
+	BackoffWindow time.Duration `yaml:"backoff_window"`
+	BackoffMax    time.Duration `yaml:"backoff_max"`
+	// PasswordLimit caps password sign-ins per client address; DingTalkLimit
+	// caps unsuccessful DingTalk sign-ins (auth code, QR) per address,
+	// counted before DingTalk is called. Both are shared by all instances
+	// through Redis.
+	PasswordLimit  RateLimit `yaml:"password_limit"`
+	DingTalkLimit  RateLimit `yaml:"dingtalk_limit"`
+	AdminPassword  string    `yaml:"-"` // HEHUO_ADMIN_PASSWORD only
+	BizadminPasswd string    `yaml:"-"` // HEHUO_BIZADMIN_PASSWORD only
+}
+
+// RateLimit is at most Max attempts per client address in each Window.
+type RateLimit struct {
+	Max    int           `yaml:"max"`
+	Window time.Duration `yaml:"window"`
 }
 
 // DingTalk configures the DingTalk app Hehuo runs as.
@@ -105,10 +139,13 @@ type Log struct {
 // Default returns the configuration used when no file says otherwise.
 func Default() Config {
 	return Config{
-		HTTP:     HTTP{Addr: "127.0.0.1:8080"},
+		HTTP: HTTP{Addr: "127.0.0.1:8080", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ExportWriteTimeout: 10 * time.Minute},
 		Database: Database{URL: "postgres://postgres@127.0.0.1:5432/hehuo?sslmode=disable", MaxOpenConns: 20},
 		Redis:    Redis{URL: "redis://127.0.0.1:6379/0", Prefix: "hehuo:"},
-		Auth:     Auth{SessionTTL: 12 * time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute},
+		Auth: Auth{SessionTTL: 12 * time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute,
+			BackoffAfter: 50, BackoffWindow: time.Hour, BackoffMax: 5 * time.Minute,
+			PasswordLimit: RateLimit{Max: 20, Window: time.Minute}, DingTalkLimit: RateLimit{Max: 20, Window: time.Minute}},
 		DingTalk: DingTalk{APIBase: "https://api.dingtalk.com", OAPIBase: "https://oapi.dingtalk.com", LoginBase: "https://login.dingtalk.com", Stream: true},
 		Notify:   Notify{Interval: time.Second, MaxAttempts: 8, Workers: 4},
 		Log:      Log{Level: "info", Format: "text"},
@@ -204,6 +241,25 @@ func (c Config) Validate() error {
 	}
 	if c.Auth.LockDuration <= 0 {
 		errs = append(errs, "auth.lock_duration must be positive")
+	}
+	if c.Auth.BackoffAfter < 1 || c.Auth.BackoffWindow <= 0 || c.Auth.BackoffMax <= 0 {
+		errs = append(errs, "auth.backoff_after must be at least 1, auth.backoff_window and auth.backoff_max positive")
+	}
+	for _, l := range []struct {
+		name string
+		v    RateLimit
+	}{{"auth.password_limit", c.Auth.PasswordLimit}, {"auth.dingtalk_limit", c.Auth.DingTalkLimit}} {
+		if l.v.Max < 1 || l.v.Window <= 0 {
+			errs = append(errs, l.name+" needs max ≥ 1 and a positive window")
+		}
+	}
+	if c.HTTP.ReadHeaderTimeout <= 0 || c.HTTP.ReadTimeout <= 0 || c.HTTP.WriteTimeout <= 0 || c.HTTP.IdleTimeout <= 0 || c.HTTP.ExportWriteTimeout <= 0 {
+		errs = append(errs, "http.read_header_timeout, read_timeout, write_timeout, idle_timeout and export_write_timeout must be positive")
+	}
+	for _, p := range c.HTTP.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Sprintf("http.trusted_proxies: %q is not an IP address or CIDR", p))
+		}
 	}
 	for _, p := range []struct{ name, v string }{{"HEHUO_ADMIN_PASSWORD", c.Auth.AdminPassword}, {"HEHUO_BIZADMIN_PASSWORD", c.Auth.BizadminPasswd}} {
 		if p.v != "" && len(p.v) < 8 {

@@ -53,3 +53,23 @@ func TestBadEnvironmentValue(t *testing.T) {
 		t.Fatalf("err = %v, want one naming HEHUO_DEMO", err)
 	}
 }
+
+func TestExampleConfigLoadsAndBadLimitsAreNamed(t *testing.T) {
+	c, err := Load("../../configs/hehuo.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Auth.PasswordLimit.Max != 20 || c.HTTP.ExportWriteTimeout.Minutes() != 10 || len(c.HTTP.TrustedProxies) != 0 {
+		t.Errorf("example: password_limit %+v, export_write_timeout %v, trusted_proxies %v", c.Auth.PasswordLimit, c.HTTP.ExportWriteTimeout, c.HTTP.TrustedProxies)
+	}
+	c = Default()
+	c.HTTP.TrustedProxies = []string{"10.0.0.0/8", "proxy.local"}
+	c.Auth.DingTalkLimit.Max = 0
+	c.HTTP.WriteTimeout = 0
+	err = c.Validate()
+	for _, want := range []string{"proxy.local", "auth.dingtalk_limit", "write_timeout"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not mention %s", err, want)
+		}
+	}
+}

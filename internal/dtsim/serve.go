@@ -27,7 +27,9 @@ func ListenAndServe(ctx context.Context, addr string, s *Sim) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("dtsim listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// No read or write timeout: the stream connections it upgrades live for
+	// hours. Idle keep-alives are closed.
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		<-ctx.Done()
 		s.Close()

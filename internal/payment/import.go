@@ -55,7 +55,7 @@ func ImportTemplate(w io.Writer) error {
 // The partners' lines are locked for the whole import and Σ per partner
 // may not exceed what they still owe.
 func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io.Reader) (ImportResult, error) {
-	rows, err := sheet.Read(r, 20<<20, ImportColumns, maxImportRows)
+	rows, err := sheet.Read(r, sheet.MaxFileSize, ImportColumns, maxImportRows)
 	if err != nil {
 		return ImportResult{}, err
 	}

@@ -50,7 +50,9 @@ type Services struct {
 // given: callers lay saved settings over it first (notify.EffectiveDingTalk).
 func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Services {
 	s := &Services{
-		Auth:     auth.NewService(d, c, auth.Options{SessionTTL: cfg.Auth.SessionTTL, MaxFailures: cfg.Auth.MaxFailures, LockDuration: cfg.Auth.LockDuration}),
+		Auth: auth.NewService(d, c, auth.Options{SessionTTL: cfg.Auth.SessionTTL, MaxFailures: cfg.Auth.MaxFailures, LockDuration: cfg.Auth.LockDuration,
+			BackoffAfter: cfg.Auth.BackoffAfter, BackoffWindow: cfg.Auth.BackoffWindow, BackoffMax: cfg.Auth.BackoffMax,
+			PasswordLimit: auth.Limit(cfg.Auth.PasswordLimit), DingTalkLimit: auth.Limit(cfg.Auth.DingTalkLimit)}),
 		Org:      org.NewService(d),
 		Projects: project.NewService(d),
 		DingTalk: dingtalk.New(cfg.DingTalk, c, dingtalk.WithLogger(log)),

@@ -154,3 +154,38 @@ func TestConsoleUsersSyncFromDingTalk(t *testing.T) {
 		t.Fatalf("从钉钉同步: %v", err)
 	}
 }
+
+// Finding 8: a sysadmin sees a locked-out password account on 账号及角色
+// and unlocks it there.
+func TestConsoleUnlocksALockedAccount(t *testing.T) {
+	ctx := browser(t)
+	srv, _, deps := dingTalkServer(t)
+	for range 5 {
+		deps.Auth.SignInPassword(context.Background(), auth.BizadminUsername, "wrong-password", "203.0.113.5")
+	}
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(srv.URL + "/login"),
+		chromedp.WaitVisible(`[data-test=login-username]`),
+		chromedp.SendKeys(`[data-test=login-username]`, "admin"),
+		chromedp.SendKeys(`[data-test=login-password]`, "admin-pass-1"),
+		chromedp.Click(`[data-test=login-submit]`),
+		chromedp.WaitVisible(`[data-test=logout]`),
+		chromedp.Navigate(srv.URL + "/admin/accounts"),
+		chromedp.WaitVisible(`//*[@data-test="user-table"]//tr[.//td[normalize-space(.)="hhadmin"]]//*[@data-test="user-locked"]`),
+		chromedp.WaitVisible(`//*[@data-test="user-table"]//tr[.//td[normalize-space(.)="hhadmin"]]//*[@data-test="user-unlock"]`),
+		// Only hhadmin is locked, so its button is the one on the page.
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-test=user-unlock]').click(); undefined`),
+		chromedp.WaitVisible(`.el-message-box__btns .el-button--primary`),
+		chromedp.Click(`.el-message-box__btns .el-button--primary`),
+		chromedp.WaitVisible(`//*[contains(@class,"el-message")][contains(.,"已解锁")]`),
+		chromedp.WaitNotPresent(`[data-test=user-locked]`),
+	}
+	for i, step := range steps {
+		if err := chromedp.Do(ctx, step); err != nil {
+			t.Fatalf("解锁, step %d: %v", i, err)
+		}
+	}
+	if locks, err := deps.Auth.Locks(context.Background()); err != nil || len(locks) != 0 {
+		t.Fatalf("locks after the unlock: %v %v", locks, err)
+	}
+}

@@ -168,6 +168,10 @@ export const users = {
   update: (id, patchBody) => patch(`/users/${id}`, patchBody),
   /** sync pulls users from the DingTalk address book; → {created, updated, disabled, unchanged, departments}. */
   sync: () => post('/users/sync'),
+  /** locks lists the password accounts locked out now; → {items: [{user_id, username, addresses, backoff_seconds}]} (sysadmin). */
+  locks: () => get('/auth/locks'),
+  /** unlock lifts every lock-out of a user's password sign-in (sysadmin, audited). */
+  unlock: (id) => post(`/users/${id}/unlock`),
 }
 
 export const auditLog = {
