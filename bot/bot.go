@@ -42,8 +42,10 @@ type Deps struct {
 	Auth     *auth.Service
 	Projects *project.Service
 	Holdings Holdings
-	Inbox    *workflow.Inbox
-	Log      *slog.Logger
+	// Reports answer 进度's steps and payments; nil leaves them out.
+	Reports Progress
+	Inbox   *workflow.Inbox
+	Log     *slog.Logger
 	// PublicURL is how phones reach Hehuo; replies link to PublicURL + "/m/".
 	PublicURL string
 }

@@ -26,6 +26,7 @@ import (
 	"hehuo/internal/ledger/ledgertest"
 	"hehuo/internal/org"
 	"hehuo/internal/project"
+	"hehuo/internal/report"
 	"hehuo/internal/workflow"
 )
 
@@ -52,7 +53,7 @@ func start(t *testing.T) *env {
 		auth: auth.NewService(d, c, auth.Options{SessionTTL: time.Hour, MaxFailures: 5, LockDuration: time.Minute})}
 	e.bot = bot.New(sim.DingTalkConfig(), bot.Deps{
 		DB: d, Org: e.org, Auth: e.auth, Projects: project.NewService(d),
-		Holdings: holding.NewService(d, nil), Inbox: e.inbox, PublicURL: publicURL,
+		Holdings: holding.NewService(d, nil), Reports: report.NewService(d), Inbox: e.inbox, PublicURL: publicURL,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -187,27 +188,40 @@ func TestProgressOnlyWithinScope(t *testing.T) {
 	acc := e.user(t, "kuaiji", "会计甲", org.RoleAccountant)
 	e.user(t, "partner", "合伙人乙")
 	a := holdingtest.Project(t, e.db, e.city, "滇池壹号")
+	b := holdingtest.Project(t, e.db, e.city, "滇池贰号")
 	holdingtest.Project(t, e.db, e.city, "春城花园")
-	if _, err := e.auth.SetGrants(context.Background(), audit.System, auth.Target{ProjectID: &a},
-		[]auth.Grant{{Role: org.RoleAccountant, UserIDs: []int64{acc.ID}}}); err != nil {
-		t.Fatal(err)
+	for _, id := range []int64{a, b} {
+		if _, err := e.auth.SetGrants(context.Background(), audit.System, auth.Target{ProjectID: &id},
+			[]auth.Grant{{Role: org.RoleAccountant, UserIDs: []int64{acc.ID}}}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	// 滇池壹号 has an approved round of two partners; one paid in full, one in part.
+	p1 := holdingtest.Partner(t, e.db, e.user(t, "p1", "合伙人一").ID)
+	p2 := holdingtest.Partner(t, e.db, e.user(t, "p2", "合伙人二").ID)
+	holdingtest.Round(t, e.db, a, "approved", map[int64]string{p1: "500000", p2: "300000"})
+	holdingtest.Pay(t, e.db, a, p1, "500000")
+	holdingtest.Pay(t, e.db, a, p2, "100000.50")
 
 	r := e.say(t, "kuaiji", "1", "进度 滇池壹号")
-	for _, want := range []string{"滇池壹号 · 项目进度", "城市公司：昆明城市公司", "状态：已开放", "待办环节**：立项未开始"} {
+	for _, want := range []string{"滇池壹号 · 项目进度", "城市公司：昆明城市公司", "状态：已开放",
+		"合伙名单：", "认购：", "测算：", "缴款通知：", // the steps of 工作跟踪表
+		"已分配 800,000.00 元，已缴 600,000.50 元，未缴 199,999.50 元，缴清 1/2 人"} {
 		if !strings.Contains(r, want) {
 			t.Errorf("进度 of a granted project lacks %q:\n%s", want, r)
 		}
 	}
-	// No space after the command works too, and so does an @mention in a group.
-	if r2 := e.say(t, "kuaiji", "2", "@事业合伙助手　进度滇池壹号"); !strings.Contains(r2, "立项未开始") {
-		t.Errorf("进度滇池壹号 in a group:\n%s", r2)
+	// No space after the command works too, and so does an @mention in a group;
+	// part of a name that names one project finds it.
+	if r2 := e.say(t, "kuaiji", "2", "@事业合伙助手　进度滇池贰"); !strings.Contains(r2, "滇池贰号 · 项目进度") {
+		t.Errorf("进度滇池贰 in a group:\n%s", r2)
 	}
 	cases := []struct{ who, text, want string }{
-		{"kuaiji", "进度 春城花园", "您没有该项目的权限"},   // exists, not granted
-		{"kuaiji", "进度 不存在的项目", "您没有该项目的权限"}, // does not exist: same answer
-		{"partner", "进度 滇池壹号", "您没有该项目的权限"},  // partners have no project scope
-		{"kuaiji", "进度", "请发送「进度 项目名」，例如：进度 滇池壹号"},
+		{"kuaiji", "进度 春城花园", "未找到项目「春城花园」。请发送「进度 项目全称」，只能查看您负责的项目。"},     // exists, not granted
+		{"kuaiji", "进度 不存在的项目", "未找到项目「不存在的项目」。请发送「进度 项目全称」，只能查看您负责的项目。"}, // does not exist: same answer
+		{"kuaiji", "进度 滇池", "未找到项目「滇池」。您是否要找：滇池壹号、滇池贰号？"},                 // partial, two of the sender's match
+		{"partner", "进度 滇池壹号", "您没有该项目的权限"},                               // partners have no project scope
+		{"kuaiji", "进度", "请发送「进度 项目名」，例如：进度 滇池壹号"},                        // an example the sender may see
 	}
 	for _, c := range cases {
 		if r := e.say(t, c.who, "1", c.text); r != c.want {

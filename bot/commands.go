@@ -25,7 +25,6 @@ const (
 	replyPrivateOnly = "为保护您的隐私，跟投信息不在群里展示。请单聊我，发送「我的跟投」查看。"
 	replyUnknown     = "没有听懂。发送「帮助」查看可用命令。"
 	replyNoAccess    = "您没有该项目的权限"
-	replyProgressArg = "请发送「进度 项目名」，例如：进度 滇池壹号"
 	replyFailed      = "系统繁忙，请稍后再试"
 )
 

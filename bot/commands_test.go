@@ -58,9 +58,9 @@ func TestProgressTextStages(t *testing.T) {
 		open, settled bool
 		status, steps string
 	}{
-		{"open", true, false, "状态：已开放", "待办环节**：立项未开始"},
-		{"not open", false, false, "状态：未开放", "待办环节**：开放项目"},
-		{"settled", true, true, "状态：已清算", "待办环节**：无"},
+		{"open", true, false, "状态：已开放", ""},
+		{"not open", false, false, "状态：未开放（请系统管理员开放项目）", ""},
+		{"settled", true, true, "状态：已清算", ""},
 	}
 	for _, c := range cases {
 		p := base

@@ -27,7 +27,7 @@ func (e *env) startBot() {
 	e.t.Helper()
 	b := bot.New(e.sim.DingTalkConfig(), bot.Deps{
 		DB: e.db, Org: e.deps.Org, Auth: e.deps.Auth, Projects: e.deps.Projects,
-		Holdings: e.deps.Holdings, Inbox: e.wire.Inbox, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Holdings: e.deps.Holdings, Reports: e.deps.Reports, Inbox: e.wire.Inbox, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -95,7 +95,7 @@ func open(ctx context.Context, cfg config.Config, migrate bool) (*app, error) {
 	if cfg.DingTalk.Stream && cfg.DingTalk.AppKey != "" {
 		a.bot = bot.New(cfg.DingTalk, bot.Deps{
 			DB: d, Org: ws.Org, Auth: ws.Auth, Projects: ws.Projects,
-			Holdings: ws.Holdings, Inbox: ws.Inbox, Log: log, PublicURL: cfg.HTTP.PublicURL,
+			Holdings: ws.Holdings, Reports: ws.Reports, Inbox: ws.Inbox, Log: log, PublicURL: cfg.HTTP.PublicURL,
 		})
 	}
 	return a, nil

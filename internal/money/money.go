@@ -36,6 +36,25 @@ func RoundYuan(d decimal.Decimal) decimal.Decimal { return d.Round(0) }
 // away from zero if d has more.
 func Format(d decimal.Decimal) string { return d.StringFixed(2) }
 
+// Display renders d as people read it on every screen and in every
+// message: thousands grouped, two decimals ("550,000.00", "-1,234.50").
+func Display(d decimal.Decimal) string {
+	s := Format(d)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return sign + b.String() + "." + frac
+}
+
 // IsFen reports whether d is a whole number of fen (at most two decimals).
 func IsFen(d decimal.Decimal) bool { return d.Equal(d.Truncate(2)) }
 

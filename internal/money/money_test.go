@@ -56,6 +56,23 @@ func TestFormat(t *testing.T) {
 	}
 }
 
+func TestDisplay(t *testing.T) {
+	tests := map[string]string{
+		"550000":          "550,000.00",
+		"999.995":         "1,000.00",
+		"-1234.5":         "-1,234.50",
+		"0":               "0.00",
+		"-0.004":          "0.00",
+		"100":             "100.00",
+		"123456789012.34": "123,456,789,012.34",
+	}
+	for in, want := range tests {
+		if got := Display(decimal.RequireFromString(in)); got != want {
+			t.Errorf("Display(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestParse(t *testing.T) {
 	tests := []struct {
 		in   string
