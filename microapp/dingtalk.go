@@ -142,10 +142,12 @@ func (s *Server) dingtalkRoutes() {
 			next, token, err := s.qrCallback(c.Request.Context(), c.ClientIP(), state, browserState == state, c.Query("authCode"), c.Query("error"))
 			if err != nil {
 				code := "internal"
-				if e := apperr.As(err); e != nil && e.Kind != apperr.KindInternal {
+				e := shown(err)
+				if e != nil {
 					code = e.Code
-				} else {
-					s.log.ErrorContext(c.Request.Context(), "dingtalk qr sign-in failed", "err", err, "request_id", requestID(c))
+				}
+				if e == nil || e.Kind == apperr.KindUnavailable {
+					s.log.ErrorContext(c.Request.Context(), "dingtalk qr sign-in failed", "code", code, "err", err, "request_id", requestID(c))
 				}
 				c.Redirect(http.StatusFound, signInPage(code))
 				return nil, nil
@@ -198,7 +200,9 @@ func (s *Server) dingTalk() (*dingtalk.Client, error) {
 	return s.deps.DingTalk, nil
 }
 
-// dingTalkDown reports a failed DingTalk call as 503; the cause is logged, not shown.
+// dingTalkDown reports a failed DingTalk call as 503 dingtalk_unavailable
+// (or service_unavailable when it was our Redis, holding DingTalk's tokens,
+// that failed); the cause is logged, not shown.
 func dingTalkDown(err error) error {
 	return directory.Unavailable(err)
 }

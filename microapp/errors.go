@@ -9,6 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"hehuo/internal/apperr"
+	"hehuo/internal/cache"
+	"hehuo/internal/db"
 )
 
 // statusOf is the one table from error kind to HTTP status.
@@ -37,14 +39,39 @@ type errorDetail struct {
 	Details any    `json:"details,omitempty"`
 }
 
+// retryAfter is the Retry-After of every 503, in seconds: long enough for a
+// restarted Postgres or Redis, short enough that nobody waits for nothing.
+const retryAfter = "10"
+
+// shown is the error a user sees for err: its own *apperr.Error, 503
+// service_unavailable when Postgres or Redis could not serve the request
+// (classified by type in internal/db and internal/cache), or nil for a bug.
+func shown(err error) *apperr.Error {
+	if e := apperr.As(err); e != nil && e.Kind != apperr.KindInternal {
+		return e
+	}
+	if db.IsUnavailable(err) || cache.IsUnavailable(err) {
+		return apperr.ServiceUnavailable(err)
+	}
+	return nil
+}
+
 // writeError renders err. Errors that are not *apperr.Error are bugs or
-// outages: they are logged with the request id and shown as a generic message.
+// outages: they are logged with the request id and shown as a generic
+// message; an outage answers 503 with Retry-After.
 func writeError(c *gin.Context, log *slog.Logger, err error) {
-	e := apperr.As(err)
-	if e == nil || e.Kind == apperr.KindInternal {
+	e := shown(err)
+	switch {
+	case e == nil:
 		log.ErrorContext(c.Request.Context(), "request failed", "err", err, "request_id", requestID(c),
 			"method", c.Request.Method, "path", c.FullPath())
 		e = &apperr.Error{Kind: apperr.KindInternal, Code: "internal", Message: "服务器内部错误，请稍后再试（请求号 " + requestID(c) + "）"}
+	case e.Kind == apperr.KindUnavailable:
+		if e.Err != nil { // the outage's real cause, logged once here and never shown
+			log.WarnContext(c.Request.Context(), "dependency unavailable", "code", e.Code, "err", err, "request_id", requestID(c),
+				"method", c.Request.Method, "path", c.FullPath())
+		}
+		c.Header("Retry-After", retryAfter)
 	}
 	c.AbortWithStatusJSON(statusOf[e.Kind], errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field, Details: e.Details}})
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -168,9 +169,15 @@ func (s *Server) requestContext(c *gin.Context) {
 
 func requestID(c *gin.Context) string { return c.GetString("request_id") }
 
+// recover turns a panic into a 500, or into the 503 of an outage when the
+// panic carries an error of an unavailable Postgres or Redis.
 func (s *Server) recover(c *gin.Context) {
 	defer func() {
 		if p := recover(); p != nil {
+			if err, ok := p.(error); ok && shown(err) != nil {
+				writeError(c, s.log, err)
+				return
+			}
 			s.log.Error("panic", "panic", p, "request_id", requestID(c), "path", c.Request.URL.Path)
 			c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{Error: errorDetail{Code: "internal", Message: "服务器内部错误，请稍后再试"}})
 		}
@@ -178,19 +185,54 @@ func (s *Server) recover(c *gin.Context) {
 	c.Next()
 }
 
-// ready reports whether Postgres and Redis answer.
+// ready reports whether Postgres and Redis answer. Only a local caller (a
+// loopback address, not through a proxy) sees which one failed and why;
+// anyone else sees just ok or unavailable, with no internal error text.
 func (s *Server) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	checks := gin.H{"postgres": "ok", "redis": "ok"}
-	status := http.StatusOK
+	detail := gin.H{}
 	if err := s.deps.DB.PingContext(ctx); err != nil {
-		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+		checks["postgres"], detail["postgres"] = "unavailable", err.Error()
 	}
 	if err := s.deps.Cache.Ping(ctx).Err(); err != nil {
-		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
+		checks["redis"], detail["redis"] = "unavailable", err.Error()
+	}
+	status, state := http.StatusOK, "ok"
+	if len(detail) > 0 {
+		status, state = http.StatusServiceUnavailable, "unavailable"
+		c.Header("Retry-After", retryAfter)
+	}
+	if !localCaller(c.Request) {
+		c.JSON(status, gin.H{"status": state})
+		return
+	}
+	checks["status"] = state
+	if len(detail) > 0 {
+		checks["errors"] = detail
 	}
 	c.JSON(status, checks)
+}
+
+// localCaller reports a request from this machine that no proxy forwarded:
+// a reverse proxy on the same host connects from loopback too, but adds a
+// forwarding header.
+func localCaller(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-IP"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // FromServices returns Deps holding the services of ws.

@@ -22,7 +22,7 @@ const (
 	KindRule                        // a broken business rule: 422
 	KindLocked                      // temporarily refused (locked account): 423
 	KindTooMany                     // rate limited: 429
-	KindUnavailable                 // a service we depend on (DingTalk) failed or is unreachable: 503
+	KindUnavailable                 // a service we depend on (DingTalk, Postgres, Redis) failed or is unreachable: 503
 )
 
 // Error is an error that can be shown to a user.
@@ -110,6 +110,13 @@ func Forbidden(code, format string, args ...any) *Error {
 // Unavailable is a failure of a service we depend on, such as DingTalk (503).
 func Unavailable(code, format string, args ...any) *Error {
 	return &Error{Kind: KindUnavailable, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ServiceUnavailable is an outage of our own storage (Postgres or Redis)
+// met while serving a request (503, try again later); the cause is logged,
+// never shown.
+func ServiceUnavailable(cause error) *Error {
+	return &Error{Kind: KindUnavailable, Code: "service_unavailable", Message: "系统维护中，请稍后再试", Err: cause}
 }
 
 // Unauthenticated is a request without a valid session (401).

@@ -22,6 +22,7 @@ func Open(ctx context.Context, url, prefix string) (*Cache, error) {
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
 	c := redis.NewClient(opt)
+	c.AddHook(outageHook{})
 	if err := c.Ping(ctx).Err(); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("connect to redis: %w", err)

@@ -22,6 +22,7 @@ import (
 
 	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
+	"hehuo/internal/cache"
 	"hehuo/internal/db"
 	"hehuo/internal/dingtalk"
 	"hehuo/internal/org"
@@ -100,10 +101,15 @@ func (s *Service) Sync(ctx context.Context, a audit.Actor) (Report, error) {
 }
 
 // Unavailable turns a failed DingTalk call into a 503 the UI can show;
-// errors that are already apperr errors pass through.
+// errors that are already apperr errors pass through, and a failure of the
+// Redis holding DingTalk's tokens is our outage (service_unavailable), not
+// DingTalk's.
 func Unavailable(err error) error {
 	if apperr.As(err) != nil {
 		return err
+	}
+	if cache.IsUnavailable(err) {
+		return apperr.ServiceUnavailable(err)
 	}
 	return &apperr.Error{Kind: apperr.KindUnavailable, Code: "dingtalk_unavailable",
 		Message: "钉钉服务暂时不可用，请稍后再试", Err: err}

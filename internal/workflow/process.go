@@ -17,6 +17,7 @@ import (
 	"hehuo/internal/apperr"
 	"hehuo/internal/attachment"
 	"hehuo/internal/audit"
+	"hehuo/internal/cache"
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/dingtalk"
@@ -661,8 +662,12 @@ func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m
 
 var errNoInstance = apperr.Conflict("process_not_launched", "流程尚未在钉钉中创建")
 
-// dingtalkUnavailable is a failed read from DingTalk, for the user.
+// dingtalkUnavailable is a failed read from DingTalk, for the user; a
+// failure of the Redis holding DingTalk's tokens is our outage, not DingTalk's.
 func dingtalkUnavailable(err error) error {
+	if cache.IsUnavailable(err) {
+		return apperr.ServiceUnavailable(err)
+	}
 	return &apperr.Error{Kind: apperr.KindUnavailable, Code: "dingtalk_unavailable", Message: "暂时无法从钉钉读取审批，请稍后重试", Err: err}
 }
 

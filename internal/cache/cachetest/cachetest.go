@@ -26,8 +26,15 @@ func URL() string {
 // New returns a cache whose keys are private to tb.
 func New(tb testing.TB) *cache.Cache {
 	tb.Helper()
+	return NewAt(tb, URL())
+}
+
+// NewAt returns a cache on the Redis at url (a Server's, say) whose keys are
+// private to tb.
+func NewAt(tb testing.TB, url string) *cache.Cache {
+	tb.Helper()
 	prefix := fmt.Sprintf("hehuotest:%d:%d:%d:", os.Getpid(), time.Now().UnixNano(), counter.Add(1))
-	c, err := cache.Open(context.Background(), URL(), prefix)
+	c, err := cache.Open(context.Background(), url, prefix)
 	if err != nil {
 		tb.Fatalf("redis: %v", err)
 	}
