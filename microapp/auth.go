@@ -1,7 +1,6 @@
 package microapp
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -35,7 +34,7 @@ func (s *Server) authRoutes() {
 			}
 			token, u, err := s.deps.Auth.SignInPassword(c.Request.Context(), in.Username, in.Password, c.ClientIP())
 			if err != nil {
-				return nil, retryAfter(c, err)
+				return nil, err
 			}
 			s.setSessionCookie(c, token)
 			return signedIn{Token: token, User: u}, nil
@@ -87,16 +86,6 @@ func (s *Server) lockRoutes() {
 			return s.deps.Auth.Unlock(c.Request.Context(), p.Actor(), id)
 		},
 	})
-}
-
-// retryAfter sets the Retry-After header of a sign-in refused for a while
-// (a limit or a backoff) and returns err unchanged.
-func retryAfter(c *gin.Context, err error) error {
-	var re *auth.RetryError
-	if errors.As(err, &re) {
-		c.Header("Retry-After", re.RetryAfterSeconds())
-	}
-	return err
 }
 
 func (s *Server) setSessionCookie(c *gin.Context, token string) {

@@ -75,7 +75,7 @@ func (s *Server) dingtalkRoutes() {
 			// Counted before DingTalk is called: made-up codes spend the org's API quota.
 			attempt, err := s.deps.Auth.BeginDingTalkSignIn(c.Request.Context(), c.ClientIP())
 			if err != nil {
-				return nil, retryAfter(c, err)
+				return nil, err
 			}
 			info, err := client.UserByAuthCode(c.Request.Context(), code)
 			if dingtalk.IsInvalidAuthCode(err) {

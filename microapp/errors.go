@@ -39,9 +39,9 @@ type errorDetail struct {
 	Details any    `json:"details,omitempty"`
 }
 
-// retryAfter is the Retry-After of every 503, in seconds: long enough for a
-// restarted Postgres or Redis, short enough that nobody waits for nothing.
-const retryAfter = "10"
+// outageRetryAfter is the Retry-After of every 503, in seconds: long enough
+// for a restarted Postgres or Redis, short enough that nobody waits for nothing.
+const outageRetryAfter = "10"
 
 // shown is the error a user sees for err: its own *apperr.Error, 503
 // service_unavailable when Postgres or Redis could not serve the request
@@ -71,7 +71,12 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 			log.WarnContext(c.Request.Context(), "dependency unavailable", "code", e.Code, "err", err, "request_id", requestID(c),
 				"method", c.Request.Method, "path", c.FullPath())
 		}
-		c.Header("Retry-After", retryAfter)
+		c.Header("Retry-After", outageRetryAfter)
+	}
+	// A refusal for a while (a sign-in limit, a backoff) says how long.
+	var wait interface{ RetryAfterSeconds() string }
+	if errors.As(err, &wait) {
+		c.Header("Retry-After", wait.RetryAfterSeconds())
 	}
 	c.AbortWithStatusJSON(statusOf[e.Kind], errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field, Details: e.Details}})
 }

@@ -202,7 +202,7 @@ func (s *Server) ready(c *gin.Context) {
 	status, state := http.StatusOK, "ok"
 	if len(detail) > 0 {
 		status, state = http.StatusServiceUnavailable, "unavailable"
-		c.Header("Retry-After", retryAfter)
+		c.Header("Retry-After", outageRetryAfter)
 	}
 	if !localCaller(c.Request) {
 		c.JSON(status, gin.H{"status": state})
