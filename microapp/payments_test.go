@@ -363,7 +363,7 @@ func TestWorkCalendarOverHTTP(t *testing.T) {
 		t.Fatalf("an accountant edited the calendar: %d", r.Status)
 	}
 	e.must(200, e.do(s.admin, "PUT", "/api/v1/work-calendar/2026-12-31", map[string]any{"kind": "holiday", "name": "年终"}))
-	e.refused(400, "day_invalid", e.do(s.admin, "PUT", "/api/v1/work-calendar/2026-13-01", map[string]any{"kind": "holiday"}))
+	e.refused(400, "invalid_date", e.do(s.admin, "PUT", "/api/v1/work-calendar/2026-13-01", map[string]any{"kind": "holiday"}))
 	ok, err := workcal.IsWorkingDay(context.Background(), e.db, civil.Date{Year: 2026, Month: 12, Day: 31})
 	if err != nil || ok {
 		t.Fatalf("2026-12-31 still a working day (%v)", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,6 +48,9 @@ func (s *Server) handle(r Route) {
 	s.routes = append(s.routes, r)
 	s.engine.Handle(r.Method, r.Path, func(c *gin.Context) {
 		p, err := s.authorize(c, r)
+		if err == nil {
+			err = checkParams(c)
+		}
 		if err != nil {
 			writeError(c, s.log, err)
 			return
@@ -92,7 +94,7 @@ func (s *Server) authorize(c *gin.Context, r Route) (auth.Principal, error) {
 		return p, apperr.ErrReadOnly
 	}
 	if r.Access.ProjectParam != "" {
-		id, err := strconv.ParseInt(c.Param(r.Access.ProjectParam), 10, 64)
+		id, err := parseID(c.Param(r.Access.ProjectParam))
 		if err != nil {
 			return p, apperr.NotFound("project_not_found", "项目不存在")
 		}
@@ -134,8 +136,8 @@ func bearer(c *gin.Context) string {
 
 // pathID reads an integer path parameter.
 func pathID(c *gin.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id <= 0 {
+	id, err := parseID(c.Param(name))
+	if err != nil {
 		return 0, apperr.NotFound("not_found", "记录不存在")
 	}
 	return id, nil
