@@ -132,6 +132,16 @@ func TestDatesOutsideTheWindowAre400(t *testing.T) {
 			t.Errorf("funding_date %s: field %q", d, f)
 		}
 	}
+	for _, d := range []string{"0001-01-01", "9999-12-31"} {
+		r := e.do(s.acct, "POST", "/api/v1/rounds/"+itoa(s.roundID)+"/invitations",
+			map[string]any{"user_id": s.users[0], "tier": "city", "min_amount": "1", "max_amount": "2", "deadline": d})
+		if r.Status != 400 || r.errCode() != "date_out_of_range" {
+			t.Errorf("deadline %s: %d %s", d, r.Status, r.Raw)
+		}
+		if f, _ := r.Body["error"].(map[string]any)["field"].(string); f != "deadline" {
+			t.Errorf("deadline %s: field %q", d, f)
+		}
+	}
 	if fingerprint(t, e.db) != before {
 		t.Fatal("refused dates changed the database")
 	}
