@@ -30,14 +30,17 @@ func badParam(name, format string, args ...any) error {
 
 // checkParams refuses, for every route, query values with control
 // characters or broken UTF-8 (400 invalid_parameter) and path parameters
-// with them (404, as a path that names nothing).
+// with them (404, as a path that names nothing). Query values may hold tabs
+// and line breaks, as bodies may: a sign-in's next= with one is turned into
+// "/" by safeNext rather than refused, and one-line search text with one
+// simply matches nothing.
 func checkParams(c *gin.Context) error {
 	for name, vs := range c.Request.URL.Query() {
 		if !text.Valid(name, false) {
 			return badParam("", "查询参数名中有不可见的控制字符或乱码")
 		}
 		for _, v := range vs {
-			if !text.Valid(v, false) {
+			if !text.Valid(v, true) {
 				return badParam(name, "参数 %s 中有不可见的控制字符或乱码", name)
 			}
 		}
