@@ -2,14 +2,11 @@ package microapp
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
-	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
 	"hehuo/internal/auth"
-	"hehuo/internal/civil"
 	"hehuo/internal/org"
 )
 
@@ -28,23 +25,30 @@ func (s *Server) auditRoutes() {
 			{"actor_id", "integer", ""}, {"project_id", "integer", ""}, {"from", "string", "YYYY-MM-DD"}, {"to", "string", "YYYY-MM-DD"},
 			{"page", "integer", "from 1"}, {"page_size", "integer", "at most 500"}},
 		Handle: func(c *gin.Context, _ auth.Principal) (any, error) {
-			f := audit.Filter{Action: c.Query("action"), Entity: c.Query("entity"), EntityID: c.Query("entity_id"),
-				ActorID: queryInt(c, "actor_id"), ProjectID: queryInt(c, "project_id")}
-			f.Page, _ = strconv.Atoi(c.Query("page"))
-			f.PageSize, _ = strconv.Atoi(c.Query("page_size"))
-			if v := c.Query("from"); v != "" {
-				d, err := civil.Parse(v)
-				if err != nil {
-					return nil, apperr.Invalid("date_invalid", "from", "开始日期格式须为 YYYY-MM-DD")
-				}
-				f.From = d.Start()
+			f := audit.Filter{Action: c.Query("action"), Entity: c.Query("entity"), EntityID: c.Query("entity_id")}
+			var err error
+			if f.ActorID, err = queryID(c, "actor_id"); err != nil {
+				return nil, err
 			}
-			if v := c.Query("to"); v != "" {
-				d, err := civil.Parse(v)
-				if err != nil {
-					return nil, apperr.Invalid("date_invalid", "to", "结束日期格式须为 YYYY-MM-DD")
-				}
-				f.To = d.EndExclusive()
+			if f.ProjectID, err = queryID(c, "project_id"); err != nil {
+				return nil, err
+			}
+			if f.Page, f.PageSize, err = queryPage(c, 50, 500); err != nil {
+				return nil, err
+			}
+			from, err := queryDate(c, "from", "开始日期")
+			if err != nil {
+				return nil, err
+			}
+			if !from.IsZero() {
+				f.From = from.Start()
+			}
+			to, err := queryDate(c, "to", "结束日期")
+			if err != nil {
+				return nil, err
+			}
+			if !to.IsZero() {
+				f.To = to.EndExclusive()
 			}
 			items, total, err := audit.List(c.Request.Context(), s.deps.DB, f)
 			return auditPage{Items: items, Total: total}, err

@@ -1,16 +1,22 @@
 package microapp
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"hehuo/internal/apperr"
 	"hehuo/internal/cache"
 	"hehuo/internal/db"
+	"hehuo/internal/text"
 )
 
 // statusOf is the one table from error kind to HTTP status.
@@ -85,23 +91,166 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 var errNotFoundRoute = apperr.NotFound("route_not_found", "接口不存在")
 
 // bind decodes the JSON body into dst, turning decoding errors into 400s that
-// name the field when they can.
+// name the field when they can. Every string the body carries, in any field
+// (whether or not its service cleans it with text.Clean), is checked here:
+// control characters other than line breaks and tabs are refused with 400
+// invalid_text, so no NUL byte reaches Postgres. Single-line fields refuse
+// line breaks too, in text.Clean.
 func bind(c *gin.Context, dst any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
-	dec.UseNumber()
-	if err := dec.Decode(dst); err != nil {
-		if e := apperr.As(err); e != nil {
-			return e
-		}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return apperr.Invalid("field_type_invalid", te.Field, "字段 %s 的类型不正确", te.Field)
-		}
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return apperr.Invalid("body_too_large", "", "请求内容过大")
 		}
 		return apperr.Invalid("malformed_json", "", "请求格式错误，须为 JSON")
 	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(dst); err != nil {
+		if e := apperr.As(err); e != nil {
+			if e.Field == "" {
+				// A field's own decoder (a date, an amount) does not know its
+				// name: find the value it refused.
+				if field := refusedField(raw, reflect.TypeOf(dst)); field != "" {
+					e = e.WithField(field)
+					e.Message = "字段 " + field + "：" + e.Message
+				}
+			}
+			return e
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return apperr.Invalid("field_type_invalid", te.Field, "字段 %s 的类型不正确", te.Field)
+		}
+		return apperr.Invalid("malformed_json", "", "请求格式错误，须为 JSON")
+	}
+	return checkStrings(reflect.ValueOf(dst), "")
+}
+
+// checkStrings walks v and refuses any string with control characters.
+func checkStrings(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return checkStrings(v.Elem(), path)
+		}
+	case reflect.String:
+		return text.Check(v.String(), path, "字段 "+path, true)
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if err := checkStrings(v.Field(i), joinField(path, jsonName(f))); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if err := checkStrings(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			k := fmt.Sprint(it.Key().Interface())
+			if err := text.Check(k, path, "字段 "+path, false); err != nil {
+				return err
+			}
+			if err := checkStrings(it.Value(), joinField(path, k)); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// refusedField returns the JSON path of the first value in raw that its
+// field's own decoder (json.Unmarshaler) refuses, or "".
+func refusedField(raw []byte, t reflect.Type) string {
+	var tree any
+	if json.Unmarshal(raw, &tree) != nil {
+		return ""
+	}
+	return findRefused(tree, t, "")
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+func findRefused(v any, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v == nil {
+		return ""
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		b, _ := json.Marshal(v)
+		if reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(b) != nil {
+			return path
+		}
+		return ""
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if f.Anonymous && f.Tag.Get("json") == "" {
+				if p := findRefused(v, f.Type, path); p != "" {
+					return p
+				}
+				continue
+			}
+			name := jsonName(f)
+			for k, sub := range m {
+				if strings.EqualFold(k, name) {
+					if p := findRefused(sub, f.Type, joinField(path, name)); p != "" {
+						return p
+					}
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		items, _ := v.([]any)
+		for i, sub := range items {
+			if p := findRefused(sub, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		m, _ := v.(map[string]any)
+		for k, sub := range m {
+			if p := findRefused(sub, t.Elem(), joinField(path, k)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// jsonName is the name a struct field has in JSON.
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+func joinField(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }

@@ -3,7 +3,6 @@ package microapp
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -229,8 +228,11 @@ func (s *Server) financingRateRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			v, _ := strconv.Atoi(c.Query("version"))
-			return nil, rates.Delete(c.Request.Context(), p.Actor(), id, v)
+			v, err := queryInt(c, "version", 0, 1<<31-1)
+			if err != nil {
+				return nil, err
+			}
+			return nil, rates.Delete(c.Request.Context(), p.Actor(), id, int(v))
 		},
 	})
 }

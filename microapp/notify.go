@@ -3,11 +3,9 @@ package microapp
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
-	"hehuo/internal/apperr"
 	"hehuo/internal/auth"
 	"hehuo/internal/notify"
 	"hehuo/internal/org"
@@ -108,17 +106,23 @@ func (s *Server) notifyRoutes() {
 		Query: []Param{{"status", "string", "pending, sending, retry, sent, failed or dead"}, {"kind", "string", "work_notice or robot"},
 			{"project_id", "integer", ""}, {"before", "integer", "only ids below this (paging)"}, {"limit", "integer", "1..500, default 50"}},
 		Handle: func(c *gin.Context, _ auth.Principal) (any, error) {
-			f := notify.Filter{Status: c.Query("status"), Kind: c.Query("kind"), Before: queryInt(c, "before")}
-			if id := queryInt(c, "project_id"); id > 0 {
+			f := notify.Filter{Status: c.Query("status"), Kind: c.Query("kind")}
+			var err error
+			if f.Before, err = queryID(c, "before"); err != nil {
+				return nil, err
+			}
+			id, err := queryID(c, "project_id")
+			if err != nil {
+				return nil, err
+			}
+			if id > 0 {
 				f.ProjectID = &id
 			}
-			if v := c.Query("limit"); v != "" {
-				n, err := strconv.Atoi(v)
-				if err != nil {
-					return nil, apperr.Invalid("limit_invalid", "limit", "每页条数应在1到500之间")
-				}
-				f.Limit = n
+			limit, err := queryInt(c, "limit", 1, maxPageSize)
+			if err != nil {
+				return nil, err
 			}
+			f.Limit = int(limit)
 			rows, err := s.deps.Notify.List(c.Request.Context(), f)
 			return list[notify.OutboxRow]{rows}, err
 		},

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"hehuo/internal/apperr"
 	"hehuo/internal/auth"
 	"hehuo/internal/civil"
 	"hehuo/internal/org"
@@ -149,12 +147,12 @@ func (s *Server) paymentRoutes() {
 		Response: workDays{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			year := time.Now().In(civil.Shanghai).Year()
-			if y := c.Query("year"); y != "" {
-				n, err := strconv.Atoi(y)
-				if err != nil || n < 2000 || n > 2100 {
-					return nil, apperr.Invalid("year_invalid", "year", "年份不正确")
-				}
-				year = n
+			y, err := queryInt(c, "year", int64(civil.Earliest.Year), int64(civil.Latest.Year))
+			if err != nil {
+				return nil, err
+			}
+			if y != 0 {
+				year = int(y)
 			}
 			days, err := s.deps.WorkCalendar.List(c.Request.Context(), year)
 			return workDays{Items: days}, err
@@ -165,9 +163,9 @@ func (s *Server) paymentRoutes() {
 		Summary: "Set one day of the work calendar: kind holiday (节假日), workday (调休上班) or normal (back to Monday–Friday).",
 		Access:  Access{Roles: []string{org.RoleSysadmin}}, Request: workcal.Input{}, Response: workcal.Day{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
-			day, err := civil.Parse(c.Param("day"))
+			day, err := civil.ParseField(c.Param("day"), "day", "日期")
 			if err != nil {
-				return nil, apperr.Invalid("day_invalid", "day", "日期格式应为 YYYY-MM-DD")
+				return nil, err
 			}
 			var in workcal.Input
 			if err := bind(c, &in); err != nil {

@@ -3,7 +3,6 @@ package microapp
 import (
 	"bytes"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,11 +13,6 @@ import (
 
 type importResult struct {
 	Imported int `json:"imported"`
-}
-
-func queryInt(c *gin.Context, name string) int64 {
-	v, _ := strconv.ParseInt(c.Query(name), 10, 64)
-	return v
 }
 
 func (s *Server) projectRoutes() {
@@ -33,8 +27,16 @@ func (s *Server) projectRoutes() {
 			if err != nil {
 				return nil, err
 			}
+			batchID, err := queryID(c, "batch_id")
+			if err != nil {
+				return nil, err
+			}
+			cityID, err := queryID(c, "city_company_id")
+			if err != nil {
+				return nil, err
+			}
 			ps, err := s.deps.Projects.List(c.Request.Context(), project.Filter{
-				Query: c.Query("q"), BatchID: queryInt(c, "batch_id"), CityCompanyID: queryInt(c, "city_company_id"),
+				Query: c.Query("q"), BatchID: batchID, CityCompanyID: cityID,
 				All: sc.All, IDs: sc.IDs(),
 			})
 			return list[project.Project]{ps}, err

@@ -56,9 +56,12 @@ func (s *Server) reportFilter(c *gin.Context, p auth.Principal) (report.Filter, 
 	if err != nil {
 		return report.Filter{}, err
 	}
-	f := report.Filter{All: sc.All, IDs: sc.IDs(), ProjectID: queryInt(c, "project_id"), BatchID: queryInt(c, "batch_id")}
-	if (c.Query("project_id") != "" && f.ProjectID <= 0) || (c.Query("batch_id") != "" && f.BatchID <= 0) {
-		return f, apperr.Invalid("filter_invalid", "project_id", "筛选条件不正确")
+	f := report.Filter{All: sc.All, IDs: sc.IDs()}
+	if f.ProjectID, err = queryID(c, "project_id"); err != nil {
+		return f, err
+	}
+	if f.BatchID, err = queryID(c, "batch_id"); err != nil {
+		return f, err
 	}
 	if f.ProjectID != 0 && !sc.Contains(f.ProjectID) {
 		return f, apperr.NotFound("project_not_found", "项目不存在")

@@ -85,7 +85,7 @@ func TestEstablishmentPaymentsReportOverHTTP(t *testing.T) {
 		if r := e.do(partnerTok, "GET", path, nil); r.Status != 403 {
 			t.Fatalf("%s partner: %d", path, r.Status)
 		}
-		if r := e.do(admin, "GET", path+"?batch_id=x", nil); r.Status != 400 || r.errCode() != "filter_invalid" {
+		if r := e.do(admin, "GET", path+"?batch_id=x", nil); r.Status != 400 || r.errCode() != "invalid_parameter" {
 			t.Fatalf("%s bad filter: %d %s", path, r.Status, r.Raw)
 		}
 	}

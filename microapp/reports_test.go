@@ -46,7 +46,7 @@ func TestWorkTrackingReportScopeAndExport(t *testing.T) {
 	if r := e.do(acct, "GET", "/api/v1/reports/work-tracking.xlsx?project_id="+itoa(w.projA), nil); r.Status != 404 {
 		t.Fatalf("ungranted project xlsx: %d", r.Status)
 	}
-	if r := e.do(admin, "GET", "/api/v1/reports/work-tracking?project_id=abc", nil); r.Status != 400 || r.errCode() != "filter_invalid" {
+	if r := e.do(admin, "GET", "/api/v1/reports/work-tracking?project_id=abc", nil); r.Status != 400 || r.errCode() != "invalid_parameter" {
 		t.Fatalf("bad filter: %d %s", r.Status, r.Raw)
 	}
 	if r := e.do(partner, "GET", "/api/v1/reports/work-tracking", nil); r.Status != 403 {

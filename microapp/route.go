@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -59,6 +58,9 @@ func (s *Server) handle(r Route) {
 			s.allowLongWrite(c)
 		}
 		p, err := s.authorize(c, r)
+		if err == nil {
+			err = checkParams(c)
+		}
 		if err != nil {
 			writeError(c, s.log, err)
 			return
@@ -102,7 +104,7 @@ func (s *Server) authorize(c *gin.Context, r Route) (auth.Principal, error) {
 		return p, apperr.ErrReadOnly
 	}
 	if r.Access.ProjectParam != "" {
-		id, err := strconv.ParseInt(c.Param(r.Access.ProjectParam), 10, 64)
+		id, err := parseID(c.Param(r.Access.ProjectParam))
 		if err != nil {
 			return p, apperr.NotFound("project_not_found", "项目不存在")
 		}
@@ -144,8 +146,8 @@ func bearer(c *gin.Context) string {
 
 // pathID reads an integer path parameter.
 func pathID(c *gin.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id <= 0 {
+	id, err := parseID(c.Param(name))
+	if err != nil {
 		return 0, apperr.NotFound("not_found", "记录不存在")
 	}
 	return id, nil

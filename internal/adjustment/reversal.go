@@ -26,7 +26,7 @@ type ReversalInput struct {
 // cannot disagree). Reversing twice is 409; the reversal key is fixed per
 // settlement, so a retried request answers the same.
 func (s *Service) Reverse(ctx context.Context, a audit.Actor, adjustmentID, settlementID int64, in ReversalInput) (Settlement, error) {
-	reason, err := text.Clean(in.Reason, "reason", "冲销原因", true, 200)
+	reason, err := text.CleanNote(in.Reason, "reason", "冲销原因", true, 200)
 	if err != nil {
 		return Settlement{}, err
 	}

@@ -33,13 +33,63 @@ type Date struct {
 
 const layout = "2006-01-02"
 
-// Parse reads "2006-01-02".
-func Parse(s string) (Date, error) {
+// The window of dates Hehuo accepts from people and sheets. Nothing in the
+// business (land deals, fundings, payments, deadlines) lies outside it, and
+// refusing the rest keeps typos such as 0001-01-01 or 9999-12-31 (and
+// 0000-01-01, which would read back as no date at all) out of the data.
+var (
+	Earliest = Date{2000, time.January, 1}
+	Latest   = Date{2100, time.December, 31}
+)
+
+// Parse reads "2006-01-02" within [Earliest, Latest]: 400 invalid_date for
+// another form, date_out_of_range outside the window.
+func Parse(s string) (Date, error) { return ParseField(s, "", "日期") }
+
+// ParseField is Parse naming the field at fault: field for programs, label
+// (Chinese) in the message.
+func ParseField(s, field, label string) (Date, error) {
+	d, err := parse(s)
+	if err != nil {
+		return Date{}, apperr.Invalid("invalid_date", field, "%s格式须为 YYYY-MM-DD：%s", label, clip(s))
+	}
+	return d, d.InWindow(field, label)
+}
+
+// InWindow refuses a date outside [Earliest, Latest] with 400 date_out_of_range.
+func (d Date) InWindow(field, label string) error {
+	if d.Before(Earliest) || Latest.Before(d) {
+		return apperr.Invalid("date_out_of_range", field, "%s须在%s至%s之间：%s", label, Earliest, Latest, d)
+	}
+	return nil
+}
+
+// Before reports whether d is an earlier date than e.
+func (d Date) Before(e Date) bool {
+	if d.Year != e.Year {
+		return d.Year < e.Year
+	}
+	if d.Month != e.Month {
+		return d.Month < e.Month
+	}
+	return d.Day < e.Day
+}
+
+// parse reads "2006-01-02" without the window (for values read back from the database).
+func parse(s string) (Date, error) {
 	t, err := time.Parse(layout, s)
 	if err != nil {
-		return Date{}, apperr.Invalid("date_invalid", "", "日期格式须为 YYYY-MM-DD：%s", s)
+		return Date{}, err
 	}
 	return Of(t), nil
+}
+
+// clip keeps messages short when the input is long.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 20 {
+		return string(r[:20]) + "…"
+	}
+	return s
 }
 
 // Of returns the date of t in t's location.
@@ -89,7 +139,7 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return apperr.Invalid("date_invalid", "", "日期须为 YYYY-MM-DD 格式的字符串")
+		return apperr.Invalid("invalid_date", "", "日期须为 YYYY-MM-DD 格式的字符串")
 	}
 	v, err := Parse(s)
 	if err != nil {
@@ -115,9 +165,9 @@ func (d *Date) Scan(v any) error {
 	case time.Time:
 		*d = Date{x.Year(), x.Month(), x.Day()}
 	case string:
-		p, err := Parse(x[:min(len(x), 10)])
+		p, err := parse(x[:min(len(x), 10)])
 		if err != nil {
-			return err
+			return fmt.Errorf("civil.Date: scan %q: %w", x, err)
 		}
 		*d = p
 	case []byte:

@@ -2,8 +2,11 @@ package civil
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+
+	"hehuo/internal/apperr"
 )
 
 func TestJSONRoundTrip(t *testing.T) {
@@ -53,5 +56,51 @@ func TestAddDays(t *testing.T) {
 		if got := d.AddDays(c.n).String(); got != c.want {
 			t.Errorf("%s + %d = %s, want %s", c.from, c.n, got, c.want)
 		}
+	}
+}
+
+// Issue 9: one parser with a sane window; 0000-01-01 is refused rather than
+// read as no date at all.
+func TestParseWindow(t *testing.T) {
+	for _, c := range []struct{ in, code string }{
+		{"2000-01-01", ""},
+		{"2026-12-03", ""},
+		{"2100-12-31", ""},
+		{"1999-12-31", "date_out_of_range"},
+		{"0001-01-01", "date_out_of_range"},
+		{"1900-01-01", "date_out_of_range"},
+		{"0000-01-01", "date_out_of_range"},
+		{"2101-01-01", "date_out_of_range"},
+		{"9999-12-31", "date_out_of_range"},
+		{"2026-02-30", "invalid_date"},
+		{"2026-1-5", "invalid_date"},
+		{"20260105", "invalid_date"},
+		{"2026-01-05\x00", "invalid_date"},
+		{"", "invalid_date"},
+		{"99999999999999999999", "invalid_date"},
+		{"-1", "invalid_date"},
+	} {
+		d, err := ParseField(c.in, "funding_date", "出资日期")
+		if c.code == "" {
+			if err != nil || d.String() != c.in {
+				t.Errorf("%q: %v, %v", c.in, d, err)
+			}
+			continue
+		}
+		e := apperr.As(err)
+		if e == nil || e.Code != c.code || e.Field != "funding_date" || !strings.Contains(e.Message, "出资日期") {
+			t.Errorf("%q: err = %v, want %s naming 出资日期", c.in, err, c.code)
+		}
+	}
+	// JSON decoding applies the same window.
+	var d Date
+	for _, in := range []string{`"0001-01-01"`, `"0000-01-01"`, `"9999-01-01"`} {
+		if err := json.Unmarshal([]byte(in), &d); err == nil {
+			t.Errorf("%s accepted as %v", in, d)
+		}
+	}
+	// Values read back from the database are not refused.
+	if err := d.Scan("1990-05-01"); err != nil || d.String() != "1990-05-01" {
+		t.Fatalf("scan: %v %v", d, err)
 	}
 }

@@ -79,7 +79,7 @@ func (s *Service) PutBasicInfo(ctx context.Context, a audit.Actor, projectID int
 	if err != nil {
 		return BasicInfo{}, err
 	}
-	note, err := text.Clean(in.Note, "note", "项目概况", false, 1000)
+	note, err := text.CleanNote(in.Note, "note", "项目概况", false, 1000)
 	if err != nil {
 		return BasicInfo{}, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"hehuo/internal/apperr"
 	"hehuo/internal/db"
+	"hehuo/internal/money"
 	"hehuo/internal/rate"
 	"hehuo/internal/workflow"
 )
@@ -84,7 +85,7 @@ func parseFraction(s, field, label string, max decimal.Decimal) (*decimal.Decima
 	if s == "" {
 		return nil, nil
 	}
-	v, err := decimal.NewFromString(s)
+	v, err := money.ParseNumber(s)
 	if err != nil {
 		return nil, apperr.Invalid("ratio_invalid", field, "%s须为小数形式的比例，例如 0.0331 表示 3.31%%", label)
 	}
@@ -103,7 +104,7 @@ func parseQuantity(s, field, label string) (*decimal.Decimal, error) {
 	if s == "" {
 		return nil, nil
 	}
-	v, err := decimal.NewFromString(s)
+	v, err := money.ParseNumber(s)
 	if err != nil {
 		return nil, apperr.Invalid("number_invalid", field, "%s须为数字", label)
 	}

@@ -92,7 +92,7 @@ func signedRatio(s *string, field, label string) (*decimal.Decimal, error) {
 	if s == nil || *s == "" {
 		return nil, nil
 	}
-	v, err := decimal.NewFromString(*s)
+	v, err := money.ParseNumber(*s)
 	if err != nil {
 		return nil, apperr.Invalid("ratio_invalid", field, "%s须为小数形式的比例，例如 0.12 表示 12%%", label)
 	}

@@ -197,7 +197,7 @@ func (s *Service) SaveShareholding(ctx context.Context, tx *sqlx.Tx, a audit.Act
 	if in.EffectiveOn.IsZero() {
 		return Shareholding{}, apperr.Invalid("effective_on_required", "effective_on", "请填写生效日期")
 	}
-	reason, err := text.Clean(in.Reason, "reason", "变更说明", false, 200)
+	reason, err := text.CleanNote(in.Reason, "reason", "变更说明", false, 200)
 	if err != nil {
 		return Shareholding{}, err
 	}

@@ -337,7 +337,7 @@ func checkTerms(in TermsInput) (checkedTerms, error) {
 		if s == "" {
 			return decimal.Zero, nil
 		}
-		v, err := decimal.NewFromString(s)
+		v, err := money.ParseNumber(s)
 		if err != nil {
 			return v, apperr.Invalid("ratio_invalid", "tier_ratios."+tier, "%s比例须为小数形式的比例，例如 0.0331 表示 3.31%%", calc.TierLabel(tier))
 		}

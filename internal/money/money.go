@@ -89,6 +89,29 @@ func Parse(s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
+// maxFracDigits bounds the decimals any number may carry (ratios need six).
+const maxFracDigits = 12
+
+// ParseNumber reads a number that is not an amount (a ratio, a rate, an
+// area, a count) by Parse's syntax: plain decimal digits, an optional
+// leading minus and point, at most 18 digits before the point and 12 after.
+// No exponent ("1e5"), no plus sign, no point without digits on both sides
+// ("100.", ".5"), no separators or spaces. Callers check range and
+// precision and refuse with their own code; the refusal here has code
+// number_invalid.
+func ParseNumber(s string) (decimal.Decimal, error) {
+	body := strings.TrimPrefix(s, "-")
+	whole, frac, hasPoint := strings.Cut(body, ".")
+	if !digits(whole) || (hasPoint && !digits(frac)) || len(strings.TrimLeft(whole, "0")) > maxIntDigits || len(frac) > maxFracDigits {
+		return decimal.Decimal{}, apperr.Invalid("number_invalid", "", "数字格式不正确：%s", clip(s))
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Decimal{}, apperr.Invalid("number_invalid", "", "数字格式不正确：%s", clip(s))
+	}
+	return d, nil
+}
+
 // ParseYuan is Parse for amounts that must be whole yuan, such as a
 // subscription (R2): "500000" and "500000.00" pass, "500000.50" fails with
 // code amount_not_whole_yuan.

@@ -157,3 +157,28 @@ func TestIsFenIsYuan(t *testing.T) {
 		t.Error("IsYuan is wrong")
 	}
 }
+
+// Issue 9: every number that is not an amount goes through ParseNumber:
+// plain digits only, bounded precision.
+func TestParseNumber(t *testing.T) {
+	for _, c := range []struct {
+		in, want string // want "" means refused
+	}{
+		{"100", "100"}, {"0.0331", "0.0331"}, {"-0.12", "-0.12"}, {"12345.67", "12345.67"},
+		{"0.123456789012", "0.123456789012"}, {"000100", "100"},
+		{"1e5", ""}, {"1E2", ""}, {"+100", ""}, {"100.", ""}, {".5", ""}, {"-", ""}, {"", ""},
+		{"1,000", ""}, {" 1", ""}, {"1 ", ""}, {"0x10", ""}, {"NaN", ""}, {"Infinity", ""}, {"--1", ""},
+		{"99999999999999999999", ""}, {"0.1234567890123", ""}, {"１００", ""}, {"1\x00", ""},
+	} {
+		d, err := ParseNumber(c.in)
+		if c.want == "" {
+			if e := apperr.As(err); e == nil || e.Code != "number_invalid" {
+				t.Errorf("%q: got %v, %v; want number_invalid", c.in, d, err)
+			}
+			continue
+		}
+		if err != nil || d.String() != c.want {
+			t.Errorf("%q: got %v, %v; want %s", c.in, d, err, c.want)
+		}
+	}
+}

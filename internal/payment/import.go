@@ -156,9 +156,15 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 			}
 			on, err := civil.Parse(cell(4))
 			if err != nil {
-				bad("到账日期", "日期格式应为 YYYY-MM-DD")
+				bad("到账日期", "%s", apperr.As(err).Message) // format or the 2000–2100 window
 			} else if today.DaysSince(on) < 0 {
 				bad("到账日期", "到账日期不能晚于今天")
+			} else if err := paidOnInReach(ctx, tx, roundID, on); err != nil {
+				if e := apperr.As(err); e != nil {
+					bad("到账日期", "%s", e.Message)
+				} else {
+					return err
+				}
 			}
 			if len(errs) > before {
 				continue

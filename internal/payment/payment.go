@@ -122,6 +122,9 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 	if in.PaidOn.IsZero() {
 		return Payment{}, apperr.Invalid("paid_on_required", "paid_on", "请填写缴款日期")
 	}
+	if err := in.PaidOn.InWindow("paid_on", "缴款日期"); err != nil {
+		return Payment{}, err
+	}
 	if today := civil.Today(s.Now()); today.DaysSince(in.PaidOn) < 0 {
 		return Payment{}, apperr.Invalid("paid_on_future", "paid_on", "缴款日期不能晚于今天")
 	}
@@ -140,6 +143,9 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		}
 		if r.Status != "approved" {
 			return ErrNotApproved
+		}
+		if err := paidOnInReach(ctx, tx, roundID, in.PaidOn); err != nil {
+			return err
 		}
 		var line struct {
 			PartnerID int64           `db:"partner_id"`
@@ -250,7 +256,7 @@ type ReverseInput struct {
 // Reverse posts the negation of payment id's ledger transaction with the
 // reason; the payment no longer counts as paid nor for interest.
 func (s *Service) Reverse(ctx context.Context, a audit.Actor, id int64, in ReverseInput) (Payment, error) {
-	reason, err := text.Clean(in.Reason, "reason", "冲销原因", true, 500)
+	reason, err := text.CleanNote(in.Reason, "reason", "冲销原因", true, 500)
 	if err != nil {
 		return Payment{}, err
 	}
@@ -422,4 +428,28 @@ func (s *Service) List(ctx context.Context, roundID int64) (Summary, error) {
 	}
 	out.Allocated, out.Paid, out.Outstanding = money.AmountOf(tA), money.AmountOf(tP), money.AmountOf(tA.Sub(tP))
 	return out, nil
+}
+
+// paidOnInReach refuses a payment dated more than a year before the round's
+// payment notice (or the project's funding date, when that is earlier, as
+// when past payments are entered after the fact): such a date is a typo, not
+// a payment (400 date_out_of_range). A round with neither has only civil's
+// window.
+func paidOnInReach(ctx context.Context, q sqlx.QueryerContext, roundID int64, paidOn civil.Date) error {
+	var anchor civil.Date
+	err := sqlx.GetContext(ctx, q, &anchor, `
+		SELECT LEAST((SELECT (pn.sent_at AT TIME ZONE 'Asia/Shanghai')::date FROM payment_notices pn WHERE pn.round_id = r.id),
+		             (SELECT e.funding_date FROM establishments e WHERE e.project_id = r.project_id))
+		FROM rounds r WHERE r.id = $1`, roundID)
+	if err != nil {
+		return fmt.Errorf("payment date anchor of round %d: %w", roundID, err)
+	}
+	if anchor.IsZero() {
+		return nil
+	}
+	earliest := civil.Of(anchor.Start().AddDate(-1, 0, 0))
+	if paidOn.Before(earliest) {
+		return apperr.Invalid("date_out_of_range", "paid_on", "缴款日期不能早于%s（缴款通知或出资日期前一年）", earliest)
+	}
+	return nil
 }

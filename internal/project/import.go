@@ -122,7 +122,7 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, r io.Reader) (int, 
 			if v := cell(3); v != "" {
 				d, err := civil.Parse(v)
 				if err != nil {
-					fail(rowNo, 3, "日期格式须为 YYYY-MM-DD")
+					fail(rowNo, 3, apperr.As(err).Message) // format or the 2000–2100 window
 				}
 				in.LandAcquiredOn = d
 			}

@@ -16,6 +16,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
 	"hehuo/internal/db"
+	"hehuo/internal/money"
 	"hehuo/internal/text"
 )
 
@@ -71,7 +72,7 @@ func RateOn(ctx context.Context, q sqlx.QueryerContext, date civil.Date) (r Rate
 
 // ParseRate reads a rate as a fraction: 0 ≤ rate < 1, at most six decimals.
 func ParseRate(s, field, label string) (decimal.Decimal, error) {
-	v, err := decimal.NewFromString(s)
+	v, err := money.ParseNumber(s)
 	if err != nil {
 		return v, apperr.Invalid("rate_invalid", field, "%s须为小数形式的比例，例如 0.0435 表示 4.35%%", label)
 	}
@@ -92,7 +93,7 @@ func check(in Input) (decimal.Decimal, string, error) {
 	if err != nil {
 		return v, "", err
 	}
-	note, err := text.Clean(in.Note, "note", "说明", false, 200)
+	note, err := text.CleanNote(in.Note, "note", "说明", false, 200)
 	return v, note, err
 }
 

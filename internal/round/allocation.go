@@ -470,7 +470,7 @@ type LineEdit struct {
 // unbalanced; Submit checks the balance. Nobody edits their own line
 // (segregation of duties).
 func (s *Service) EditLine(ctx context.Context, a audit.Actor, roundID, partnerID int64, in LineEdit) (Allocation, error) {
-	reason, err := text.Clean(in.Reason, "reason", "调整原因", true, 200)
+	reason, err := text.CleanNote(in.Reason, "reason", "调整原因", true, 200)
 	if err != nil {
 		return Allocation{}, err
 	}

@@ -145,7 +145,7 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 			}
 			d, err := civil.Parse(strings.ReplaceAll(cell(6), "/", "-"))
 			if err != nil {
-				fail(rowNo, 6, "日期格式须为 YYYY-MM-DD")
+				fail(rowNo, 6, apperr.As(err).Message) // format or the 2000–2100 window
 				rowOK = false
 			}
 			in.Deadline = d

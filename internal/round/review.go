@@ -26,7 +26,7 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, roundID int64, in R
 	if in.Decision != "approve" && in.Decision != "reject" {
 		return Round{}, apperr.Invalid("decision_invalid", "decision", "审核结果须为 approve（通过）或 reject（驳回）")
 	}
-	reason, err := text.Clean(in.Reason, "reason", "审核意见", in.Decision == "reject", 500)
+	reason, err := text.CleanNote(in.Reason, "reason", "审核意见", in.Decision == "reject", 500)
 	if err != nil {
 		if e := apperr.As(err); e != nil && e.Code == "required" {
 			return Round{}, apperr.Invalid("reason_required", "reason", "驳回须填写原因")

@@ -64,7 +64,7 @@ func (s *Service) Subscribe(ctx context.Context, a audit.Actor, userID, invitati
 // who missed the deadline, closed and not yet submitted (R2). An accountant who is the
 // partner may not do it for themselves (segregation of duties).
 func (s *Service) SubscribeOnBehalf(ctx context.Context, a audit.Actor, userID, roundID, invitationID int64, in OnBehalfInput) (Invitation, error) {
-	reason, err := text.Clean(in.Reason, "reason", "代认购原因", true, 200)
+	reason, err := text.CleanNote(in.Reason, "reason", "代认购原因", true, 200)
 	if err != nil {
 		if e := apperr.As(err); e != nil && e.Code == "required" {
 			return Invitation{}, apperr.Invalid("reason_required", "reason", "代认购须填写原因")

@@ -122,7 +122,7 @@ func checkInput(projectID int64, in *LaunchInput) error {
 		if err != nil {
 			return err
 		}
-		val, err := text.Clean(v, "form."+key, key, false, 2000)
+		val, err := text.CleanNote(v, "form."+key, key, false, 2000)
 		if err != nil {
 			return err
 		}
