@@ -36,6 +36,7 @@ type Route struct {
 	Response any     // a value of the response body type, or nil
 	Status   int     // success status; 200 if zero
 	Raw      bool    // the handler writes the response itself (files)
+	Upload   bool    // the body is a multipart/form-data file upload, not JSON
 	Handle   func(c *gin.Context, p auth.Principal) (any, error)
 }
 
@@ -48,6 +49,10 @@ type Param struct {
 func (s *Server) handle(r Route) {
 	s.routes = append(s.routes, r)
 	s.engine.Handle(r.Method, r.Path, func(c *gin.Context) {
+		if err := s.checkRequest(c, r); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
 		p, err := s.authorize(c, r)
 		if err != nil {
 			writeError(c, s.log, err)

@@ -97,7 +97,7 @@ func New(d Deps) *Server {
 	}
 
 	s.engine.HandleMethodNotAllowed = true
-	s.engine.Use(s.requestContext, s.recover)
+	s.engine.Use(s.requestContext, s.recover, s.securityHeaders())
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": d.Version}) })
 	s.engine.GET("/readyz", s.ready)
 	s.engine.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
