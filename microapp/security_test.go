@@ -164,3 +164,26 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Fatalf("production H5 CSP %q", csp)
 	}
 }
+
+// The H5 app offers its password form only when the server says it is a
+// demo: a production server answers demo: false.
+func TestAppInfoSaysWhetherDemo(t *testing.T) {
+	e := newEnv(t)
+	if r := e.must(200, e.do("", "GET", "/api/v1/dingtalk/app", nil)); r.Body["demo"] != false {
+		t.Fatalf("production app info: %s", r.Raw)
+	}
+	deps := e.deps
+	deps.Config.Demo = true
+	srv := httptest.NewServer(microapp.New(deps).Handler())
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/api/v1/dingtalk/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var info map[string]any
+	json.NewDecoder(res.Body).Decode(&info)
+	if info["demo"] != true {
+		t.Fatalf("demo app info: %v", info)
+	}
+}
