@@ -49,11 +49,10 @@ type Param struct {
 func (s *Server) handle(r Route) {
 	s.routes = append(s.routes, r)
 	s.engine.Handle(r.Method, r.Path, func(c *gin.Context) {
-		if err := s.checkRequest(c, r); err != nil {
-			writeError(c, s.log, err)
-			return
-		}
 		p, err := s.authorize(c, r)
+		if err == nil {
+			err = s.checkRequest(c, r)
+		}
 		if err != nil {
 			writeError(c, s.log, err)
 			return

@@ -19,7 +19,8 @@ var (
 	errNotUpload = apperr.New(apperr.KindMediaType, "unsupported_media_type", "请以表单（multipart/form-data）上传文件")
 )
 
-// checkRequest refuses cross-site writes before any handler runs. A write
+// checkRequest refuses cross-site writes before any handler runs (after the
+// access checks, so that 401, 403 and 404 say nothing about bodies). A write
 // that a browser sends by itself on a session cookie — a form or a
 // text/plain fetch from another site — must come from the app's own origin
 // (403 bad_origin); bearer tokens are never sent by a browser on its own and
