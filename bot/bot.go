@@ -12,7 +12,10 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"regexp"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -69,7 +72,8 @@ func New(cfg config.DingTalk, d Deps) *Bot {
 		d.Log = slog.Default()
 	}
 	b := &Bot{cfg: cfg, deps: d, log: d.Log.With("component", "bot"), cards: map[string]CardHandler{}}
-	sdkLoggerOnce.Do(func() { logger.SetLogger(sdkLogger{b.log}) })
+	sdkLog.Store(&sdkTarget{log: b.log, secret: cfg.AppSecret})
+	sdkLoggerOnce.Do(func() { logger.SetLogger(sdkLogger{}) })
 	return b
 }
 
@@ -146,24 +150,50 @@ func sdkConnected(cli *client.StreamClient) bool {
 	return !conn.IsNil()
 }
 
-var sdkLoggerOnce sync.Once
+var (
+	sdkLoggerOnce sync.Once
+	sdkLog        atomic.Pointer[sdkTarget]
+)
 
-// sdkLogger sends the SDK's logs to slog. The SDK logger is global, so the
-// first bot's logger serves them all.
-type sdkLogger struct{ l *slog.Logger }
+// sdkTarget is where the SDK's log goes and the secret it must not show.
+type sdkTarget struct {
+	log    *slog.Logger
+	secret string
+}
 
-func (s sdkLogger) Debugf(f string, a ...any) {
-	s.l.Debug(fmt.Sprintf(f, a...), "sdk", "dingtalk-stream")
+// sdkLogger sends the SDK's logs to slog, redacted. The SDK logger is
+// global, so the latest bot's logger serves them all.
+type sdkLogger struct{}
+
+func (sdkLogger) out(level slog.Level, f string, a []any) {
+	t := sdkLog.Load()
+	if t == nil || !t.log.Enabled(context.Background(), level) {
+		return
+	}
+	t.log.Log(context.Background(), level, redact(fmt.Sprintf(f, a...), t.secret), "sdk", "dingtalk-stream")
 }
-func (s sdkLogger) Infof(f string, a ...any) {
-	s.l.Info(fmt.Sprintf(f, a...), "sdk", "dingtalk-stream")
-}
-func (s sdkLogger) Warningf(f string, a ...any) {
-	s.l.Warn(fmt.Sprintf(f, a...), "sdk", "dingtalk-stream")
-}
-func (s sdkLogger) Errorf(f string, a ...any) {
-	s.l.Warn(fmt.Sprintf(f, a...), "sdk", "dingtalk-stream")
-}
-func (s sdkLogger) Fatalf(f string, a ...any) {
-	s.l.Error(fmt.Sprintf(f, a...), "sdk", "dingtalk-stream")
+
+func (s sdkLogger) Debugf(f string, a ...any)   { s.out(slog.LevelDebug, f, a) }
+func (s sdkLogger) Infof(f string, a ...any)    { s.out(slog.LevelInfo, f, a) }
+func (s sdkLogger) Warningf(f string, a ...any) { s.out(slog.LevelWarn, f, a) }
+func (s sdkLogger) Errorf(f string, a ...any)   { s.out(slog.LevelWarn, f, a) }
+func (s sdkLogger) Fatalf(f string, a ...any)   { s.out(slog.LevelError, f, a) }
+
+// secretJSON and secretParam match the credentials the SDK's wire log
+// prints: the AppSecret in connections/open, the connection ticket it
+// answers with, and any access token, as JSON fields or URL parameters.
+var (
+	secretJSON  = regexp.MustCompile(`(?i)("(?:clientSecret|appSecret|secret|ticket|accessToken|access_token)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+	secretParam = regexp.MustCompile(`(?i)\b(ticket|access_token|accessToken)=[^&\s"]+`)
+)
+
+// redact hides the credentials in one SDK log line; the AppSecret itself is
+// also replaced wherever else it appears.
+func redact(line, secret string) string {
+	line = secretJSON.ReplaceAllString(line, `${1}"***"`)
+	line = secretParam.ReplaceAllString(line, `${1}=***`)
+	if len(secret) >= 4 {
+		line = strings.ReplaceAll(line, secret, "***")
+	}
+	return line
 }

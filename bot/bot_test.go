@@ -1,11 +1,14 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -539,4 +542,49 @@ func TestRunRefusesMissingCredentials(t *testing.T) {
 	if b.Connected() {
 		t.Error("Connected() without a connection")
 	}
+}
+
+// At debug level the SDK logs the connections/open request on the wire,
+// AppSecret included; the log adapter redacts it (and the ticket).
+func TestDebugLogNeverShowsTheAppSecret(t *testing.T) {
+	sim := dtsimtest.Start(t)
+	d := dbtest.New(t)
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg := sim.DingTalkConfig()
+	b := bot.New(cfg, bot.Deps{DB: d, Org: org.NewService(d), Inbox: workflow.NewInbox(d), Holdings: holding.NewService(d, nil), Log: log})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	wait, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	if err := sim.WaitConnected(wait, 1); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "connections/open") || !strings.Contains(out, "clientSecret") {
+		t.Fatalf("the debug log does not show the wire request:\n%s", out)
+	}
+	if strings.Contains(out, cfg.AppSecret) {
+		t.Fatalf("the debug log shows the AppSecret:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the SDK's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

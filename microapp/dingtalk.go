@@ -42,11 +42,15 @@ type dingTalkSignIn struct {
 	AuthCode string `json:"auth_code"`
 }
 
-// dingTalkApp is what the H5 app needs before it can ask DingTalk for an auth code.
+// dingTalkApp is what the H5 app needs before it can ask DingTalk for an auth
+// code, and whether it may offer the demo's password form outside DingTalk.
 type dingTalkApp struct {
 	CorpID   string `json:"corpId"`
 	ClientID string `json:"clientId"`
 	AgentID  string `json:"agentId"`
+	// Demo is on only under `hehuo demo`: a production server never offers
+	// the H5 password form.
+	Demo bool `json:"demo"`
 }
 
 func (s *Server) dingtalkRoutes() {
@@ -95,11 +99,11 @@ func (s *Server) dingtalkRoutes() {
 	})
 	s.handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/dingtalk/app", Tag: "dingtalk",
-		Summary: "The DingTalk app's public identifiers, for dd.requestAuthCode.",
+		Summary: "The DingTalk app's public identifiers, for dd.requestAuthCode, and whether this is a demo server.",
 		Access:  Access{Public: true}, Response: dingTalkApp{},
 		Handle: func(c *gin.Context, _ auth.Principal) (any, error) {
 			cfg := s.deps.Config.DingTalk
-			return dingTalkApp{CorpID: cfg.CorpID, ClientID: cfg.AppKey, AgentID: cfg.AgentID}, nil
+			return dingTalkApp{CorpID: cfg.CorpID, ClientID: cfg.AppKey, AgentID: cfg.AgentID, Demo: s.deps.Config.Demo}, nil
 		},
 	})
 	s.handle(Route{

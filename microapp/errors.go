@@ -31,6 +31,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindLocked:          http.StatusLocked,
 	apperr.KindTooMany:         http.StatusTooManyRequests,
 	apperr.KindUnavailable:     http.StatusServiceUnavailable,
+	apperr.KindMediaType:       http.StatusUnsupportedMediaType,
 }
 
 // errorBody is the one JSON shape of every error.

@@ -50,7 +50,7 @@ func (s *Server) OpenAPI() map[string]any {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.Request))}}}
 		}
-		if r.Path == "/api/v1/projects/import" {
+		if r.Upload {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object",
 					"properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}}}}

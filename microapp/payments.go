@@ -101,7 +101,7 @@ func (s *Server) paymentRoutes() {
 		},
 	})
 	s.handle(Route{
-		Method: http.MethodPost, Path: "/api/v1/rounds/:id/payments/import", Tag: "payments",
+		Method: http.MethodPost, Path: "/api/v1/rounds/:id/payments/import", Tag: "payments", Upload: true,
 		Summary: "Import receipts from a bank statement (.xlsx, multipart field file; columns 流水号, 工号, 姓名, 金额, 到账日期): all rows or none; " +
 			"every bad cell is reported in error.details with its row and column. 流水号 is each row's idempotency key: rows imported before are skipped (replayed).",
 		Access: Access{Roles: accountant, LineWrite: true}, Response: payment.ImportResult{},

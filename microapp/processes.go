@@ -153,7 +153,7 @@ func (s *Server) processRoutes() {
 		},
 	})
 	s.handle(Route{
-		Method: http.MethodPost, Path: "/api/v1/projects/:id/attachments", Tag: "processes", Status: http.StatusCreated,
+		Method: http.MethodPost, Path: "/api/v1/projects/:id/attachments", Tag: "processes", Status: http.StatusCreated, Upload: true,
 		Summary: "Upload an attachment (multipart field file): ≤ 10 MB; xls, xlsx, jpg, jpeg, png, bmp, tiff, mp4, doc, docx, rar, zip, tar, gz, pdf, ppt, pptx, xml, csv, checked by content; the SHA-256 is kept.",
 		Access:  Access{Roles: launchRoles, ProjectParam: "id"}, Response: attachment.Attachment{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {

@@ -82,7 +82,7 @@ func (s *Server) projectRoutes() {
 		},
 	})
 	s.handle(Route{
-		Method: http.MethodPost, Path: "/api/v1/projects/import", Tag: "projects",
+		Method: http.MethodPost, Path: "/api/v1/projects/import", Tag: "projects", Upload: true,
 		Summary: "Import main-data projects (导入主数据项目) from an .xlsx in the multipart field file: all rows or none; every bad cell is reported in error.details with its row and column.",
 		Access:  Access{Roles: sysadmin}, Response: importResult{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {

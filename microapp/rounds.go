@@ -132,7 +132,7 @@ func (s *Server) roundRoutes() {
 		},
 	})
 	s.handle(Route{
-		Method: http.MethodPost, Path: "/api/v1/rounds/:id/invitations/import", Tag: "rounds",
+		Method: http.MethodPost, Path: "/api/v1/rounds/:id/invitations/import", Tag: "rounds", Upload: true,
 		Summary: "Import the partner list from an .xlsx (multipart field file; columns 工号, 姓名, 层级, 强投, 认购下限, 认购上限, 截止日期): all rows or none; every bad cell is reported in error.details with its row and column.",
 		Access:  Access{Roles: accountant, LineWrite: true}, Response: importResult{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {

@@ -42,6 +42,7 @@ type Route struct {
 	Response any     // a value of the response body type, or nil
 	Status   int     // success status; 200 if zero
 	Raw      bool    // the handler writes the response itself (files)
+	Upload   bool    // the body is a multipart/form-data file upload, not JSON
 	Handle   func(c *gin.Context, p auth.Principal) (any, error)
 }
 
@@ -60,6 +61,9 @@ func (s *Server) handle(r Route) {
 		p, err := s.authorize(c, r)
 		if err == nil {
 			err = checkParams(c)
+		}
+		if err == nil {
+			err = s.checkRequest(c, r)
 		}
 		if err != nil {
 			writeError(c, s.log, err)

@@ -104,7 +104,7 @@ func New(d Deps) *Server {
 	if err := s.engine.SetTrustedProxies(d.Config.HTTP.TrustedProxies); err != nil {
 		panic(fmt.Sprintf("http.trusted_proxies: %v", err)) // config.Validate checked them
 	}
-	s.engine.Use(s.requestContext, s.recover)
+	s.engine.Use(s.requestContext, s.recover, s.securityHeaders())
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": d.Version}) })
 	s.engine.GET("/readyz", s.ready)
 	s.engine.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))

@@ -90,6 +90,13 @@ func open(ctx context.Context, cfg config.Config, migrate bool) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, db: d, cache: c}
 	ws := wire.New(cfg, d, c, log)
+	// Robot webhooks stored in clear before migration 00016 are sealed now
+	// that the key is at hand; without a key they keep working in clear.
+	if n, err := ws.Notify.SealWebhooks(ctx); err != nil {
+		log.Error("robot webhooks stay unsealed", "err", err)
+	} else if n > 0 {
+		log.Info("sealed robot webhooks", "count", n)
+	}
 	a.deps = microapp.FromServices(cfg, d, c, log, version, ws)
 	a.server = microapp.New(a.deps)
 	if cfg.DingTalk.Stream && cfg.DingTalk.AppKey != "" {

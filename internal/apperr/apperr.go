@@ -23,6 +23,7 @@ const (
 	KindLocked                      // temporarily refused (locked account): 423
 	KindTooMany                     // rate limited: 429
 	KindUnavailable                 // a service we depend on (DingTalk, Postgres, Redis) failed or is unreachable: 503
+	KindMediaType                   // a request body of a type the route does not take: 415
 )
 
 // Error is an error that can be shown to a user.

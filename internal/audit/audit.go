@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"hehuo/internal/db"
 )
 
 // Actor is who made a change; a nil ID means the system itself.
@@ -54,6 +56,7 @@ func Record(ctx context.Context, tx *sqlx.Tx, a Actor, e Entry) error {
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
+	db.WakeOnCommit(tx) // the sealer chains the entry once it commits
 	return nil
 }
 

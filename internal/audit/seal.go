@@ -33,7 +33,8 @@ type Sealer struct {
 	log  *slog.Logger
 }
 
-// NewSealer returns a sealer that wakes after every commit on d.
+// NewSealer returns a sealer that wakes after every commit on d that
+// recorded audit entries (audit.Record asks for it).
 func NewSealer(d *db.DB, log *slog.Logger) *Sealer {
 	s := &Sealer{db: d, wake: make(chan struct{}, 1), log: log}
 	d.OnCommit(s.Wake)
@@ -48,9 +49,14 @@ func (s *Sealer) Wake() {
 	}
 }
 
-// Run seals until ctx ends, after each wake-up and at least every second.
+// sealTick is how often the sealer looks without a wake-up: for entries
+// another instance committed while its sealer was down.
+const sealTick = 10 * time.Second
+
+// Run seals until ctx ends, after each commit that recorded audit entries
+// and every sealTick.
 func (s *Sealer) Run(ctx context.Context) {
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(sealTick)
 	defer t.Stop()
 	for {
 		select {

@@ -38,7 +38,8 @@ type HTTP struct {
 	Addr string `yaml:"addr"`
 	// PublicURL is how browsers reach the server; links in notices use it.
 	PublicURL string `yaml:"public_url"`
-	// SecureCookies marks the session cookie Secure (set behind HTTPS).
+	// SecureCookies marks the session cookie Secure; always on when
+	// PublicURL is https.
 	SecureCookies bool `yaml:"secure_cookies"`
 	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For names the client. None by default: the client
@@ -170,6 +171,11 @@ func Load(path string) (Config, error) {
 	}
 	if c.HTTP.PublicURL == "" {
 		c.HTTP.PublicURL = "http://" + c.HTTP.Addr
+	}
+	if strings.HasPrefix(strings.ToLower(c.HTTP.PublicURL), "https://") {
+		// Browsers reach the app over HTTPS: the session cookie must never
+		// travel in clear, whatever the file says.
+		c.HTTP.SecureCookies = true
 	}
 	if c.DingTalk.RobotCode == "" {
 		c.DingTalk.RobotCode = c.DingTalk.AppKey

@@ -73,3 +73,19 @@ func TestExampleConfigLoadsAndBadLimitsAreNamed(t *testing.T) {
 		}
 	}
 }
+
+// A public URL on https turns secure cookies on, whatever the file says.
+func TestHTTPSPublicURLMakesCookiesSecure(t *testing.T) {
+	t.Setenv("HEHUO_PUBLIC_URL", "https://hehuo.example.com")
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.HTTP.SecureCookies {
+		t.Fatal("secure_cookies off behind https")
+	}
+	t.Setenv("HEHUO_PUBLIC_URL", "http://127.0.0.1:8080")
+	if c, _ := Load(""); c.HTTP.SecureCookies {
+		t.Fatal("secure_cookies on for a plain http demo")
+	}
+}

@@ -42,13 +42,24 @@ func Open(ctx context.Context, url string, maxOpen int) (*DB, error) {
 	return &DB{DB: x}, nil
 }
 
-// OnCommit registers f to run after every committed InTx. It must not block:
-// the audit sealer uses it to wake up.
+// OnCommit registers f to run after every committed InTx whose function
+// called WakeOnCommit. It must not block: the audit sealer uses it to wake up
+// when there are new entries to seal.
 func (d *DB) OnCommit(f func()) {
 	d.mu.Lock()
 	d.afterCommit = append(d.afterCommit, f)
 	d.mu.Unlock()
 }
+
+// wakers holds the transactions that asked for the OnCommit hooks, until
+// they end.
+var wakers sync.Map // *sqlx.Tx → struct{}
+
+// WakeOnCommit asks for the OnCommit hooks to run once tx commits. Only
+// transactions that wrote something a hook waits for call it: a hook's own
+// transaction that wrote nothing must not wake it again, or an idle server
+// spins.
+func WakeOnCommit(tx *sqlx.Tx) { wakers.Store(tx, struct{}{}) }
 
 const maxAttempts = 5
 
@@ -59,8 +70,12 @@ const maxAttempts = 5
 func (d *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = d.inTxOnce(ctx, fn)
+		var wake bool
+		wake, err = d.inTxOnce(ctx, fn)
 		if err == nil {
+			if !wake {
+				return nil
+			}
 			d.mu.RLock()
 			hooks := d.afterCommit
 			d.mu.RUnlock()
@@ -78,12 +93,15 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return err
 }
 
-func (d *DB) inTxOnce(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
+// inTxOnce runs fn in one transaction; wake reports that fn called WakeOnCommit.
+func (d *DB) inTxOnce(ctx context.Context, fn func(tx *sqlx.Tx) error) (wake bool, err error) {
 	tx, err := d.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return false, fmt.Errorf("begin: %w", err)
 	}
 	defer func() {
+		_, wake = wakers.LoadAndDelete(tx)
+		wake = wake && err == nil
 		if p := recover(); p != nil {
 			tx.Rollback()
 			panic(p)
@@ -91,12 +109,12 @@ func (d *DB) inTxOnce(ctx context.Context, fn func(tx *sqlx.Tx) error) (err erro
 	}()
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return false, err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return false, fmt.Errorf("commit: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // IsRetryable reports a serialization failure or a deadlock.

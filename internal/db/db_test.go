@@ -90,3 +90,30 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		t.Error("delete of an audit entry was accepted")
 	}
 }
+
+// Commit hooks run only after transactions that asked for them: the audit
+// sealer's own empty transaction must not wake it again.
+func TestOnCommitRunsOnlyForTransactionsThatAsk(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	woken := 0
+	d.OnCommit(func() { woken++ })
+	if err := d.InTx(ctx, func(tx *sqlx.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if woken != 0 {
+		t.Fatalf("a transaction that asked for nothing ran the hooks %d times", woken)
+	}
+	if err := d.InTx(ctx, func(tx *sqlx.Tx) error { db.WakeOnCommit(tx); return errors.New("rolled back") }); err == nil {
+		t.Fatal("want the error")
+	}
+	if woken != 0 {
+		t.Fatalf("a rolled-back transaction ran the hooks %d times", woken)
+	}
+	if err := d.InTx(ctx, func(tx *sqlx.Tx) error { db.WakeOnCommit(tx); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if woken != 1 {
+		t.Fatalf("hooks ran %d times after a transaction that asked, want 1", woken)
+	}
+}

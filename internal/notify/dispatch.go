@@ -20,6 +20,9 @@ import (
 	"hehuo/internal/dingtalk"
 )
 
+// idlePolls is how many intervals an idle dispatcher with LISTEN sleeps.
+const idlePolls = 10
+
 // batchSize is how many userids one work-notice call carries (DingTalk's
 // userid_list takes at most 100).
 const batchSize = 100
@@ -122,22 +125,33 @@ func (d *Dispatcher) Calls() int64 { return d.calls.Load() }
 // sleep of the interval, cut short when Postgres reports a new row.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	wake := make(chan struct{}, 1)
+	listening := false
 	if d.listen {
 		if stop, err := d.listenWake(wake); err != nil {
 			d.log.Warn("outbox: no LISTEN, polling only", "err", err)
 		} else {
+			listening = true
 			defer stop()
 		}
 	}
 	d.log.Info("outbox dispatcher running", "workers", d.workers, "interval", d.interval, "lease", d.lease)
 	for {
-		if _, err := d.DrainOnce(ctx); err != nil && ctx.Err() == nil {
+		sent, err := d.DrainOnce(ctx)
+		if err != nil && ctx.Err() == nil {
 			d.log.Error("outbox: drain", "err", err)
 		}
-		if _, err := d.CheckResults(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error("outbox: send results", "err", err)
+		updated, rerr := d.CheckResults(ctx)
+		if rerr != nil && ctx.Err() == nil {
+			d.log.Error("outbox: send results", "err", rerr)
 		}
-		t := time.NewTimer(d.interval)
+		// With LISTEN, new rows wake the dispatcher at once; polling only
+		// catches retries coming due, expired leases and send results, so
+		// an idle dispatcher polls ten times less often.
+		wait := d.interval
+		if listening && sent == 0 && updated == 0 && err == nil && rerr == nil {
+			wait = idlePolls * d.interval
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -18,8 +18,12 @@ import (
 	"hehuo/internal/text"
 )
 
-// robotPurpose binds sealed robot secrets to this use (see internal/secret).
-const robotPurpose = "dingtalk_robot"
+// robotPurpose and webhookPurpose bind sealed robot secrets and webhook
+// URLs to their use (see internal/secret).
+const (
+	robotPurpose   = "dingtalk_robot"
+	webhookPurpose = "dingtalk_robot_webhook"
+)
 
 // ErrNoRobot means neither the org unit nor any unit above it has an enabled robot.
 var ErrNoRobot = apperr.Rule("robot_not_configured", "", "该组织及其上级组织都没有启用的钉钉消息机器人")
@@ -50,14 +54,17 @@ type RobotInput struct {
 	Version    int     `json:"version"`
 }
 
-// robotRow is a stored robot, with the parts the API never shows.
+// robotRow is a stored robot, with the parts the API never shows. Its
+// WebhookURL is masked; the full URL is sealed in WebhookEnc (NULL only for
+// a row stored before webhooks were sealed, see SealWebhooks).
 type robotRow struct {
 	Robot
-	SecretEnc string `db:"secret_enc"`
+	SecretEnc  string  `db:"secret_enc"`
+	WebhookEnc *string `db:"webhook_enc"`
 }
 
 const robotColumns = `r.id, r.org_unit_id, u.name AS org_unit_name, r.name, r.webhook_url, r.secret_hint,
-	r.enabled, r.version, r.updated_by, r.updated_at, r.secret_enc`
+	r.enabled, r.version, r.updated_by, r.updated_at, r.secret_enc, r.webhook_enc`
 
 // Robots returns every robot, masked, in org unit order.
 func (s *Service) Robots(ctx context.Context) ([]Robot, error) {
@@ -215,12 +222,16 @@ func (s *Service) CreateRobot(ctx context.Context, a audit.Actor, in RobotInput)
 	if err != nil {
 		return Robot{}, err
 	}
+	hookEnc, err := s.sealSecret(webhookPurpose, hook)
+	if err != nil {
+		return Robot{}, err
+	}
 	enabled := in.Enabled == nil || *in.Enabled
 	var after robotRow
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		var id int64
-		err := tx.GetContext(ctx, &id, `INSERT INTO dingtalk_robots (org_unit_id, name, webhook_url, secret_enc, secret_hint, enabled, updated_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, *in.OrgUnitID, name, hook, sealed, secretHint(sec), enabled, actorName(a))
+		err := tx.GetContext(ctx, &id, `INSERT INTO dingtalk_robots (org_unit_id, name, webhook_url, webhook_enc, secret_enc, secret_hint, enabled, updated_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, *in.OrgUnitID, name, maskWebhook(hook), hookEnc, sealed, secretHint(sec), enabled, actorName(a))
 		if err != nil {
 			return translateRobotErr(fmt.Errorf("insert robot: %w", err))
 		}
@@ -237,7 +248,7 @@ func (s *Service) UpdateRobot(ctx context.Context, a audit.Actor, id int64, in R
 	if in.Version <= 0 {
 		return Robot{}, apperr.Invalid("version_required", "version", "缺少版本号")
 	}
-	var name, hook, sealed, hint string
+	var name, hook, hookEnc, sealed, hint string
 	var err error
 	if in.Name != nil {
 		if name, err = text.Clean(*in.Name, "name", "机器人名称", true, 30); err != nil {
@@ -246,6 +257,9 @@ func (s *Service) UpdateRobot(ctx context.Context, a audit.Actor, id int64, in R
 	}
 	if in.WebhookURL != nil {
 		if hook, err = s.checkWebhook(*in.WebhookURL); err != nil {
+			return Robot{}, err
+		}
+		if hookEnc, err = s.sealSecret(webhookPurpose, hook); err != nil {
 			return Robot{}, err
 		}
 	}
@@ -276,7 +290,7 @@ func (s *Service) UpdateRobot(ctx context.Context, a audit.Actor, id int64, in R
 			r.Name = name
 		}
 		if in.WebhookURL != nil {
-			r.WebhookURL = hook
+			r.WebhookURL, r.WebhookEnc = maskWebhook(hook), &hookEnc
 		}
 		if in.Secret != nil {
 			r.SecretEnc, r.SecretHint = sealed, hint
@@ -284,9 +298,9 @@ func (s *Service) UpdateRobot(ctx context.Context, a audit.Actor, id int64, in R
 		if in.Enabled != nil {
 			r.Enabled = *in.Enabled
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE dingtalk_robots SET org_unit_id = $1, name = $2, webhook_url = $3, secret_enc = $4,
-			secret_hint = $5, enabled = $6, version = version + 1, updated_by = $7, updated_at = now() WHERE id = $8`,
-			r.OrgUnitID, r.Name, r.WebhookURL, r.SecretEnc, r.SecretHint, r.Enabled, actorName(a), id)
+		_, err = tx.ExecContext(ctx, `UPDATE dingtalk_robots SET org_unit_id = $1, name = $2, webhook_url = $3, webhook_enc = $4, secret_enc = $5,
+			secret_hint = $6, enabled = $7, version = version + 1, updated_by = $8, updated_at = now() WHERE id = $9`,
+			r.OrgUnitID, r.Name, r.WebhookURL, r.WebhookEnc, r.SecretEnc, r.SecretHint, r.Enabled, actorName(a), id)
 		if err != nil {
 			return translateRobotErr(fmt.Errorf("update robot %d: %w", id, err))
 		}
@@ -340,7 +354,50 @@ func (s *Service) webhookOf(r robotRow) (dingtalk.Webhook, error) {
 	if err != nil {
 		return dingtalk.Webhook{}, fmt.Errorf("robot %d: %w", r.ID, err)
 	}
-	return dingtalk.Webhook{URL: r.WebhookURL, Secret: sec}, nil
+	hook := r.WebhookURL // a row not sealed yet holds the URL in clear
+	if r.WebhookEnc != nil {
+		if hook, err = s.openSecret(webhookPurpose, *r.WebhookEnc); err != nil {
+			return dingtalk.Webhook{}, fmt.Errorf("robot %d webhook: %w", r.ID, err)
+		}
+	}
+	return dingtalk.Webhook{URL: hook, Secret: sec}, nil
+}
+
+// SealWebhooks seals the webhook URLs stored in clear before migration
+// 00016 and keeps only their masked form in webhook_url; it returns how many
+// it sealed. The server runs it at every start; with nothing left in clear
+// it only reads.
+func (s *Service) SealWebhooks(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		var rows []struct {
+			ID  int64  `db:"id"`
+			URL string `db:"webhook_url"`
+		}
+		if err := tx.SelectContext(ctx, &rows, `SELECT id, webhook_url FROM dingtalk_robots WHERE webhook_enc IS NULL ORDER BY id FOR UPDATE`); err != nil {
+			return fmt.Errorf("robots to seal: %w", err)
+		}
+		for _, r := range rows {
+			sealed, err := s.sealSecret(webhookPurpose, r.URL)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE dingtalk_robots SET webhook_url = $1, webhook_enc = $2 WHERE id = $3`,
+				maskWebhook(r.URL), sealed, r.ID); err != nil {
+				return fmt.Errorf("seal robot %d webhook: %w", r.ID, err)
+			}
+			if err := audit.Record(ctx, tx, audit.System, audit.Entry{Action: "dingtalk_robot.seal_webhook", Entity: "dingtalk_robot",
+				EntityID: r.ID, After: map[string]any{"webhook_url": maskWebhook(r.URL)}}); err != nil {
+				return err
+			}
+		}
+		n = len(rows)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("seal robot webhooks: %w", err)
+	}
+	return n, nil
 }
 
 // TestRobot sends the test message to a robot's group now, through the
