@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN := bin/hehuo
 # Go test flags: at most two test binaries at a time (two cores, one Postgres).
-TEST_FLAGS ?= -count=1 -p 2 -timeout 12m
+TEST_FLAGS ?= -count=1 -p 2 -timeout 25m
 # Packages to vet/test/bench, e.g. make test PKGS=./internal/config/
 PKGS ?= ./...
 BENCH ?= .
