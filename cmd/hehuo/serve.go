@@ -20,6 +20,7 @@ import (
 	"hehuo/internal/demo"
 	"hehuo/internal/dtsim"
 	"hehuo/internal/notify"
+	"hehuo/internal/secret"
 	"hehuo/internal/wire"
 	"hehuo/microapp"
 )
@@ -132,6 +133,29 @@ func bootstrapPasswords(cfg config.Config) (admin, bizadmin string, generated bo
 	return admin, bizadmin, true, nil
 }
 
+// demoPasswords returns the passwords of admin and hhadmin for `hehuo demo`:
+// from the environment when set, else the ones generated at the first start
+// of this demo database and kept in it (sealed), so that what the first
+// start printed stays valid across restarts.
+func demoPasswords(ctx context.Context, cfg config.Config, a *app) (admin, bizadmin string, err error) {
+	box, _, err := secret.FromConfig(cfg.SecretKey, true)
+	if err != nil {
+		return "", "", err
+	}
+	admin, bizadmin = cfg.Auth.AdminPassword, cfg.Auth.BizadminPasswd
+	if admin == "" {
+		if admin, err = demo.Password(ctx, a.db, box, auth.AdminUsername, auth.GeneratePassword); err != nil {
+			return "", "", err
+		}
+	}
+	if bizadmin == "" {
+		if bizadmin, err = demo.Password(ctx, a.db, box, auth.BizadminUsername, auth.GeneratePassword); err != nil {
+			return "", "", err
+		}
+	}
+	return admin, bizadmin, nil
+}
+
 func serve(ctx context.Context, cfg config.Config, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	migrate := fs.Bool("migrate", false, "apply pending migrations before serving")
@@ -157,10 +181,7 @@ func serve(ctx context.Context, cfg config.Config, args []string) error {
 }
 
 func demoCmd(ctx context.Context, cfg config.Config) error {
-	adminPw, bizPw, _, err := bootstrapPasswords(cfg)
-	if err != nil {
-		return err
-	}
+	var err error
 	var sim *dtsim.Sim
 	simURL := ""
 	if cfg.DingTalk.Simulator != "" {
@@ -173,6 +194,10 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer a.close()
+	adminPw, bizPw, err := demoPasswords(ctx, cfg, a)
+	if err != nil {
+		return err
+	}
 	if err := auth.EnsureBootstrap(ctx, a.db, adminPw, bizPw); err != nil {
 		return err
 	}
