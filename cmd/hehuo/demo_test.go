@@ -39,6 +39,9 @@ func TestDemoPutsAProjectInSubscription(t *testing.T) {
 	if _, err := demo.Load(ctx, demo.Services{DB: a.db, Org: a.deps.Org, Auth: a.deps.Auth, Projects: a.deps.Projects}); err != nil {
 		t.Fatal(err)
 	}
+	if err := demoValues(ctx, a); err != nil { // as demoCmd does, before the project in subscription
+		t.Fatal(err)
+	}
 	if err := seedDemoSim(ctx, a, sim.Sim, sim.URL); err != nil {
 		t.Fatal(err)
 	}
@@ -81,5 +84,40 @@ func TestDemoPutsAProjectInSubscription(t *testing.T) {
 	if len(titles) != 2 || !strings.Contains(all, "项目资金峰值") || !strings.Contains(all, "认购通知已发送") ||
 		!strings.Contains(all, "环沪城市公司经营会计群") {
 		t.Fatalf("robot messages:\n%s", all)
+	}
+}
+
+// Every demo project has plausible 基础信息, 关键节点 and 盈利指标, and the
+// rate table has a history, once the demo is loaded.
+func TestDemoValues(t *testing.T) {
+	d := dbtest.New(t)
+	cfg := config.Default()
+	cfg.Demo = true
+	cfg.Database.URL = dbtest.URL(t, d)
+	cfg.Redis.URL = cachetest.URL()
+	cfg.Redis.Prefix = fmt.Sprintf("hehuotest:demovalues:%d:", time.Now().UnixNano())
+	cfg.Log.Level = "error"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, err := open(ctx, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if _, err := demo.Load(ctx, demo.Services{DB: a.db, Org: a.deps.Org, Auth: a.deps.Auth, Projects: a.deps.Projects}); err != nil {
+		t.Fatal(err)
+	}
+	if err := demoValues(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	var projects, withBasic, withIndicators, milestones, rates int
+	if err := a.db.QueryRowxContext(ctx, `SELECT (SELECT count(*) FROM projects),
+		(SELECT count(*) FROM establishments WHERE address <> '' AND saleable_value > 0),
+		(SELECT count(*) FROM establishments WHERE net_profit > 0 AND irr IS NOT NULL),
+		(SELECT count(*) FROM milestones), (SELECT count(*) FROM financing_rates)`).Scan(&projects, &withBasic, &withIndicators, &milestones, &rates); err != nil {
+		t.Fatal(err)
+	}
+	if projects != 7 || withBasic != 7 || withIndicators != 7 || milestones != 7*9 || rates != 3 {
+		t.Fatalf("projects %d, with 基础信息 %d, with 盈利指标 %d, milestones %d, rates %d", projects, withBasic, withIndicators, milestones, rates)
 	}
 }

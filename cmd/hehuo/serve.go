@@ -205,6 +205,11 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	if sum.Loaded {
+		if err := demoValues(ctx, a); err != nil {
+			return err
+		}
+	}
 	if sim != nil {
 		if err := seedDemoSim(ctx, a, sim, simURL); err != nil {
 			return err
