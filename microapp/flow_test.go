@@ -251,7 +251,7 @@ func (e *env) calculatedRound(f flowWorld) (string, []*flowPartner) {
 	e.drain()
 	for _, p := range partners {
 		ns := e.sim.Notices(p.userid)
-		if len(ns) != 1 || !strings.Contains(string(ns[0].Msg), "常州项目") || !strings.Contains(string(ns[0].Msg), "/m/") {
+		if len(ns) != 1 || !strings.Contains(string(ns[0].Msg), "常州项目") || !strings.Contains(string(ns[0].Msg), "/m/rounds/"+rid) {
 			t.Fatalf("%s's notices: %+v, want one about 常州项目 linking into the H5 page", p.userid, ns)
 		}
 	}

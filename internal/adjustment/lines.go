@@ -481,6 +481,6 @@ func (s *Service) notifyPartners(ctx context.Context, tx *sqlx.Tx, adj Adjustmen
 	_, _, err = notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: recipients, ProjectID: &adj.ProjectID,
 		Template: "adjustment_notice", DedupeKey: fmt.Sprintf("adjustment:%d:notice", adj.ID),
 		Data: map[string]any{"project_name": project, "adjustment_name": "立项调整", "due_date": due,
-			"link": fmt.Sprintf("/h5/adjustments/%d", adj.ID)}})
+			"link": "/m/me"}}) // 个人中心 lists the top-up or refund due
 	return err
 }

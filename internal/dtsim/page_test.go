@@ -56,7 +56,7 @@ func TestWebPage(t *testing.T) {
 		return event.EventProcessStatusKSuccess, nil
 	})
 	tok := oldToken(t, s)
-	sendNotice(t, s, tok, []string{"lisi"}, "## 缴款提醒：锦艺一期")
+	sendNotice(t, s, tok, []string{"lisi"}, "## 缴款提醒：锦艺一期\n\n请于 **2026-12-20** 前缴款。\n\n[查看缴款](http://hehuo.test:8080/m/payments)\n\n[坏链接](javascript:alert(1))")
 	_, m := newCall(t, s, tok, "POST", "/v1.0/workflow/processInstances", map[string]any{"processCode": "PROC-PEAK", "originatorUserId": "zhangsan",
 		"formComponentValues": []map[string]string{{"name": "项目", "value": "锦艺一期"}}})
 	id := m["instanceId"].(string)
@@ -74,6 +74,30 @@ func TestWebPage(t *testing.T) {
 	}
 	if !strings.Contains(inbox, "缴款提醒：锦艺一期") || !strings.Contains(inbox, "李四") {
 		t.Fatalf("inbox shows %q", inbox)
+	}
+	// Markdown is rendered as DingTalk shows it: no ## or ** left, the date in
+	// bold, one clickable link (javascript: stays text).
+	if strings.Contains(inbox, "##") || strings.Contains(inbox, "**") {
+		t.Fatalf("markdown shown raw: %q", inbox)
+	}
+	bold, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#notice-list .md b`)))
+	if err != nil || bold != "2026-12-20" {
+		t.Fatalf("bold = %q, %v", bold, err)
+	}
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#notice-list a.md-link").length`))
+	if err != nil || links != 1 {
+		t.Fatalf("%d links, %v; want the one http link", links, err)
+	}
+	// Tapping the link opens the H5 page in the phone, signed in as the recipient.
+	if err := chromedp.Do(ctx, chromedp.Click(`#notice-list a.md-link`), chromedp.WaitVisible(`#phone-frame`)); err != nil {
+		t.Fatal(err)
+	}
+	linked, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`#phone-frame`), "src"))
+	if err != nil || !strings.HasPrefix(linked.Value, "http://hehuo.test:8080/m/payments?dtsim=") || !strings.HasSuffix(linked.Value, "&dtsim_user=lisi") {
+		t.Fatalf("the link opened %q, %v", linked.Value, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`nav button[data-tab=notices]`)); err != nil {
+		t.Fatal(err)
 	}
 	agree := `button[data-decide=agree][data-id="` + id + `"]`
 	if err := chromedp.Do(ctx, chromedp.Click(`nav button[data-tab=approvals]`), chromedp.WaitVisible(agree), chromedp.Click(agree)); err != nil {

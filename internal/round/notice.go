@@ -15,10 +15,11 @@ import (
 	"hehuo/internal/notify"
 )
 
-// noticeLink is where a subscription notice leads: the micro-app's home,
-// which lists the partner's open invitations. The link is the same for every
-// recipient, as the notice text must be (DESIGN §8).
-const noticeLink = "/m/"
+// noticeLink is where a subscription notice leads: the micro-app's page of
+// the round, which opens the reader's own invitation in it (the 认购 page).
+// The link is the same for every recipient, as the notice text must be
+// (DESIGN §8); the page finds each partner's invitation after sign-in.
+func noticeLink(roundID int64) string { return fmt.Sprintf("/m/rounds/%d", roundID) }
 
 // NoticeResult says what a send did.
 type NoticeResult struct {
@@ -43,7 +44,7 @@ func (s *Service) SendSubscriptionNotices(ctx context.Context, a audit.Actor, us
 		if r.Invited == 0 {
 			return apperr.Rule("invitations_missing", "", "合伙名单为空，不能发送认购通知")
 		}
-		data := map[string]any{"project_name": r.ProjectName, "round_name": r.Name, "deadline": r.Deadline.String(), "link": noticeLink}
+		data := map[string]any{"project_name": r.ProjectName, "round_name": r.Name, "deadline": r.Deadline.String(), "link": noticeLink(r.ID)}
 		if test {
 			var dt *string
 			if err := tx.GetContext(ctx, &dt, `SELECT dingtalk_userid FROM users WHERE id = $1`, userID); err != nil && !db.IsNoRows(err) {

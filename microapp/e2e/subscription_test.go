@@ -207,9 +207,10 @@ func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
 			map[string]any{"amount": p.amount, "risk_acknowledged": true}, 200)
 	}
 
-	// 丁 on the phone, from the notice's deep link into the subscription page.
+	// 丁 on the phone, from the notice's link (/m/rounds/{id}, the same for
+	// every recipient), which opens 丁's own invitation in the round.
 	d := partners[3]
-	page := w.srv.URL + "/m/invitations/" + d.invitation + "?dtsim=" + url.QueryEscape(w.sim.URL) + "&dtsim_user=" + d.userid
+	page := w.srv.URL + "/m/rounds/" + round + "?dtsim=" + url.QueryEscape(w.sim.URL) + "&dtsim_user=" + d.userid
 	// The first action starts the browser for ctx's lifetime, not a step's.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
 		t.Fatal(err)
@@ -218,6 +219,7 @@ func TestH5SubscriptionAndConsoleAllocationTrace(t *testing.T) {
 		chromedp.Navigate(page),
 		chromedp.WaitVisible(`[data-test=h5-invitation]`),
 		chromedp.WaitVisible(`//*[@data-test="h5-project"][contains(.,"常州项目")]`),
+		chromedp.Poll[chromedp.Void](`location.pathname === "/m/invitations/`+d.invitation+`"`),
 		// Live validation: a fractional amount is refused on the page.
 		chromedp.SendKeys(`#h5-amount`, "300000.5"),
 		chromedp.WaitVisible(`//*[contains(@class,"van-field__error-message")][contains(.,"整数元")]`),

@@ -1,9 +1,11 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import HomeView from './views/HomeView.vue'
 
-// The micro-app lives under /m/ (the app's home link in DingTalk). A notice's
-// link opens /m/invitations/{id}; /m/subscribe/{id} and hash links such as
-// /m/#/invitations/{id} (what DingTalk keeps of some links) lead there too.
+// The micro-app lives under /m/ (the app's home link in DingTalk). A
+// subscription notice's link opens /m/rounds/{id}, which goes on to the
+// reader's own invitation (/m/invitations/{id}); /m/subscribe/{id} and hash
+// links such as /m/#/invitations/{id} (what DingTalk keeps of some links)
+// lead there too.
 export const router = createRouter({
   history: createWebHistory('/m/'),
   routes: [
@@ -12,6 +14,12 @@ export const router = createRouter({
       path: '/invitations/:id(\\d+)',
       name: 'subscribe',
       component: () => import('./views/SubscribeView.vue'),
+      meta: { title: '认购' },
+    },
+    {
+      path: '/rounds/:id(\\d+)',
+      name: 'round',
+      component: () => import('./views/RoundView.vue'),
       meta: { title: '认购' },
     },
     {
