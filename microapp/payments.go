@@ -35,11 +35,15 @@ func (s *Server) paymentRoutes() {
 			if err != nil {
 				return nil, err
 			}
+			key, err := idempotencyKey(c)
+			if err != nil {
+				return nil, err
+			}
 			var in payment.Input
 			if err := bind(c, &in); err != nil {
 				return nil, err
 			}
-			return s.deps.Payments.Confirm(c.Request.Context(), p.Actor(), id, c.GetHeader("Idempotency-Key"), in)
+			return s.deps.Payments.Confirm(c.Request.Context(), p.Actor(), id, key, in)
 		},
 	})
 	s.handle(Route{
