@@ -59,17 +59,17 @@ const confirmDays = 7
 
 // Account is a payout account as every screen shows it: the number masked.
 type Account struct {
-	UserID       int64      `json:"user_id"`
-	Bank         string     `json:"bank"`
-	Branch       string     `json:"branch"`
-	Holder       string     `json:"holder"`
-	NumberMasked string     `json:"number_masked"`
-	Status       string     `json:"status"`
+	UserID       int64  `json:"user_id"`
+	Bank         string `json:"bank"`
+	Branch       string `json:"branch"`
+	Holder       string `json:"holder"`
+	NumberMasked string `json:"number_masked"`
+	Status       string `json:"status"`
 	// StatusLabel is the status as every screen shows it (StatusLabel).
 	StatusLabel string     `json:"status_label"`
-	ConfirmedAt  *time.Time `json:"confirmed_at"`
-	Version      int        `json:"version"`
-	UpdatedAt    *time.Time `json:"updated_at"`
+	ConfirmedAt *time.Time `json:"confirmed_at"`
+	Version     int        `json:"version"`
+	UpdatedAt   *time.Time `json:"updated_at"`
 }
 
 // Input is what the partner enters (H5 我的分配账户). Version is 0 for the
