@@ -229,3 +229,31 @@ func TestConsolePaymentDesk(t *testing.T) {
 	}
 	_ = os.Remove(bad)
 }
+
+// The seed's step 6.4.5: the business admin sends the 缴款通知 from 立项 →
+// 方案审核 once the round is approved, recipients listed first.
+func TestConsoleBizadminSendsPaymentNoticeFromReview(t *testing.T) {
+	ctx := browser(t)
+	w := newLiveServer(t)
+	_, _, proj := w.projectWithTerms()
+	pid, _ := strconv.ParseInt(proj, 10, 64)
+	uid, _ := w.user("p_bing", "丙三")
+	holdingtest.Round(t, w.deps.DB, pid, "approved", map[int64]string{holdingtest.Partner(t, w.deps.DB, uid): "100000"})
+	w.user("biz_admin", "业务管理员", "bizadmin")
+	consoleErrors(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(w.srv.URL+"/login")); err != nil {
+		t.Fatal(err)
+	}
+	token := w.session("biz_admin")
+	run(t, ctx, "方案审核 → 发送缴款通知",
+		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+token+`; path=/"; undefined`),
+		chromedp.Navigate(w.srv.URL+"/establishment/review?project="+proj),
+		clickUntil(`[data-test=payment-notice-open]`, `//*[@data-test="payment-notice-recipients"]//*[contains(.,"丙三")]`),
+		chromedp.Click(`[data-test=payment-notice-send]`),
+		chromedp.WaitVisible(`//*[contains(@class,"el-message")][contains(.,"已发送给 1 人")]`),
+	)
+	w.deliver()
+	if w.received("p_bing", "缴款通知") != 1 {
+		t.Fatalf("丙三 got %d payment notices", w.received("p_bing", "缴款通知"))
+	}
+}
