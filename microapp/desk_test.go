@@ -118,7 +118,7 @@ func TestPayoutDesk(t *testing.T) {
 	e.must(200, e.do(s.tokens[0], "PUT", "/api/v1/me/payout-account", acc(1, "合伙人A")))
 	b := e.must(200, e.do(s.tokens[1], "PUT", "/api/v1/me/payout-account", acc(2, "合伙人B")))
 	e.must(200, e.do(s.tokens[1], "POST", "/api/v1/me/payout-account/confirm", map[string]any{"version": b.Body["version"]}))
-	if got := status(); got["合伙人A"] != "已填写，待本人确认|**** **** **** 5671" || got["合伙人B"] != "已确认|**** **** **** 5672" ||
+	if got := status(); got["合伙人A"] != "待确认|**** **** **** 5671" || got["合伙人B"] != "已确认|**** **** **** 5672" ||
 		got["合伙人C"] != "未填写|" {
 		t.Fatalf("after the phones: %v", got)
 	}

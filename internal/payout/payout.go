@@ -42,7 +42,7 @@ const (
 // (status_label) so that no screen keeps its own table.
 var statusLabels = map[string]string{
 	StatusNone:        "未填写",
-	StatusUnconfirmed: "已填写，待本人确认",
+	StatusUnconfirmed: "待确认",
 	StatusConfirmed:   "已确认",
 }
 
