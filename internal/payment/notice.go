@@ -154,15 +154,15 @@ type SentNotice struct {
 }
 
 // Recipients lists who the round's payment notice (NoticePayment, the
-// default) or a reminder sent now (NoticeDunning) would reach: the same query the send
-// uses, so the list shown before sending is the list sent to.
+// default) or a reminder sent now (NoticeDunning) would reach: the same
+// query the send uses, so the list shown before sending is the list sent to.
 func (s *Service) Recipients(ctx context.Context, roundID int64, notice string) (RecipientsResult, error) {
 	if notice == "" {
 		notice = NoticePayment
 	}
 	out := RecipientsResult{Notice: notice}
 	if notice != NoticePayment && notice != NoticeDunning {
-		return out, apperr.Invalid("notice_invalid", "notice", "通知类型只能是缴款通知（payment）或催缴通知（dunning）")
+		return out, apperr.Invalid("notice_invalid", "notice", "通知类型只能是缴款通知或催缴通知")
 	}
 	var n int
 	err := s.db.GetContext(ctx, &n, `SELECT 1 FROM rounds WHERE id = $1`, roundID)
