@@ -128,8 +128,9 @@ func (s *Server) adjustmentRoutes() {
 	s.handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/adjustments/:id/settlements", Tag: "adjustments", Status: http.StatusCreated,
 		Summary: "Confirm a top-up received or a refund paid (变更缴款确认) for a partner of an agreed adjustment: one balanced " +
-			"ledger transaction (top-up: bank +x / principal −x; refund: principal +x / bank −x). An Idempotency-Key header " +
-			"makes a retry return the first answer. More than outstanding → 422 settlement_over; a refund to a partner " +
+			"ledger transaction (top-up: bank +x / principal −x; refund: principal +x / bank −x). The Idempotency-Key header " +
+			"is required, as for payments: the same key with the same request returns the first settlement and posts nothing; with " +
+			"another request it is 409 idempotency_key_reused; without it 400 idempotency_key_required. More than outstanding → 422 settlement_over; a refund to a partner " +
 			"without a confirmed payout account → 422 payout_account_unconfirmed.",
 		Access: Access{Roles: editors, LineWrite: true}, Request: adjustment.SettlementInput{}, Response: adjustment.Settlement{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
@@ -137,11 +138,15 @@ func (s *Server) adjustmentRoutes() {
 			if err != nil {
 				return nil, err
 			}
+			key, err := idempotencyKey(c)
+			if err != nil {
+				return nil, err
+			}
 			var in adjustment.SettlementInput
 			if err := bind(c, &in); err != nil {
 				return nil, err
 			}
-			return s.deps.Adjustments.Settle(c.Request.Context(), p.Actor(), id, c.GetHeader("Idempotency-Key"), in)
+			return s.deps.Adjustments.Settle(c.Request.Context(), p.Actor(), id, key, in)
 		},
 	})
 	s.handle(Route{

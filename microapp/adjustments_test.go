@@ -141,7 +141,7 @@ func TestAdjustmentR5ThroughTheAPI(t *testing.T) {
 	}
 	e.must(200, e.do(f.biz, "POST", "/api/v1/adjustments/"+adjID+"/review", map[string]any{"approve": true, "version": sub["version"]}))
 	// Nothing is settled before the adjustment is agreed.
-	e.refused(409, "adjustment_not_agreed", e.do(f.acct, "POST", "/api/v1/adjustments/"+adjID+"/settlements",
+	e.refused(409, "adjustment_not_agreed", e.payDo(f.acct, "early", "POST", "/api/v1/adjustments/"+adjID+"/settlements",
 		map[string]any{"user_id": users[3], "amount": "2597", "settled_on": "2026-01-05"}))
 	ap := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+proj+"/processes",
 		map[string]any{"kind": "adjustment", "subject_id": num(adj["id"]), "form": map[string]string{"情况说明": "立项调整"}})).Body

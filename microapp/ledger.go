@@ -20,3 +20,11 @@ func (s *Server) ledgerRoutes() {
 		},
 	})
 }
+
+// idempotencyKey reads the Idempotency-Key header of a request that posts
+// money (缴款确认, 变更缴款确认) through ledger.ClientKey: one reader for every
+// such route, so a missing or oversized key is the same 400 everywhere and
+// no route invents a key for its client.
+func idempotencyKey(c *gin.Context) (string, error) {
+	return ledger.ClientKey(c.GetHeader("Idempotency-Key"))
+}

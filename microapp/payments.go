@@ -33,11 +33,15 @@ func (s *Server) paymentRoutes() {
 			if err != nil {
 				return nil, err
 			}
+			key, err := idempotencyKey(c)
+			if err != nil {
+				return nil, err
+			}
 			var in payment.Input
 			if err := bind(c, &in); err != nil {
 				return nil, err
 			}
-			return s.deps.Payments.Confirm(c.Request.Context(), p.Actor(), id, c.GetHeader("Idempotency-Key"), in)
+			return s.deps.Payments.Confirm(c.Request.Context(), p.Actor(), id, key, in)
 		},
 	})
 	s.handle(Route{
@@ -74,8 +78,9 @@ func (s *Server) paymentRoutes() {
 		Method: http.MethodPost, Path: "/api/v1/rounds/:id/notices/payment", Tag: "payments",
 		Summary: "Send the payment notice (缴款通知) of an approved round. test: true sends it only to the caller's DingTalk account; " +
 			"false sends it once to every allocated partner (409 the second time), with the due date (default 20 working days by the " +
-			"work calendar) and schedules the dunning cadence (default 3 days before, on the due date, then weekly for four weeks).",
-		Access: Access{Roles: accountant}, Request: payment.NoticeInput{}, Response: payment.NoticeResult{},
+			"work calendar) and schedules the dunning cadence (default 3 days before, on the due date, then weekly for four weeks). " +
+			"The granted accountant or the business admin (who sends it from 立项/方案审核) may send it.",
+		Access: Access{Roles: noticeSenders}, Request: payment.NoticeInput{}, Response: payment.NoticeResult{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.roundInScope(c, p)
 			if err != nil {

@@ -52,6 +52,7 @@ type paySetup struct {
 	w       world
 	admin   string
 	acct    string
+	acctID  int64
 	other   string // an accountant without a grant on project A
 	roundID int64
 	users   []int64
@@ -66,7 +67,7 @@ func newPaySetup(t *testing.T, e *env) *paySetup {
 	e.sim.AddUser(dtsim.User{UserID: "dt_缴款会计", Name: "缴款会计"})
 	acctID, acct := e.mustUser("缴款会计", "accountant")
 	_, s.other = e.mustUser("外地会计", "accountant")
-	s.acct = acct
+	s.acct, s.acctID = acct, acctID
 	e.must(200, e.do(s.admin, "PUT", "/api/v1/org-units/"+itoa(s.w.cityA)+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))
 	if _, err := e.deps.Establishment.PutTerms(context.Background(), audit.System, s.w.projA, establishment.TermsInput{

@@ -128,6 +128,7 @@ func New(d Deps) *Server {
 	s.reportPaymentRoutes()
 	s.paymentRoutes()
 	s.payoutRoutes()
+	s.deskRoutes()
 	s.adjustmentRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()

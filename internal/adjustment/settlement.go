@@ -2,8 +2,6 @@ package adjustment
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -66,9 +64,16 @@ func (s *Service) Settlements(ctx context.Context, id int64) ([]Settlement, erro
 // agreed adjustment: one balanced ledger transaction (top-up: bank +x,
 // principal −x; refund: principal +x, bank −x) under the idempotency key,
 // never more than the partner's outstanding top-up or refund. A refund
-// needs the partner's confirmed payout account. An empty key gets a fresh
-// one (no replay protection for that caller).
+// needs the partner's confirmed payout account. The key is the client's
+// Idempotency-Key, checked by ledger.ClientKey as for payments (never
+// invented): the same key with the same request answers with the first
+// settlement and posts nothing; with another request it is
+// ledger.ErrIdempotencyKeyReused.
 func (s *Service) Settle(ctx context.Context, a audit.Actor, id int64, key string, in SettlementInput) (Settlement, error) {
+	key, err := ledger.ClientKey(key)
+	if err != nil {
+		return Settlement{}, err
+	}
 	amount, err := money.Parse(in.Amount)
 	if err != nil || amount.Sign() <= 0 {
 		return Settlement{}, apperr.Invalid("amount_invalid", "amount", "金额必须为大于0的金额（精确到分）")
@@ -78,11 +83,6 @@ func (s *Service) Settle(ctx context.Context, a audit.Actor, id int64, key strin
 	}
 	if in.SettledOn.Start().After(s.now()) {
 		return Settlement{}, apperr.Invalid("settled_on_future", "settled_on", "日期不能晚于今天")
-	}
-	if key == "" {
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		key = hex.EncodeToString(b)
 	}
 	key = fmt.Sprintf("adjustment:%d:settlement:%s", id, key)
 	var out Settlement
@@ -97,8 +97,13 @@ func (s *Service) Settle(ctx context.Context, a audit.Actor, id int64, key strin
 		if adj.Status != StatusAgreed {
 			return apperr.Conflict("adjustment_not_agreed", "立项调整审批通过后才能确认补缴或退款")
 		}
-		// A replayed key answers with the settlement it made.
+		// A replayed key answers with the settlement it made, if the
+		// request is the same; another request under it is a conflict.
 		if err := tx.GetContext(ctx, &out, selectSettlement+` WHERE idempotency_key = $1`, key); err == nil {
+			if out.UserID != in.UserID || !out.Amount.Equal(amount) || out.SettledOn != in.SettledOn {
+				out = Settlement{}
+				return ledger.ErrIdempotencyKeyReused
+			}
 			return nil
 		} else if !db.IsNoRows(err) {
 			return fmt.Errorf("settlement by key: %w", err)

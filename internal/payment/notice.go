@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -12,6 +13,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
 	"hehuo/internal/db"
+	"hehuo/internal/money"
 	"hehuo/internal/notify"
 	"hehuo/internal/round"
 	"hehuo/internal/workcal"
@@ -78,32 +80,116 @@ func callerDingTalk(ctx context.Context, tx *sqlx.Tx, userID int64) (string, err
 	return *dt, nil
 }
 
+// Recipient is one partner a payment or dunning notice would reach.
+type Recipient struct {
+	UserID      *int64       `json:"user_id" db:"user_id"`
+	Name        string       `json:"name" db:"name"`
+	Outstanding money.Amount `json:"outstanding" db:"owed"`
+	// Reachable is false for a partner without a DingTalk account: the
+	// notice skips them (counted in skipped).
+	Reachable bool    `json:"reachable" db:"-"`
+	DingTalk  *string `json:"-" db:"dingtalk_userid"`
+}
+
+// recipientList returns the round's allocated partners with what they still
+// owe (from the ledger); unpaidOnly keeps those not fully paid.
+func recipientList(ctx context.Context, q sqlx.QueryerContext, roundID int64, unpaidOnly bool) ([]Recipient, error) {
+	rows := []Recipient{}
+	if err := sqlx.SelectContext(ctx, q, &rows, `
+		SELECT p.user_id, p.name, u.dingtalk_userid, l.allocated - coalesce(pd.net, 0) AS owed
+		FROM allocation_lines l JOIN partners p ON p.id = l.partner_id LEFT JOIN users u ON u.id = p.user_id
+		LEFT JOIN (SELECT partner_id, sum(net) AS net FROM (`+ledgerPayments+`) x GROUP BY partner_id) pd ON pd.partner_id = l.partner_id
+		WHERE l.round_id = $1 AND l.allocated > 0 ORDER BY p.name, l.partner_id`, roundID); err != nil {
+		return nil, fmt.Errorf("payment notice recipients: %w", err)
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		if unpaidOnly && !r.Outstanding.IsPositive() {
+			continue
+		}
+		r.Reachable = r.DingTalk != nil && strings.TrimSpace(*r.DingTalk) != ""
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // recipients returns the DingTalk accounts of the round's allocated
 // partners; unpaidOnly keeps those not fully paid (from the ledger).
 func recipients(ctx context.Context, tx *sqlx.Tx, roundID int64, unpaidOnly bool) (ids []string, skipped int, err error) {
-	var rows []struct {
-		PartnerID int64   `db:"partner_id"`
-		DT        *string `db:"dingtalk_userid"`
-		Owed      string  `db:"owed"`
-	}
-	if err := tx.SelectContext(ctx, &rows, `
-		SELECT l.partner_id, u.dingtalk_userid, (l.allocated - coalesce(pd.net, 0))::text AS owed
-		FROM allocation_lines l JOIN partners p ON p.id = l.partner_id LEFT JOIN users u ON u.id = p.user_id
-		LEFT JOIN (SELECT partner_id, sum(net) AS net FROM (`+ledgerPayments+`) x GROUP BY partner_id) pd ON pd.partner_id = l.partner_id
-		WHERE l.round_id = $1 AND l.allocated > 0 ORDER BY l.partner_id`, roundID); err != nil {
-		return nil, 0, fmt.Errorf("payment notice recipients: %w", err)
+	rows, err := recipientList(ctx, tx, roundID, unpaidOnly)
+	if err != nil {
+		return nil, 0, err
 	}
 	for _, r := range rows {
-		if unpaidOnly && (r.Owed == "0" || r.Owed == "0.00") {
-			continue
-		}
-		if r.DT == nil || strings.TrimSpace(*r.DT) == "" {
+		if !r.Reachable {
 			skipped++
 			continue
 		}
-		ids = append(ids, *r.DT)
+		ids = append(ids, *r.DingTalk)
 	}
 	return ids, skipped, nil
+}
+
+// The notices a round's recipients can be listed for.
+const (
+	NoticePayment = "payment" // 缴款通知: every allocated partner
+	NoticeDunning = "dunning" // 催缴通知: the partners not fully paid
+)
+
+// RecipientsResult lists who a notice would reach, before it is sent.
+type RecipientsResult struct {
+	Notice string `json:"notice"`
+	// Sent is the round's payment notice once it went out (sent once per round).
+	Sent      *SentNotice `json:"sent"`
+	Reachable int         `json:"reachable"`
+	Skipped   int         `json:"skipped"`
+	Items     []Recipient `json:"items"`
+}
+
+// SentNotice is a round's payment notice as sent.
+type SentNotice struct {
+	DueDate civil.Date `json:"due_date" db:"due_date"`
+	SentBy  string     `json:"sent_by" db:"sent_by"`
+	SentAt  time.Time  `json:"sent_at" db:"sent_at"`
+}
+
+// Recipients lists who the round's payment notice (NoticePayment, the
+// default) or a reminder sent now (NoticeDunning) would reach: the same
+// query the send uses, so the list shown before sending is the list sent to.
+func (s *Service) Recipients(ctx context.Context, roundID int64, notice string) (RecipientsResult, error) {
+	if notice == "" {
+		notice = NoticePayment
+	}
+	out := RecipientsResult{Notice: notice}
+	if notice != NoticePayment && notice != NoticeDunning {
+		return out, apperr.Invalid("notice_invalid", "notice", "通知类型只能是缴款通知或催缴通知")
+	}
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT 1 FROM rounds WHERE id = $1`, roundID)
+	if db.IsNoRows(err) {
+		return out, ErrRoundNotFound
+	}
+	if err != nil {
+		return out, err
+	}
+	if out.Items, err = recipientList(ctx, s.db, roundID, notice == NoticeDunning); err != nil {
+		return out, err
+	}
+	var sent SentNotice
+	err = s.db.GetContext(ctx, &sent, `SELECT due_date, sent_by, sent_at FROM payment_notices WHERE round_id = $1`, roundID)
+	if err == nil {
+		out.Sent = &sent
+	} else if !db.IsNoRows(err) {
+		return out, fmt.Errorf("payment notice of round %d: %w", roundID, err)
+	}
+	for _, r := range out.Items {
+		if r.Reachable {
+			out.Reachable++
+		} else {
+			out.Skipped++
+		}
+	}
+	return out, nil
 }
 
 // SendNotices sends the payment notice (缴款通知) of an approved round. A

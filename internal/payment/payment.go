@@ -8,7 +8,6 @@ package payment
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -36,9 +35,6 @@ var (
 	ErrNotApproved     = apperr.Rule("round_not_approved", "", "轮次尚未审批通过，不能确认缴款")
 	ErrNotPartner      = apperr.Invalid("payment_not_partner", "user_id", "该用户在本轮次没有认购额度")
 	ErrOverpayment     = apperr.Rule("payment_overpaid", "amount", "缴款金额超过待缴金额")
-	ErrKeyRequired     = apperr.Invalid("idempotency_key_required", "Idempotency-Key", "缺少幂等键（Idempotency-Key）")
-	ErrKeyReused       = apperr.Conflict("idempotency_key_reused", "幂等键已用于不同的请求")
-	ErrStale           = apperr.Conflict("stale_version", "记录已被他人修改，请刷新后重试")
 	ErrAlreadyReversed = apperr.Conflict("payment_already_reversed", "该笔缴款已冲销")
 )
 
@@ -108,9 +104,9 @@ func (s *Service) ProjectOfPayment(ctx context.Context, id int64) (int64, error)
 // allocation. The same key with the same request returns the first payment;
 // with another request it is a conflict.
 func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key string, in Input) (Payment, error) {
-	key = strings.TrimSpace(key)
-	if key == "" || len(key) > 150 {
-		return Payment{}, ErrKeyRequired
+	key, err := ledger.ClientKey(key)
+	if err != nil {
+		return Payment{}, err
 	}
 	amount, err := money.Parse(in.Amount)
 	if err != nil {
@@ -171,7 +167,7 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 				out = prior
 				return nil
 			}
-			return ErrKeyReused
+			return ledger.ErrIdempotencyKeyReused
 		}
 		if !db.IsNoRows(err) {
 			return err
@@ -220,7 +216,7 @@ func record(ctx context.Context, tx *sqlx.Tx, projectID, roundID, partnerID, use
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
 		roundID, projectID, partnerID, userID, amount, paidOn, key, posted.ID, actorName(a))
 	if c, ok := db.IsUniqueViolation(err); ok && c == "payments_idempotency_key_key" {
-		return out, ErrKeyReused
+		return out, ledger.ErrIdempotencyKeyReused
 	}
 	if err != nil {
 		return out, fmt.Errorf("payment: insert: %w", err)
@@ -278,7 +274,7 @@ func (s *Service) Reverse(ctx context.Context, a audit.Actor, id int64, in Rever
 			return ErrAlreadyReversed
 		}
 		if in.Version != p.Version {
-			return ErrStale
+			return apperr.ErrStaleVersion
 		}
 		rev, err := ledger.Reverse(ctx, tx, p.LedgerTransactionID, fmt.Sprintf("payment-reversal:%d", p.ID), "冲销缴款："+reason, a.ID)
 		if err != nil {

@@ -38,20 +38,38 @@ const (
 	StatusConfirmed   = "confirmed"
 )
 
+// statusLabels is the one Chinese label of each status, served by the API
+// (status_label) so that no screen keeps its own table.
+var statusLabels = map[string]string{
+	StatusNone:        "未填写",
+	StatusUnconfirmed: "待确认",
+	StatusConfirmed:   "已确认",
+}
+
+// StatusLabel returns the Chinese label of an account status.
+func StatusLabel(status string) string {
+	if l, ok := statusLabels[status]; ok {
+		return l
+	}
+	return status
+}
+
 // confirmDays is how long the confirmation notice gives the partner.
 const confirmDays = 7
 
 // Account is a payout account as every screen shows it: the number masked.
 type Account struct {
-	UserID       int64      `json:"user_id"`
-	Bank         string     `json:"bank"`
-	Branch       string     `json:"branch"`
-	Holder       string     `json:"holder"`
-	NumberMasked string     `json:"number_masked"`
-	Status       string     `json:"status"`
-	ConfirmedAt  *time.Time `json:"confirmed_at"`
-	Version      int        `json:"version"`
-	UpdatedAt    *time.Time `json:"updated_at"`
+	UserID       int64  `json:"user_id"`
+	Bank         string `json:"bank"`
+	Branch       string `json:"branch"`
+	Holder       string `json:"holder"`
+	NumberMasked string `json:"number_masked"`
+	Status       string `json:"status"`
+	// StatusLabel is the status as every screen shows it (StatusLabel).
+	StatusLabel string     `json:"status_label"`
+	ConfirmedAt *time.Time `json:"confirmed_at"`
+	Version     int        `json:"version"`
+	UpdatedAt   *time.Time `json:"updated_at"`
 }
 
 // Input is what the partner enters (H5 我的分配账户). Version is 0 for the
@@ -110,7 +128,7 @@ const columns = `user_id, bank, branch, holder, number_enc, number_last4, status
 func (r row) account() Account {
 	u := r.UpdatedAt
 	return Account{UserID: r.UserID, Bank: r.Bank, Branch: r.Branch, Holder: r.Holder, NumberMasked: Mask(r.Last4),
-		Status: r.Status, ConfirmedAt: r.ConfirmedAt, Version: r.Version, UpdatedAt: &u}
+		Status: r.Status, StatusLabel: StatusLabel(r.Status), ConfirmedAt: r.ConfirmedAt, Version: r.Version, UpdatedAt: &u}
 }
 
 func get(ctx context.Context, q sqlx.QueryerContext, userID int64, lock bool) (row, bool, error) {
@@ -161,7 +179,7 @@ func (s *Service) Get(ctx context.Context, userID int64) (Account, error) {
 		return Account{}, err
 	}
 	if !ok {
-		return Account{UserID: userID, Status: StatusNone}, nil
+		return Account{UserID: userID, Status: StatusNone, StatusLabel: StatusLabel(StatusNone)}, nil
 	}
 	return r.account(), nil
 }
@@ -185,6 +203,13 @@ func Confirmed(ctx context.Context, q sqlx.QueryerContext, userID int64) (bool, 
 // notice goes out in the same transaction. Saving the same account again
 // changes nothing.
 func (s *Service) Save(ctx context.Context, a audit.Actor, userID int64, in Input) (Account, error) {
+	return s.save(ctx, a, userID, in, nil)
+}
+
+// save is Save; behalf is set when staff enter the account for the partner
+// (SaveOnBehalf): it runs in the transaction before anything is written and
+// names the audit entry's reason.
+func (s *Service) save(ctx context.Context, a audit.Actor, userID int64, in Input, behalf *onBehalf) (Account, error) {
 	bank, err := text.Clean(in.Bank, "bank", "开户银行", true, 50)
 	if err != nil {
 		return Account{}, err
@@ -220,6 +245,11 @@ func (s *Service) Save(ctx context.Context, a audit.Actor, userID int64, in Inpu
 				return apperr.NotFound("user_not_found", "用户不存在")
 			}
 			return fmt.Errorf("read user: %w", err)
+		}
+		if behalf != nil {
+			if err := behalf.check(ctx, tx); err != nil {
+				return err
+			}
 		}
 		// Money is paid only to the partner's own account: an account in
 		// someone else's name is refused, not flagged.
@@ -278,6 +308,10 @@ func (s *Service) Save(ctx context.Context, a audit.Actor, userID int64, in Inpu
 		}
 		out = after.account()
 		// The audit log holds the masked account only, like every screen.
+		if behalf != nil {
+			return audit.Record(ctx, tx, a, audit.Entry{Action: "payout_account.save_on_behalf", Entity: "payout_account", EntityID: userID,
+				ProjectID: &behalf.projectID, Before: b, After: onBehalfEntry{Account: out, Reason: behalf.reason}})
+		}
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "payout_account.save", Entity: "payout_account", EntityID: userID,
 			Before: b, After: out})
 	})

@@ -42,7 +42,9 @@ type liveServer struct {
 	deps microapp.Deps
 }
 
-func newLiveServer(t *testing.T) *liveServer {
+// Each option adjusts the configuration before the services are built (a
+// secret key for payout accounts, for example).
+func newLiveServer(t *testing.T, options ...func(*config.Config)) *liveServer {
 	t.Helper()
 	d := dbtest.New(t)
 	c := cachetest.New(t)
@@ -51,6 +53,9 @@ func newLiveServer(t *testing.T) *liveServer {
 	cfg := config.Default()
 	cfg.HTTP.PublicURL = "http://" + hs.Listener.Addr().String()
 	cfg.DingTalk = sim.DingTalkConfig()
+	for _, o := range options {
+		o(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	deps := microapp.FromServices(cfg, d, c, log, "e2e", wire.New(cfg, d, c, log))
 	if err := auth.EnsureBootstrap(context.Background(), d, "admin-pass-1", "bizadmin-pass-1"); err != nil {

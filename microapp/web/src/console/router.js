@@ -37,6 +37,7 @@ const establishmentComponents = {
 const stageComponents = {
   report: () => import('./report/ReportsPage.vue'),
   payment: () => import('./payment/PaymentView.vue'),
+  distribution: () => import('./distribution/DistributionView.vue'),
   process: () => import('./process/ProcessPage.vue'),
 }
 

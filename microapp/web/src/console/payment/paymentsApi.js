@@ -13,7 +13,18 @@ export const payments = {
   /** confirm posts one receipt; key is the dialog's Idempotency-Key. */
   confirm: (roundID, key, body) => request('POST', `/rounds/${roundID}/payments`, { body, headers: { 'Idempotency-Key': key } }),
   reverse: (id, reason, version) => request('POST', `/payments/${id}/reversal`, { body: { reason, version } }),
+  /** recipients lists who a notice would reach: notice is 'payment' or 'dunning'. */
+  recipients: (roundID, notice) => request('GET', `/rounds/${roundID}/notices/recipients`, { query: { notice } }),
+  sendNotice: (roundID, test) => request('POST', `/rounds/${roundID}/notices/payment`, { body: { test } }),
+  dun: (roundID) => request('POST', `/rounds/${roundID}/notices/dunning`, { body: {} }),
+  importStatement: (roundID, file) => {
+    const form = new FormData()
+    form.append('file', file)
+    return request('POST', `/rounds/${roundID}/payments/import`, { form })
+  },
 }
+
+export const STATEMENT_TEMPLATE_URL = '/api/v1/payments/import/template'
 
 export const REPORT_PAYMENTS_XLSX = '/api/v1/reports/establishment-payments.xlsx'
 export const PAYMENTS_EXPORT_URL = '/api/v1/tools/payments-export.xlsx'
@@ -26,4 +37,13 @@ export const adjustments = {
   /** settle posts one top-up or refund; key is the dialog's Idempotency-Key. */
   settle: (id, key, body) => request('POST', `/adjustments/${id}/settlements`, { body, headers: { 'Idempotency-Key': key } }),
   reverse: (id, settlementID, reason) => request('POST', `/adjustments/${id}/settlements/${settlementID}/reversal`, { body: { reason } }),
+  noticeRecipients: (id) => request('GET', `/adjustments/${id}/notices/recipients`),
+  sendNotice: (id, test) => request('POST', `/adjustments/${id}/notices`, { body: { test } }),
+}
+
+// 分配账户 of a project's partners, as staff see them.
+export const payoutAccounts = {
+  list: (projectID) => request('GET', `/projects/${projectID}/payout-accounts`),
+  sendNotice: (projectID, test) => request('POST', `/projects/${projectID}/payout-accounts/notices`, { body: { test } }),
+  enterOnBehalf: (projectID, userID, body) => request('PUT', `/projects/${projectID}/payout-accounts/${userID}`, { body }),
 }
