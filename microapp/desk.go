@@ -115,7 +115,8 @@ func (s *Server) deskRoutes() {
 			"(holder must be the partner, number sealed and masked, version 0 for the first account), audited with the reason; " +
 			"the account stays unconfirmed until the partner confirms it on the phone. Not a partner of the project → 404; " +
 			"one's own account → 403 own_line.",
-		Access: project([]string{org.RoleAccountant}), Request: payout.OnBehalfInput{}, Response: payout.Account{},
+		Access:  Access{Roles: []string{org.RoleAccountant}, ProjectParam: "id", LineWrite: true},
+		Request: payout.OnBehalfInput{}, Response: payout.Account{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := pathID(c, "id")
 			if err != nil {

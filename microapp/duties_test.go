@@ -133,11 +133,15 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 			return e.upload(acct, rounds(approved, "/payments/import"), statement(t, [][]any{{"B900", "J900", "会计合伙人", "1000", today.String()}}))
 		},
 		"POST /api/v1/adjustments/:id/settlements": func() response {
-			return e.do(acct, "POST", fmt.Sprintf("/api/v1/adjustments/%d/settlements", agreed),
+			return e.payDo(acct, "duties-2", "POST", fmt.Sprintf("/api/v1/adjustments/%d/settlements", agreed),
 				map[string]any{"user_id": acctID, "amount": "1000", "settled_on": today.String()})
 		},
 		"POST /api/v1/adjustments/:id/settlements/:settlement_id/reversal": func() response {
 			return e.do(acct, "POST", fmt.Sprintf("/api/v1/adjustments/%d/settlements/%d/reversal", agreed, settled.ID), map[string]any{"reason": "录错"})
+		},
+		"PUT /api/v1/projects/:id/payout-accounts/:user_id": func() response {
+			return e.do(acct, "PUT", fmt.Sprintf("/api/v1/projects/%d/payout-accounts/%d", w.projA, acctID),
+				map[string]any{"bank": "招商银行", "branch": "上海分行", "holder": "会计合伙人", "number": "6214830000001234", "version": 0, "reason": "代填"})
 		},
 		"POST /api/v1/adjustments/:id/review": func() response {
 			return e.do(biz, "POST", fmt.Sprintf("/api/v1/adjustments/%d/review", underReview), map[string]any{"approve": true, "version": 1})
@@ -168,7 +172,7 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	for key := range cases {
 		t.Errorf("case %s: no route of that name is marked LineWrite", key)
 	}
-	if marked < 13 {
+	if marked < 14 {
 		t.Fatalf("only %d routes marked LineWrite", marked)
 	}
 

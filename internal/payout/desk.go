@@ -34,12 +34,6 @@ type Holder struct {
 // the accounts of the project's partners.
 var ErrNotHolder = apperr.NotFound("partner_not_in_project", "该用户不是本项目的合伙人")
 
-// errOwnLine refuses a staff member entering their own payout account on a
-// partner's behalf: they enter it on their own phone like every partner.
-// The own-line rule of the segregation of duties (403 own_line); it goes
-// when check calls partner.RefuseOwnLine (see check).
-var errOwnLine = apperr.Forbidden("own_line", "不能操作本人的跟投记录（职责分离）")
-
 // Holders returns each of the project's partners (from round.ProjectPartners)
 // with their account, masked; those without one have status none.
 func (s *Service) Holders(ctx context.Context, partners []partner.Partner) ([]Holder, error) {
@@ -190,16 +184,15 @@ type onBehalf struct {
 	reason    string
 }
 
-// check is the own-line rule: staff never enter their own account for
-// themselves through the staff route.
-// OWN-LINE: the one call site of the segregation-of-duties rule for payout
-// accounts; at the merge it becomes partner.RefuseOwnLine(ctx, tx, o.actor, partnerID)
-// (branch sod), which answers the same 403 own_line.
-func (o *onBehalf) check(ctx context.Context, tx *sqlx.Tx) error {
-	if o.actor.ID != nil && *o.actor.ID == o.userID {
-		return errOwnLine
+// check is the own-line rule of the segregation of duties (403 own_line):
+// staff never enter their own account through the staff route — they enter
+// it on their own phone like every partner.
+func (o *onBehalf) check(ctx context.Context, q sqlx.QueryerContext) error {
+	id, ok, err := partner.ForUser(ctx, q, o.userID)
+	if err != nil || !ok {
+		return err
 	}
-	return nil
+	return partner.RefuseOwnLine(ctx, q, o.actor, id)
 }
 
 type onBehalfEntry struct {
@@ -226,5 +219,11 @@ func (s *Service) SaveOnBehalf(ctx context.Context, a audit.Actor, projectID, us
 	if err != nil {
 		return Account{}, err
 	}
-	return s.save(ctx, a, userID, in.Input, &onBehalf{actor: a, userID: userID, projectID: projectID, reason: reason})
+	behalf := &onBehalf{actor: a, userID: userID, projectID: projectID, reason: reason}
+	// The own-line rule first, before the account is even checked or sealed
+	// (and again inside save's transaction).
+	if err := behalf.check(ctx, s.db); err != nil {
+		return Account{}, err
+	}
+	return s.save(ctx, a, userID, in.Input, behalf)
 }
