@@ -121,3 +121,47 @@ func TestDemoValues(t *testing.T) {
 		t.Fatalf("projects %d, with 基础信息 %d, with 盈利指标 %d, milestones %d, rates %d", projects, withBasic, withIndicators, milestones, rates)
 	}
 }
+
+// The simulator of `hehuo demo` keeps its state in the demo database: what
+// one run left (a user, a robot message, a running approval) is there at the
+// next start.
+func TestDemoSimulatorStateSurvivesRestart(t *testing.T) {
+	d := dbtest.New(t)
+	cfg := config.Default()
+	cfg.Demo = true
+	cfg.Database.URL = dbtest.URL(t, d)
+	cfg.Redis.URL = cachetest.URL()
+	cfg.Redis.Prefix = fmt.Sprintf("hehuotest:demosim:%d:", time.Now().UnixNano())
+	cfg.Log.Level = "error"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, err := open(ctx, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+
+	first := dtsimtest.Start(t)
+	// A corp with one user and an approval still running (what a run of the
+	// demo leaves; the snapshot itself is tested with real calls in dtsim).
+	if err := first.Restore([]byte(`{"version":1,"users":[{"userid":"demo_x","name":"演示甲"}],
+		"approvals":[{"instance_id":"inst-1","process_code":"PROC-DEMO","title":"演示审批","originator":"demo_x","status":"RUNNING"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	run, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { keepDemoSim(run, a, first.Sim); close(done) }()
+	stop() // the demo stops: the state is saved once more
+	<-done
+
+	second := dtsimtest.Start(t)
+	if err := restoreDemoSim(ctx, a, second.Sim); err != nil {
+		t.Fatal(err)
+	}
+	if us := second.Users(); len(us) != 1 || us[0].Name != "演示甲" {
+		t.Fatalf("users after restart: %+v", us)
+	}
+	if running := second.Approvals("RUNNING"); len(running) != 1 || running[0].Title != "演示审批" {
+		t.Fatalf("approvals after restart: %+v", running)
+	}
+}

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"hehuo/internal/audit"
 	"hehuo/internal/config"
+	"hehuo/internal/demo"
 	"hehuo/internal/dtsim"
 	"hehuo/internal/notify"
 )
@@ -86,4 +89,52 @@ func seedDemoSim(ctx context.Context, a *app, sim *dtsim.Sim, url string) error 
 		}
 	}
 	return nil
+}
+
+// simSaveInterval is how often the demo keeps the simulator's state.
+const simSaveInterval = 5 * time.Second
+
+// restoreDemoSim puts back the simulator's state from the last run of this
+// demo database, so inboxes, robot messages and approvals still running in
+// Hehuo are there after a restart.
+func restoreDemoSim(ctx context.Context, a *app, sim *dtsim.Sim) error {
+	state, err := demo.SimState(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	return sim.Restore(state)
+}
+
+// keepDemoSim saves the simulator's state whenever it changed (checked every
+// simSaveInterval; an unchanged state writes nothing, so an idle demo stays
+// idle) and once more when ctx ends.
+func keepDemoSim(ctx context.Context, a *app, sim *dtsim.Sim) {
+	var last []byte
+	save := func(ctx context.Context) {
+		state, err := sim.Snapshot()
+		if err != nil || bytes.Equal(state, last) {
+			return
+		}
+		if err := demo.SaveSimState(ctx, a.db, state); err != nil {
+			a.log.Warn("demo: the simulator's state was not saved", "err", err)
+			return
+		}
+		last = state
+	}
+	if state, err := demo.SimState(ctx, a.db); err == nil {
+		last = state
+	}
+	t := time.NewTicker(simSaveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			save(ctx)
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			save(final)
+			cancel()
+			return
+		}
+	}
 }

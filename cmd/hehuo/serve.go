@@ -211,9 +211,17 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 		}
 	}
 	if sim != nil {
+		if err := restoreDemoSim(ctx, a, sim); err != nil {
+			a.log.Warn("demo: the simulator's saved state could not be restored; starting afresh", "err", err)
+		}
 		if err := seedDemoSim(ctx, a, sim, simURL); err != nil {
 			return err
 		}
+		// Saved until the demo stops, and once more before the database closes.
+		simCtx, stopSim := context.WithCancel(ctx)
+		saved := make(chan struct{})
+		go func() { keepDemoSim(simCtx, a, sim); close(saved) }()
+		defer func() { stopSim(); <-saved }()
 	}
 	return a.run(ctx, func(url string) {
 		loaded := "already present"
