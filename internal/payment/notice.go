@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
@@ -80,28 +81,43 @@ func callerDingTalk(ctx context.Context, tx *sqlx.Tx, userID int64) (string, err
 
 // recipients returns the DingTalk accounts of the round's allocated
 // partners; unpaidOnly keeps those not fully paid (from the ledger).
-func recipients(ctx context.Context, tx *sqlx.Tx, roundID int64, unpaidOnly bool) (ids []string, skipped int, err error) {
-	var rows []struct {
-		PartnerID int64   `db:"partner_id"`
-		DT        *string `db:"dingtalk_userid"`
-		Owed      string  `db:"owed"`
-	}
-	if err := tx.SelectContext(ctx, &rows, `
-		SELECT l.partner_id, u.dingtalk_userid, (l.allocated - coalesce(pd.net, 0))::text AS owed
-		FROM allocation_lines l JOIN partners p ON p.id = l.partner_id LEFT JOIN users u ON u.id = p.user_id
-		LEFT JOIN (SELECT partner_id, sum(net) AS net FROM (`+ledgerPayments+`) x GROUP BY partner_id) pd ON pd.partner_id = l.partner_id
-		WHERE l.round_id = $1 AND l.allocated > 0 ORDER BY l.partner_id`, roundID); err != nil {
+func (s *Service) recipients(ctx context.Context, tx *sqlx.Tx, r roundInfo, unpaidOnly bool) (ids []string, skipped int, err error) {
+	rp, err := s.pos.Round(ctx, tx, r.ID, r.ProjectID)
+	if err != nil {
 		return nil, 0, fmt.Errorf("payment notice recipients: %w", err)
 	}
-	for _, r := range rows {
-		if unpaidOnly && (r.Owed == "0" || r.Owed == "0.00") {
+	var users []int64
+	for _, l := range rp.Lines {
+		if l.UserID != nil {
+			users = append(users, *l.UserID)
+		}
+	}
+	var accounts []struct {
+		ID int64   `db:"id"`
+		DT *string `db:"dingtalk_userid"`
+	}
+	if err := tx.SelectContext(ctx, &accounts, `SELECT id, dingtalk_userid FROM users WHERE id = ANY($1)`, pq.Int64Array(users)); err != nil {
+		return nil, 0, fmt.Errorf("payment notice recipients: %w", err)
+	}
+	dt := map[int64]*string{}
+	for _, a := range accounts {
+		dt[a.ID] = a.DT
+	}
+	lines := rp.Lines
+	sort.Slice(lines, func(i, j int) bool { return lines[i].PartnerID < lines[j].PartnerID })
+	for _, l := range lines {
+		if unpaidOnly && l.Outstanding.IsZero() {
 			continue
 		}
-		if r.DT == nil || strings.TrimSpace(*r.DT) == "" {
+		var id *string
+		if l.UserID != nil {
+			id = dt[*l.UserID]
+		}
+		if id == nil || strings.TrimSpace(*id) == "" {
 			skipped++
 			continue
 		}
-		ids = append(ids, *r.DT)
+		ids = append(ids, *id)
 	}
 	return ids, skipped, nil
 }
@@ -161,7 +177,7 @@ func (s *Service) SendNotices(ctx context.Context, a audit.Actor, userID, roundI
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.Conflict("payment_notices_already_sent", "本轮缴款通知已发送")
 		}
-		ids, skipped, err := recipients(ctx, tx, r.ID, false)
+		ids, skipped, err := s.recipients(ctx, tx, r, false)
 		if err != nil {
 			return err
 		}
@@ -231,7 +247,7 @@ func (s *Service) dun(ctx context.Context, tx *sqlx.Tx, a audit.Actor, roundID i
 	if err != nil {
 		return out, err
 	}
-	ids, skipped, err := recipients(ctx, tx, r.ID, true)
+	ids, skipped, err := s.recipients(ctx, tx, r, true)
 	if err != nil {
 		return out, err
 	}
@@ -326,13 +342,17 @@ func (s *Service) alertOverdue(ctx context.Context, tx *sqlx.Tx, roundID int64, 
 	if today.DaysSince(r.Due) <= 0 {
 		return nil
 	}
-	var names []string
-	if err := tx.SelectContext(ctx, &names, `
-		SELECT p.name FROM allocation_lines l JOIN partners p ON p.id = l.partner_id
-		LEFT JOIN (SELECT partner_id, sum(net) AS net FROM (`+ledgerPayments+`) x GROUP BY partner_id) pd ON pd.partner_id = l.partner_id
-		WHERE l.round_id = $1 AND l.allocated > coalesce(pd.net, 0) ORDER BY p.name, p.id`, roundID); err != nil {
+	rp, err := s.pos.Round(ctx, tx, roundID, r.ProjectID)
+	if err != nil {
 		return fmt.Errorf("overdue partners: %w", err)
 	}
+	var names []string
+	for _, l := range rp.Lines {
+		if l.Outstanding.IsPositive() {
+			names = append(names, l.Name)
+		}
+	}
+	sort.Strings(names)
 	if len(names) == 0 {
 		return nil
 	}
