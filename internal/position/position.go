@@ -16,7 +16,6 @@ package position
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -60,9 +59,9 @@ type Position struct {
 	PartnerID   int64  `db:"partner_id"`
 	PartnerName string `db:"partner_name"`
 	UserID      *int64 `db:"user_id"` // nil for the platform company
-	// Tiers are the partner's tiers in the project, comma-separated
-	// ("city,other"), from its allocation and adjustment lines.
-	Tiers string `db:"tiers"`
+	// TierBits are the partner's tiers in the project, from its allocation
+	// and adjustment lines, one bit per calc.Tiers entry; see Tiers.
+	TierBits int `db:"tiers"`
 	// Committed: the partner has an approved allocation line or an agreed
 	// adjustment line in the project. A partner with postings only (stakes
 	// recorded before allocations existed) is not committed.
@@ -94,6 +93,17 @@ type Position struct {
 	ProfitAllocated decimal.Decimal `db:"profit_allocated"`
 	// ProfitPaid is profit paid out to the partner: debits to the same account.
 	ProfitPaid decimal.Decimal `db:"profit_paid"`
+}
+
+// Tiers returns the partner's tiers in the project in calc.Tiers order.
+func (p Position) Tiers() []string {
+	var out []string
+	for i, t := range calc.Tiers {
+		if p.TierBits&(1<<i) != 0 {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // PaidIn is the principal the partnership holds from the partner's own
@@ -132,49 +142,72 @@ type Query struct {
 // positionsSQL lists, per (project, partner), the allocated principal of
 // approved rounds, the deltas of agreed adjustments, and the credits and
 // debits of the partner's principal and profit accounts, reversed pairs
-// left out. {{where_r}}, {{where_a}} and {{where_l}} narrow each part to
-// the projects ($1) or the partner ($1); each part is read by index.
+// left out; names are joined after the sums, so the grouping stays narrow.
+// {{where_r}} and {{where_a}} narrow the lines to the projects or the
+// partner ($1); {{ledger}} is the ledger part (ledgerByAccount or
+// ledgerByJoin).
 const positionsSQL = `
 	SELECT x.project_id, coalesce(pr.name, '') AS project_name, x.partner_id,
-		coalesce(pt.name, '') AS partner_name, pt.user_id, coalesce(string_agg(DISTINCT x.tier, ','), '') AS tiers,
-		bool_or(x.committed) AS committed, sum(x.allocated) AS allocated, sum(x.delta) AS delta,
-		sum(x.paid) AS paid, sum(x.returned) AS returned, sum(x.refunded) AS refunded,
-		sum(x.profit_allocated) AS profit_allocated, sum(x.profit_paid) AS profit_paid
+		coalesce(pt.name, '') AS partner_name, pt.user_id, x.tiers, x.committed, x.allocated, x.delta,
+		x.paid, x.returned, x.refunded, x.profit_allocated, x.profit_paid
 	FROM (
-		SELECT r.project_id, l.partner_id, l.tier, true AS committed, l.allocated, 0 AS delta,
-			0 AS paid, 0 AS returned, 0 AS refunded, 0 AS profit_allocated, 0 AS profit_paid
-		FROM rounds r JOIN allocation_lines l ON l.round_id = r.id
-		WHERE ` + RoundApproved + ` AND {{where_r}}
-		UNION ALL
-		SELECT a.project_id, l.partner_id, l.tier, true, 0, l.delta, 0, 0, 0, 0, 0
-		FROM adjustments a JOIN adjustment_lines l ON l.adjustment_id = a.id
-		WHERE ` + AdjustmentAgreed + ` AND {{where_a}}
-		UNION ALL
-		SELECT la.project_id, la.partner_id, NULL, false, 0, 0,
-			CASE WHEN la.kind = 'principal' THEN s.credits ELSE 0 END,
-			CASE WHEN la.kind = 'principal' THEN s.debits ELSE 0 END,
-			CASE WHEN la.kind = 'principal' THEN s.refunded ELSE 0 END,
-			CASE WHEN la.kind = 'profit' THEN s.credits ELSE 0 END,
-			CASE WHEN la.kind = 'profit' THEN s.debits ELSE 0 END
-		FROM ledger_accounts la
-		-- Per account, so that its postings are read by index however big the ledger is.
-		CROSS JOIN LATERAL (
-			SELECT coalesce(sum(-p.amount) FILTER (WHERE p.amount < 0), 0) AS credits,
-				coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0) AS debits,
-				coalesce(sum(p.amount) FILTER (WHERE p.amount > 0 AND t.kind = '` + KindAdjustmentRefund + `'), 0) AS refunded
-			FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
-			WHERE p.account_id = la.id AND t.reverses_id IS NULL
-			  AND NOT EXISTS (SELECT 1 FROM ledger_transactions rv WHERE rv.reverses_id = t.id)) s
-		WHERE la.kind IN ('principal', 'profit') AND {{where_l}}
+		SELECT project_id, partner_id, bit_or(tier) AS tiers,
+			bool_or(committed) AS committed, sum(allocated) AS allocated, sum(delta) AS delta,
+			sum(paid) AS paid, sum(returned) AS returned, sum(refunded) AS refunded,
+			sum(profit_allocated) AS profit_allocated, sum(profit_paid) AS profit_paid
+		FROM (
+			SELECT r.project_id, l.partner_id, ` + tierBit + ` AS tier, true AS committed, l.allocated, 0 AS delta,
+				0 AS paid, 0 AS returned, 0 AS refunded, 0 AS profit_allocated, 0 AS profit_paid
+			FROM rounds r JOIN allocation_lines l ON l.round_id = r.id
+			WHERE ` + RoundApproved + ` AND {{where_r}}
+			UNION ALL
+			SELECT a.project_id, l.partner_id, ` + tierBit + `, true, 0, l.delta, 0, 0, 0, 0, 0
+			FROM adjustments a JOIN adjustment_lines l ON l.adjustment_id = a.id
+			WHERE ` + AdjustmentAgreed + ` AND {{where_a}}
+			UNION ALL
+			SELECT project_id, partner_id, 0, false, 0, 0,
+				CASE WHEN kind = 'principal' THEN credits ELSE 0 END,
+				CASE WHEN kind = 'principal' THEN debits ELSE 0 END,
+				CASE WHEN kind = 'principal' THEN refunded ELSE 0 END,
+				CASE WHEN kind = 'profit' THEN credits ELSE 0 END,
+				CASE WHEN kind = 'profit' THEN debits ELSE 0 END
+			FROM ({{ledger}}) s
+		) u GROUP BY project_id, partner_id
 	) x LEFT JOIN projects pr ON pr.id = x.project_id LEFT JOIN partners pt ON pt.id = x.partner_id
-	GROUP BY x.project_id, pr.name, x.partner_id, pt.name, pt.user_id
 	ORDER BY x.project_id, x.partner_id`
+
+// tierBit is a line's tier as one bit in calc.Tiers order, so that the
+// tiers of a partner aggregate with bit_or in a hash aggregate (a DISTINCT
+// string aggregate would sort every group).
+const tierBit = `CASE l.tier WHEN 'holding' THEN 1 WHEN 'property' THEN 2 WHEN 'city' THEN 4 WHEN 'other' THEN 8 ELSE 0 END`
+
+// ledgerSums are the sums of a posting set p of transaction t on account la.
+const ledgerSums = `coalesce(sum(-p.amount) FILTER (WHERE p.amount < 0), 0) AS credits,
+	coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0) AS debits,
+	coalesce(sum(p.amount) FILTER (WHERE p.amount > 0 AND t.kind = '` + KindAdjustmentRefund + `'), 0) AS refunded`
+
+// notReversed leaves out a reversal and the transaction it reverses.
+const notReversed = `t.reverses_id IS NULL AND NOT EXISTS (SELECT 1 FROM ledger_transactions rv WHERE rv.reverses_id = t.id)`
+
+// ledgerByAccount reads one partner's accounts, each by index, so that its
+// time follows the partner's postings, not the size of the ledger.
+const ledgerByAccount = `SELECT la.project_id, la.partner_id, la.kind, s.* FROM ledger_accounts la
+	CROSS JOIN LATERAL (SELECT ` + ledgerSums + `
+		FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
+		WHERE p.account_id = la.id AND ` + notReversed + `) s
+	WHERE la.kind IN ('principal', 'profit') AND la.partner_id = $1`
+
+// ledgerByJoin reads many projects' accounts in one set-based join.
+const ledgerByJoin = `SELECT la.project_id, la.partner_id, la.kind, ` + ledgerSums + `
+	FROM ledger_accounts la JOIN ledger_postings p ON p.account_id = la.id JOIN ledger_transactions t ON t.id = p.transaction_id
+	WHERE la.kind IN ('principal', 'profit') AND la.project_id = ANY($1) AND ` + notReversed + `
+	GROUP BY la.project_id, la.partner_id, la.kind`
 
 var (
 	byProjects = strings.NewReplacer("{{where_r}}", "r.project_id = ANY($1)", "{{where_a}}", "a.project_id = ANY($1)",
-		"{{where_l}}", "la.project_id = ANY($1)").Replace(positionsSQL)
+		"{{ledger}}", ledgerByJoin).Replace(positionsSQL)
 	byPartner = strings.NewReplacer("{{where_r}}", "l.partner_id = $1", "{{where_a}}", "l.partner_id = $1",
-		"{{where_l}}", "la.partner_id = $1").Replace(positionsSQL)
+		"{{ledger}}", ledgerByAccount).Replace(positionsSQL)
 )
 
 // Positions returns the positions q chooses, by project then partner id, on
@@ -278,10 +311,24 @@ type receipt struct {
 
 // receiptsSQL: round payments (group = round id, counted from the funding
 // date) and adjustment top-ups (group = −adjustment id, counted from the
-// peak change's effective date), with their net on the ledger.
+// peak change's effective date), with their net on the ledger: a payment's
+// credit to the partner's principal account plus its reversal's debit, in
+// one set-based join.
 const receiptsSQL = `
-	SELECT pm.project_id, pm.round_id AS grp, pm.partner_id, pm.paid_on, NULL::date AS from_date, ` + paymentNet + ` AS net
-	FROM payments pm WHERE {{where_p}}
+	WITH pm AS (
+		SELECT id, project_id, round_id, partner_id, paid_on, ledger_transaction_id, reversal_transaction_id
+		FROM payments WHERE {{where_p}}
+	), net AS (
+		SELECT x.id, -sum(lp.amount) AS net FROM (
+			SELECT id, partner_id, ledger_transaction_id AS tx FROM pm
+			UNION ALL
+			SELECT id, partner_id, reversal_transaction_id FROM pm WHERE reversal_transaction_id IS NOT NULL
+		) x JOIN ledger_postings lp ON lp.transaction_id = x.tx
+		JOIN ledger_accounts la ON la.id = lp.account_id AND la.kind = 'principal' AND la.partner_id = x.partner_id
+		GROUP BY x.id
+	)
+	SELECT pm.project_id, pm.round_id AS grp, pm.partner_id, pm.paid_on, NULL::date AS from_date, coalesce(net.net, 0) AS net
+	FROM pm LEFT JOIN net ON net.id = pm.id
 	UNION ALL
 	SELECT a.project_id, -a.id, st.partner_id, st.settled_on, pc.effective_on,
 		CASE WHEN EXISTS (SELECT 1 FROM ledger_transactions rv WHERE rv.reverses_id = st.ledger_tx_id) THEN 0 ELSE st.amount END
@@ -290,8 +337,8 @@ const receiptsSQL = `
 	ORDER BY 1, 2, 3, 4`
 
 var (
-	receiptsByProjects = strings.NewReplacer("{{where_p}}", "pm.project_id = ANY($1)", "{{where_s}}", "a.project_id = ANY($1)").Replace(receiptsSQL)
-	receiptsByPartner  = strings.NewReplacer("{{where_p}}", "pm.partner_id = $1", "{{where_s}}", "st.partner_id = $1").Replace(receiptsSQL)
+	receiptsByProjects = strings.NewReplacer("{{where_p}}", "project_id = ANY($1)", "{{where_s}}", "a.project_id = ANY($1)").Replace(receiptsSQL)
+	receiptsByPartner  = strings.NewReplacer("{{where_p}}", "partner_id = $1", "{{where_s}}", "st.partner_id = $1").Replace(receiptsSQL)
 )
 
 // interest computes Interest per (project, partner) for q.
@@ -344,7 +391,7 @@ func (s *Service) interest(ctx context.Context, conn sqlx.QueryerContext, q Quer
 		if !ok || f.Rate == nil || from.IsZero() || len(ps) == 0 {
 			continue
 		}
-		b, _ := calc.CapitalInterest("capital_interest", from, *f.Rate, ps)
+		b := calc.CapitalInterestAmount(from, *f.Rate, ps)
 		k := key{r.ProjectID, r.PartnerID}
 		out[k] = out[k].Add(b)
 	}
@@ -454,20 +501,6 @@ func (rp RoundPositions) Totals() (allocated, paid decimal.Decimal) {
 	return allocated, paid
 }
 
-// ProjectIDs returns the distinct project ids of ps in order.
-func ProjectIDs(ps []Position) []int64 {
-	seen := map[int64]bool{}
-	var out []int64
-	for _, p := range ps {
-		if !seen[p.ProjectID] {
-			seen[p.ProjectID] = true
-			out = append(out, p.ProjectID)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
-
 // paymentNet is the net on the ledger of a payments row pm: the credit to
 // the partner's principal account, less its reversal.
 const paymentNet = `coalesce(-(SELECT sum(lp.amount) FROM ledger_postings lp JOIN ledger_accounts la ON la.id = lp.account_id
@@ -513,3 +546,8 @@ func (s *Service) PartnerRounds(ctx context.Context, conn sqlx.QueryerContext, p
 	}
 	return out, nil
 }
+
+// PartnerSQL is the query Positions runs for one partner ($1 = partners.id),
+// for the benchmark that sets GET /api/v1/me/holdings beside a bare handler
+// running the same indexed query.
+func PartnerSQL() string { return byPartner }

@@ -67,7 +67,7 @@ func (s *Service) PaymentsExportXLSX(ctx context.Context, f Filter, w io.Writer)
 				batch = *p.Batch
 			}
 			var tiers []string
-			for _, t := range strings.Split(pf.Tiers, ",") {
+			for _, t := range pf.Tiers() {
 				if l, ok := tierLabels[t]; ok {
 					tiers = append(tiers, l)
 				}
