@@ -10,7 +10,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"hehuo/internal/db"
-	"hehuo/internal/partner"
 	"hehuo/internal/position"
 )
 
@@ -48,20 +47,22 @@ func NewService(d *db.DB, pos *position.Service) *Service {
 // ForUser returns the stakes of the partner who is user userID (我的跟投);
 // a user who was never invited holds nothing.
 func (s *Service) ForUser(ctx context.Context, userID int64) ([]Holding, error) {
-	id, ok, err := partner.ForUser(ctx, s.db, userID)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return s.ForPartner(ctx, id)
+	return s.holdings(ctx, position.Query{UserID: userID})
 }
 
 // ForPartner returns the stakes of partnerID (a partners.id: the ledger's
 // {partner} segment) in project id order: every project where the
 // partner has a principal or profit posting, or a commitment.
 func (s *Service) ForPartner(ctx context.Context, partnerID int64) ([]Holding, error) {
-	ps, err := s.pos.Positions(ctx, nil, position.Query{PartnerID: partnerID})
+	return s.holdings(ctx, position.Query{PartnerID: partnerID})
+}
+
+// holdings reads the positions of one partner (by partner or user id) in
+// one query.
+func (s *Service) holdings(ctx context.Context, q position.Query) ([]Holding, error) {
+	ps, err := s.pos.Positions(ctx, nil, q)
 	if err != nil {
-		return nil, fmt.Errorf("holdings of partner %d: %w", partnerID, err)
+		return nil, fmt.Errorf("holdings: %w", err)
 	}
 	out := make([]Holding, len(ps))
 	for i, p := range ps {

@@ -130,12 +130,14 @@ func NewService(d *db.DB, est *establishment.Service) *Service {
 	return &Service{db: d, est: est}
 }
 
-// Query chooses positions: of the projects ProjectIDs, or of the partner
-// PartnerID across every project (exactly one of the two). Interest asks
-// for the capital interest too (two more queries).
+// Query chooses positions: of the projects ProjectIDs, of the partner
+// PartnerID across every project, or of the partner who is user UserID
+// (我的跟投: no separate lookup of the partner). Set exactly one. Interest
+// asks for the capital interest too (two more queries).
 type Query struct {
 	ProjectIDs []int64
 	PartnerID  int64
+	UserID     int64
 	Interest   bool
 }
 
@@ -208,6 +210,8 @@ var (
 		"{{ledger}}", ledgerByJoin).Replace(positionsSQL)
 	byPartner = strings.NewReplacer("{{where_r}}", "l.partner_id = $1", "{{where_a}}", "l.partner_id = $1",
 		"{{ledger}}", ledgerByAccount).Replace(positionsSQL)
+	// byUser is byPartner for the partner who is user $1.
+	byUser = strings.NewReplacer("$1", "(SELECT id FROM partners WHERE user_id = $1)").Replace(byPartner)
 )
 
 // Positions returns the positions q chooses, by project then partner id, on
@@ -218,9 +222,12 @@ func (s *Service) Positions(ctx context.Context, conn sqlx.QueryerContext, q Que
 	}
 	var out []Position
 	var err error
-	if q.PartnerID != 0 {
+	switch {
+	case q.UserID != 0:
+		err = sqlx.SelectContext(ctx, conn, &out, byUser, q.UserID)
+	case q.PartnerID != 0:
 		err = sqlx.SelectContext(ctx, conn, &out, byPartner, q.PartnerID)
-	} else {
+	default:
 		err = sqlx.SelectContext(ctx, conn, &out, byProjects, pq.Int64Array(q.ProjectIDs))
 	}
 	if err != nil {
@@ -231,6 +238,9 @@ func (s *Service) Positions(ctx context.Context, conn sqlx.QueryerContext, q Que
 	}
 	if !q.Interest || len(out) == 0 {
 		return out, nil
+	}
+	if q.UserID != 0 {
+		q.PartnerID = out[0].PartnerID
 	}
 	interest, err := s.interest(ctx, conn, q)
 	if err != nil {
