@@ -46,6 +46,11 @@ var tableRE = regexp.MustCompile(`\b(allocation_lines|adjustment_lines|ledger_po
 // mentions returns, per table, the string literals of a Go source that
 // name it (SQL, or a table name passed to COPY).
 func mentions(t *testing.T, fset *token.FileSet, name string, src any) map[string][]string {
+	return mentionsOf(t, tableRE, fset, name, src)
+}
+
+// mentionsOf is mentions for the tables re matches.
+func mentionsOf(t *testing.T, re *regexp.Regexp, fset *token.FileSet, name string, src any) map[string][]string {
 	t.Helper()
 	f, err := parser.ParseFile(fset, name, src, parser.SkipObjectResolution)
 	if err != nil {
@@ -61,7 +66,7 @@ func mentions(t *testing.T, fset *token.FileSet, name string, src any) map[strin
 		if err != nil {
 			s = lit.Value
 		}
-		for _, m := range tableRE.FindAllString(s, -1) {
+		for _, m := range re.FindAllString(s, -1) {
 			out[m] = append(out[m], fset.Position(lit.Pos()).String())
 		}
 		return true
@@ -145,5 +150,24 @@ func TestPredicatesUseTheOwnersStates(t *testing.T) {
 	if position.KindAdjustmentRefund != "adjustment_"+adjustment.DirectionRefund ||
 		position.KindAdjustmentTopUp != "adjustment_"+adjustment.DirectionTopUp {
 		t.Errorf("ledger kinds of settlements differ from the adjustment service's")
+	}
+}
+
+// The round service keeps its state in its own tables: it reads neither the
+// outbox's deliveries nor the audit log as business state (migration 00020).
+func TestRoundReadsNoDeliveriesNorAuditLog(t *testing.T) {
+	re := regexp.MustCompile(`\b(notify_deliveries|notify_outbox|audit_log)\b`)
+	files, err := filepath.Glob("../round/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("round sources: %v %v", files, err)
+	}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		for table, at := range mentionsOf(t, re, fset, f, nil) {
+			t.Errorf("round reads %s in %s", table, strings.Join(at, ", "))
+		}
 	}
 }
