@@ -149,33 +149,37 @@ type Query struct {
 // partner ($1); {{ledger}} is the ledger part (ledgerByAccount or
 // ledgerByJoin).
 const positionsSQL = `
+	WITH al AS (
+		SELECT r.project_id, l.partner_id, bit_or(` + tierBit + `) AS tiers, sum(l.allocated) AS allocated
+		FROM rounds r JOIN allocation_lines l ON l.round_id = r.id
+		WHERE ` + RoundApproved + ` AND {{where_r}}
+		GROUP BY r.project_id, l.partner_id
+	), ad AS (
+		SELECT a.project_id, l.partner_id, bit_or(` + tierBit + `) AS tiers, sum(l.delta) AS delta
+		FROM adjustments a JOIN adjustment_lines l ON l.adjustment_id = a.id
+		WHERE ` + AdjustmentAgreed + ` AND {{where_a}}
+		GROUP BY a.project_id, l.partner_id
+	), lg AS (
+		SELECT project_id, partner_id,
+			sum(credits) FILTER (WHERE kind = 'principal') AS paid,
+			sum(debits) FILTER (WHERE kind = 'principal') AS returned,
+			sum(refunded) FILTER (WHERE kind = 'principal') AS refunded,
+			sum(credits) FILTER (WHERE kind = 'profit') AS profit_allocated,
+			sum(debits) FILTER (WHERE kind = 'profit') AS profit_paid
+		FROM ({{ledger}}) s GROUP BY project_id, partner_id
+	)
 	SELECT x.project_id, coalesce(pr.name, '') AS project_name, x.partner_id,
-		coalesce(pt.name, '') AS partner_name, pt.user_id, x.tiers, x.committed, x.allocated, x.delta,
-		x.paid, x.returned, x.refunded, x.profit_allocated, x.profit_paid
-	FROM (
-		SELECT project_id, partner_id, bit_or(tier) AS tiers,
-			bool_or(committed) AS committed, sum(allocated) AS allocated, sum(delta) AS delta,
-			sum(paid) AS paid, sum(returned) AS returned, sum(refunded) AS refunded,
-			sum(profit_allocated) AS profit_allocated, sum(profit_paid) AS profit_paid
-		FROM (
-			SELECT r.project_id, l.partner_id, ` + tierBit + ` AS tier, true AS committed, l.allocated, 0 AS delta,
-				0 AS paid, 0 AS returned, 0 AS refunded, 0 AS profit_allocated, 0 AS profit_paid
-			FROM rounds r JOIN allocation_lines l ON l.round_id = r.id
-			WHERE ` + RoundApproved + ` AND {{where_r}}
-			UNION ALL
-			SELECT a.project_id, l.partner_id, ` + tierBit + `, true, 0, l.delta, 0, 0, 0, 0, 0
-			FROM adjustments a JOIN adjustment_lines l ON l.adjustment_id = a.id
-			WHERE ` + AdjustmentAgreed + ` AND {{where_a}}
-			UNION ALL
-			SELECT project_id, partner_id, 0, false, 0, 0,
-				CASE WHEN kind = 'principal' THEN credits ELSE 0 END,
-				CASE WHEN kind = 'principal' THEN debits ELSE 0 END,
-				CASE WHEN kind = 'principal' THEN refunded ELSE 0 END,
-				CASE WHEN kind = 'profit' THEN credits ELSE 0 END,
-				CASE WHEN kind = 'profit' THEN debits ELSE 0 END
-			FROM ({{ledger}}) s
-		) u GROUP BY project_id, partner_id
-	) x LEFT JOIN projects pr ON pr.id = x.project_id LEFT JOIN partners pt ON pt.id = x.partner_id
+		coalesce(pt.name, '') AS partner_name, pt.user_id,
+		coalesce(al.tiers, 0) | coalesce(ad.tiers, 0) AS tiers, (al.partner_id IS NOT NULL OR ad.partner_id IS NOT NULL) AS committed,
+		coalesce(al.allocated, 0) AS allocated, coalesce(ad.delta, 0) AS delta,
+		coalesce(lg.paid, 0) AS paid, coalesce(lg.returned, 0) AS returned, coalesce(lg.refunded, 0) AS refunded,
+		coalesce(lg.profit_allocated, 0) AS profit_allocated, coalesce(lg.profit_paid, 0) AS profit_paid
+	FROM (SELECT project_id, partner_id FROM al UNION SELECT project_id, partner_id FROM ad
+		UNION SELECT project_id, partner_id FROM lg) x
+	LEFT JOIN al ON al.project_id = x.project_id AND al.partner_id = x.partner_id
+	LEFT JOIN ad ON ad.project_id = x.project_id AND ad.partner_id = x.partner_id
+	LEFT JOIN lg ON lg.project_id = x.project_id AND lg.partner_id = x.partner_id
+	LEFT JOIN projects pr ON pr.id = x.project_id LEFT JOIN partners pt ON pt.id = x.partner_id
 	ORDER BY x.project_id, x.partner_id`
 
 // tierBit is a line's tier as one bit in calc.Tiers order, so that the
