@@ -154,7 +154,7 @@ func TestPredicatesUseTheOwnersStates(t *testing.T) {
 }
 
 // The round service keeps its state in its own tables: it reads neither the
-// outbox's deliveries nor the audit log as business state (migration 00020).
+// outbox's deliveries nor the audit log as business state (migration 00025).
 func TestRoundReadsNoDeliveriesNorAuditLog(t *testing.T) {
 	re := regexp.MustCompile(`\b(notify_deliveries|notify_outbox|audit_log)\b`)
 	files, err := filepath.Glob("../round/*.go")
