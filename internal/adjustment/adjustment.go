@@ -20,6 +20,7 @@ import (
 	"hehuo/internal/db"
 	"hehuo/internal/establishment"
 	"hehuo/internal/money"
+	"hehuo/internal/position"
 	"hehuo/internal/workflow"
 )
 
@@ -27,6 +28,7 @@ import (
 type Service struct {
 	db  *db.DB
 	est *establishment.Service
+	pos *position.Service
 	now func() time.Time
 }
 
@@ -34,7 +36,7 @@ type Service struct {
 // peak_change and adjustment processes on wf (nil in tests without a
 // process center).
 func NewService(d *db.DB, est *establishment.Service, wf *workflow.Service) *Service {
-	s := &Service{db: d, est: est, now: time.Now}
+	s := &Service{db: d, est: est, pos: position.NewService(d, est), now: time.Now}
 	if wf != nil {
 		wf.Register(workflow.KindPeakChange, s.peakChangeEffect())
 		wf.Register(workflow.KindAdjustment, s.adjustmentEffect())

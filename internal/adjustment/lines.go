@@ -15,10 +15,10 @@ import (
 	"hehuo/internal/calc"
 	"hehuo/internal/civil"
 	"hehuo/internal/db"
-	"hehuo/internal/ledger"
 	"hehuo/internal/money"
 	"hehuo/internal/notify"
 	"hehuo/internal/partner"
+	"hehuo/internal/position"
 	"hehuo/internal/workcal"
 	"hehuo/internal/workflow"
 )
@@ -88,12 +88,13 @@ type CreateInput struct {
 	PeakChangeID int64 `json:"peak_change_id"`
 }
 
-// holding is a partner's principal in a tier before the adjustment.
+// holding is a partner's principal in force in a tier before the
+// adjustment (position.Tiers).
 type holding struct {
-	PartnerID int64           `db:"partner_id"`
-	UserID    *int64          `db:"user_id"`
-	Tier      string          `db:"tier"`
-	Old       decimal.Decimal `db:"old"`
+	PartnerID int64
+	UserID    *int64
+	Tier      string
+	Old       decimal.Decimal
 }
 
 // Create computes R5 for an agreed peak change of the project and stores
@@ -133,30 +134,25 @@ func (s *Service) Create(ctx context.Context, a audit.Actor, projectID int64, in
 		if exists {
 			return apperr.Conflict("adjustment_exists", "该峰值变更已有立项调整")
 		}
-		var hs []holding
-		if err := tx.SelectContext(ctx, &hs, `SELECT partner_id, COALESCE(max(user_id), (SELECT p.user_id FROM partners p WHERE p.id = x.partner_id)) AS user_id,
-				tier, sum(old) AS old FROM (
-				SELECT l.partner_id, l.user_id, l.tier, l.allocated AS old FROM allocation_lines l JOIN rounds r ON r.id = l.round_id
-				WHERE r.project_id = $1 AND r.status = 'approved'
-				UNION ALL
-				SELECT l.partner_id, l.user_id, l.tier, l.delta FROM adjustment_lines l JOIN adjustments a ON a.id = l.adjustment_id
-				WHERE a.project_id = $1 AND a.status = 'agreed') x
-			GROUP BY partner_id, tier ORDER BY partner_id, tier`, projectID); err != nil {
+		tiers, err := s.pos.Tiers(ctx, tx, projectID)
+		if err != nil {
 			return fmt.Errorf("principal before adjustment: %w", err)
+		}
+		hs := make([]holding, len(tiers))
+		for i, t := range tiers {
+			hs[i] = holding{PartnerID: t.PartnerID, UserID: t.UserID, Tier: t.Tier, Old: t.Principal}
 		}
 		if len(hs) == 0 {
 			return apperr.Rule("no_principal", "peak_change_id", "项目尚无已审批的认购明细，无需调整")
 		}
+		// Paid is what the partner paid in and was not refunded (position.PaidIn).
+		positions, err := s.pos.Positions(ctx, tx, position.Query{ProjectIDs: []int64{projectID}})
+		if err != nil {
+			return err
+		}
 		paidLeft := map[int64]decimal.Decimal{}
-		for _, h := range hs {
-			if _, ok := paidLeft[h.PartnerID]; ok {
-				continue
-			}
-			bal, err := ledger.Balance(ctx, tx, ledger.Principal(projectID, h.PartnerID))
-			if err != nil {
-				return err
-			}
-			paidLeft[h.PartnerID] = bal.Neg()
+		for _, p := range positions {
+			paidLeft[p.PartnerID] = p.PaidIn()
 		}
 		var id int64
 		if err := tx.GetContext(ctx, &id, `INSERT INTO adjustments (project_id, peak_change_id, old_peak_capital, new_peak_capital,

@@ -25,11 +25,7 @@ func CapitalInterest(figure string, funding civil.Date, rate decimal.Decimal, pa
 	var trace Trace
 	sum := decimal.Zero
 	for i, p := range payments {
-		days := p.PaidOn.DaysSince(funding)
-		if days < 0 {
-			days = 0
-		}
-		term := p.Amount.Mul(rate).Mul(decimal.NewFromInt(int64(days))).Div(daysPerYear)
+		days, term := interestTerm(funding, rate, p)
 		sum = sum.Add(term)
 		trace = append(trace, Step{
 			Figure:  fmt.Sprintf("%s.payment[%d]", figure, i),
@@ -39,14 +35,41 @@ func CapitalInterest(figure string, funding civil.Date, rate decimal.Decimal, pa
 			Value: term.String(),
 		})
 	}
-	b := sum.Round(2).Neg()
-	if b.IsZero() {
-		b = decimal.Zero
-	}
+	b := interestB(sum)
 	trace = append(trace, Step{
 		Figure: figure, Formula: "B = −round(Σ amount × rate × days / 365, 分)",
 		Inputs: map[string]string{"sum": sum.String()}, Rounding: "分，四舍五入（远离零），每人合计后取整一次",
 		Value: b.StringFixed(2),
 	})
 	return b, trace
+}
+
+// CapitalInterestAmount is CapitalInterest's B without the trace, for read
+// models that sum it over many partners (the same terms, the same rounding).
+func CapitalInterestAmount(funding civil.Date, rate decimal.Decimal, payments []InterestPayment) decimal.Decimal {
+	sum := decimal.Zero
+	for _, p := range payments {
+		_, term := interestTerm(funding, rate, p)
+		sum = sum.Add(term)
+	}
+	return interestB(sum)
+}
+
+// interestTerm is one payment's amount × rate × days / 365, days from the
+// funding date (0 if paid on or before it).
+func interestTerm(funding civil.Date, rate decimal.Decimal, p InterestPayment) (int, decimal.Decimal) {
+	days := p.PaidOn.DaysSince(funding)
+	if days < 0 {
+		days = 0
+	}
+	return days, p.Amount.Mul(rate).Mul(decimal.NewFromInt(int64(days))).Div(daysPerYear)
+}
+
+// interestB is −round(sum, fen), never −0.
+func interestB(sum decimal.Decimal) decimal.Decimal {
+	b := sum.Round(2).Neg()
+	if b.IsZero() {
+		return decimal.Zero
+	}
+	return b
 }

@@ -64,23 +64,20 @@ func TestForPartnerDerivesFiguresFromPostings(t *testing.T) {
 	}
 }
 
-// commitments is a Commitments with fixed figures, standing in for the
-// allocations of the next issue.
-type commitments map[int64]decimal.Decimal
-
-func (c commitments) Committed(context.Context, int64) (map[int64]decimal.Decimal, error) {
-	return c, nil
-}
-
+// The principal subscribed is the principal in force of approved rounds;
+// a project with an allocation and no payment yet is listed too.
 func TestForPartnerUsesCommitmentsWhenKnown(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	city := holdingtest.CityCompany(t, d, "环沪城市公司")
 	a := holdingtest.Project(t, d, city, "海上明珠")
 	b := holdingtest.Project(t, d, city, "江南府")
+	holdingtest.Round(t, d, a, "approved", map[int64]string{3: "50000"})
+	holdingtest.Round(t, d, b, "approved", map[int64]string{3: "20000"})
+	holdingtest.Round(t, d, b, "submitted", map[int64]string{3: "90000"}) // commits nobody yet
 	holdingtest.Pay(t, d, a, 3, "30000.00")
 
-	got, err := holding.NewService(d, commitments{a: decimal.RequireFromString("50000"), b: decimal.RequireFromString("20000")}).ForPartner(ctx, 3)
+	got, err := holding.NewService(d, nil).ForPartner(ctx, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

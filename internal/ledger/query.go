@@ -173,3 +173,31 @@ func likePrefix(prefix string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(prefix) + "%"
 }
+
+// ProjectReceipts is the money a project's bank account received in a
+// period: how many ledger transactions debited it and their total.
+type ProjectReceipts struct {
+	ProjectID int64           `db:"project_id"`
+	Count     int             `db:"count"`
+	Amount    decimal.Decimal `db:"amount"`
+}
+
+// BankReceipts lists, per project, the ledger transactions created in
+// [from, to) that debit the project's bank account, except reversals and
+// transactions reversed since, whose money did not stay; by project id.
+func BankReceipts(ctx context.Context, q sqlx.QueryerContext, from, to time.Time) ([]ProjectReceipts, error) {
+	var out []ProjectReceipts
+	err := sqlx.SelectContext(ctx, q, &out, `
+		SELECT a.project_id, count(*) AS count, sum(lp.amount) AS amount
+		FROM ledger_transactions t
+		JOIN ledger_postings lp ON lp.transaction_id = t.id
+		JOIN ledger_accounts a ON a.id = lp.account_id AND a.kind = 'bank'
+		WHERE t.created_at >= $1 AND t.created_at < $2 AND lp.amount > 0
+		  AND t.reverses_id IS NULL
+		  AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)
+		GROUP BY a.project_id ORDER BY a.project_id`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: bank receipts: %w", err)
+	}
+	return out, nil
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 
@@ -15,6 +16,7 @@ import (
 	"hehuo/internal/civil"
 	"hehuo/internal/money"
 	"hehuo/internal/partner"
+	"hehuo/internal/round"
 	"hehuo/internal/sheet"
 )
 
@@ -70,18 +72,25 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 		if rd.Status != "approved" {
 			return ErrNotApproved
 		}
-		var lines []struct {
-			PartnerID int64           `db:"partner_id"`
-			UserID    int64           `db:"user_id"`
-			Name      string          `db:"name"`
-			JobNumber string          `db:"job_number"`
-			Allocated decimal.Decimal `db:"allocated"`
+		lines, err := round.LockLines(ctx, tx, roundID)
+		if err != nil {
+			return fmt.Errorf("payment import: %w", err)
 		}
-		if err := tx.SelectContext(ctx, &lines, `
-			SELECT l.partner_id, u.id AS user_id, u.name, u.job_number, l.allocated
-			FROM allocation_lines l JOIN partners p ON p.id = l.partner_id JOIN users u ON u.id = p.user_id
-			WHERE l.round_id = $1 ORDER BY l.partner_id FOR UPDATE OF l`, roundID); err != nil {
-			return fmt.Errorf("payment import: lines: %w", err)
+		userIDs := make([]int64, len(lines))
+		for i, l := range lines {
+			userIDs[i] = l.UserID
+		}
+		var users []struct {
+			ID        int64  `db:"id"`
+			Name      string `db:"name"`
+			JobNumber string `db:"job_number"`
+		}
+		if err := tx.SelectContext(ctx, &users, `SELECT id, name, job_number FROM users WHERE id = ANY($1)`, pq.Int64Array(userIDs)); err != nil {
+			return fmt.Errorf("payment import: users: %w", err)
+		}
+		userByID := map[int64]int{}
+		for i, u := range users {
+			userByID[u.ID] = i
 		}
 		type lineT = struct {
 			partner, user int64
@@ -90,20 +99,17 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 		}
 		byJob := map[string]lineT{}
 		for _, l := range lines {
-			if l.JobNumber != "" {
-				byJob[l.JobNumber] = lineT{l.PartnerID, l.UserID, l.Name, l.Allocated}
+			if i, ok := userByID[l.UserID]; ok && users[i].JobNumber != "" {
+				byJob[users[i].JobNumber] = lineT{l.PartnerID, l.UserID, users[i].Name, l.Allocated}
 			}
 		}
-		var nets []struct {
-			PartnerID int64           `db:"partner_id"`
-			Net       decimal.Decimal `db:"net"`
-		}
-		if err := tx.SelectContext(ctx, &nets, `SELECT partner_id, sum(net) AS net FROM (`+ledgerPayments+`) x GROUP BY partner_id`, roundID); err != nil {
+		rp, err := s.pos.Round(ctx, tx, roundID, rd.ProjectID)
+		if err != nil {
 			return fmt.Errorf("payment import: paid: %w", err)
 		}
 		paid := map[int64]decimal.Decimal{}
-		for _, n := range nets {
-			paid[n.PartnerID] = n.Net
+		for _, l := range rp.Lines {
+			paid[l.PartnerID] = l.Paid
 		}
 		var prior []Payment
 		if err := tx.SelectContext(ctx, &prior, `SELECT * FROM payments WHERE round_id = $1 AND idempotency_key LIKE 'bank:%'`, roundID); err != nil {
@@ -178,7 +184,9 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 				bad("流水号", "流水号已导入过，且内容不同")
 				continue
 			}
-			if err := notAdjusted(ctx, tx, rd.ProjectID, l.partner); err != nil {
+			if adjusted, err := s.pos.Adjusted(ctx, tx, rd.ProjectID, l.partner); err != nil {
+				return err
+			} else if adjusted {
 				bad("工号", "项目已立项调整，该合伙人的补缴请在「变更缴款确认」中登记")
 				continue
 			}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/shopspring/decimal"
-
 	"hehuo/internal/civil"
+	"hehuo/internal/db"
 	"hehuo/internal/establishment"
 	"hehuo/internal/money"
+	"hehuo/internal/partner"
 	"hehuo/internal/round"
 )
 
@@ -38,32 +38,23 @@ type MyRound struct {
 
 // Mine returns user userID's approved allocations with what they paid, newest round first.
 func (s *Service) Mine(ctx context.Context, userID int64) ([]MyRound, error) {
-	var rows []struct {
-		ProjectID int64           `db:"project_id"`
-		Project   string          `db:"project_name"`
-		RoundID   int64           `db:"round_id"`
-		Kind      string          `db:"kind"`
-		Seq       int             `db:"seq"`
-		PartnerID int64           `db:"partner_id"`
-		Allocated decimal.Decimal `db:"allocated"`
-		Due       *civil.Date     `db:"due_date"`
+	out := []MyRound{}
+	pid, ok, err := partner.ForUser(ctx, s.db, userID)
+	if err != nil || !ok {
+		return out, err
 	}
-	if err := s.db.SelectContext(ctx, &rows, `
-		SELECT r.project_id, pr.name AS project_name, r.id AS round_id, r.kind, r.seq, l.partner_id, l.allocated, pn.due_date
-		FROM partners p JOIN allocation_lines l ON l.partner_id = p.id JOIN rounds r ON r.id = l.round_id AND r.status = 'approved'
-		JOIN projects pr ON pr.id = r.project_id LEFT JOIN payment_notices pn ON pn.round_id = r.id
-		WHERE p.user_id = $1 AND l.allocated > 0 ORDER BY r.id DESC`, userID); err != nil {
+	rounds, err := s.pos.PartnerRounds(ctx, s.db, pid)
+	if err != nil {
 		return nil, fmt.Errorf("my payments: %w", err)
 	}
-	out := []MyRound{}
-	for _, r := range rows {
-		paid, err := paidOf(ctx, s.db, r.RoundID, r.PartnerID)
-		if err != nil {
-			return nil, err
+	for _, r := range rounds {
+		var due *civil.Date
+		if err := s.db.GetContext(ctx, &due, `SELECT due_date FROM payment_notices WHERE round_id = $1`, r.RoundID); err != nil && !db.IsNoRows(err) {
+			return nil, fmt.Errorf("my payments: due date: %w", err)
 		}
-		m := MyRound{ProjectID: r.ProjectID, ProjectName: r.Project, RoundID: r.RoundID, RoundName: round.RoundName(r.Kind, r.Seq),
-			PartnerID: r.PartnerID, Allocated: money.AmountOf(r.Allocated), Paid: money.AmountOf(paid),
-			Outstanding: money.AmountOf(r.Allocated.Sub(paid)), DueDate: r.Due, Receipts: []Receipt{}}
+		m := MyRound{ProjectID: r.ProjectID, ProjectName: r.ProjectName, RoundID: r.RoundID, RoundName: round.RoundName(r.RoundKind, r.RoundSeq),
+			PartnerID: r.PartnerID, Allocated: money.AmountOf(r.Allocated), Paid: money.AmountOf(r.Paid),
+			Outstanding: money.AmountOf(r.Allocated.Sub(r.Paid)), DueDate: due, Receipts: []Receipt{}}
 		if t, err := s.est.Terms(ctx, s.db, r.ProjectID); err == nil {
 			acc := t.CollectionAccount
 			m.CollectionAccount = &acc

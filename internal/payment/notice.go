@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
@@ -92,20 +93,45 @@ type Recipient struct {
 }
 
 // recipientList returns the round's allocated partners with what they still
-// owe (from the ledger); unpaidOnly keeps those not fully paid.
-func recipientList(ctx context.Context, q sqlx.QueryerContext, roundID int64, unpaidOnly bool) ([]Recipient, error) {
-	rows := []Recipient{}
-	if err := sqlx.SelectContext(ctx, q, &rows, `
-		SELECT p.user_id, p.name, u.dingtalk_userid, l.allocated - coalesce(pd.net, 0) AS owed
-		FROM allocation_lines l JOIN partners p ON p.id = l.partner_id LEFT JOIN users u ON u.id = p.user_id
-		LEFT JOIN (SELECT partner_id, sum(net) AS net FROM (`+ledgerPayments+`) x GROUP BY partner_id) pd ON pd.partner_id = l.partner_id
-		WHERE l.round_id = $1 AND l.allocated > 0 ORDER BY p.name, l.partner_id`, roundID); err != nil {
+// owe (position's figures); unpaidOnly keeps those not fully paid. The send
+// and the list shown before it are this one list.
+func (s *Service) recipientList(ctx context.Context, q sqlx.QueryerContext, roundID, projectID int64, unpaidOnly bool) ([]Recipient, error) {
+	rp, err := s.pos.Round(ctx, q, roundID, projectID)
+	if err != nil {
 		return nil, fmt.Errorf("payment notice recipients: %w", err)
 	}
-	out := rows[:0]
-	for _, r := range rows {
-		if unpaidOnly && !r.Outstanding.IsPositive() {
+	var users []int64
+	for _, l := range rp.Lines {
+		if l.UserID != nil {
+			users = append(users, *l.UserID)
+		}
+	}
+	var accounts []struct {
+		ID int64   `db:"id"`
+		DT *string `db:"dingtalk_userid"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &accounts, `SELECT id, dingtalk_userid FROM users WHERE id = ANY($1)`, pq.Int64Array(users)); err != nil {
+		return nil, fmt.Errorf("payment notice recipients: %w", err)
+	}
+	dt := map[int64]*string{}
+	for _, a := range accounts {
+		dt[a.ID] = a.DT
+	}
+	lines := rp.Lines
+	sort.Slice(lines, func(i, j int) bool {
+		if lines[i].Name != lines[j].Name {
+			return lines[i].Name < lines[j].Name
+		}
+		return lines[i].PartnerID < lines[j].PartnerID
+	})
+	out := []Recipient{}
+	for _, l := range lines {
+		if !l.Allocated.IsPositive() || unpaidOnly && !l.Outstanding.IsPositive() {
 			continue
+		}
+		r := Recipient{UserID: l.UserID, Name: l.Name, Outstanding: money.Amount{Decimal: l.Outstanding}}
+		if l.UserID != nil {
+			r.DingTalk = dt[*l.UserID]
 		}
 		r.Reachable = r.DingTalk != nil && strings.TrimSpace(*r.DingTalk) != ""
 		out = append(out, r)
@@ -114,18 +140,18 @@ func recipientList(ctx context.Context, q sqlx.QueryerContext, roundID int64, un
 }
 
 // recipients returns the DingTalk accounts of the round's allocated
-// partners; unpaidOnly keeps those not fully paid (from the ledger).
-func recipients(ctx context.Context, tx *sqlx.Tx, roundID int64, unpaidOnly bool) (ids []string, skipped int, err error) {
-	rows, err := recipientList(ctx, tx, roundID, unpaidOnly)
+// partners; unpaidOnly keeps those not fully paid.
+func (s *Service) recipients(ctx context.Context, tx *sqlx.Tx, r roundInfo, unpaidOnly bool) (ids []string, skipped int, err error) {
+	rows, err := s.recipientList(ctx, tx, r.ID, r.ProjectID, unpaidOnly)
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, r := range rows {
-		if !r.Reachable {
+	for _, row := range rows {
+		if !row.Reachable {
 			skipped++
 			continue
 		}
-		ids = append(ids, *r.DingTalk)
+		ids = append(ids, *row.DingTalk)
 	}
 	return ids, skipped, nil
 }
@@ -164,15 +190,15 @@ func (s *Service) Recipients(ctx context.Context, roundID int64, notice string) 
 	if notice != NoticePayment && notice != NoticeDunning {
 		return out, apperr.Invalid("notice_invalid", "notice", "通知类型只能是缴款通知或催缴通知")
 	}
-	var n int
-	err := s.db.GetContext(ctx, &n, `SELECT 1 FROM rounds WHERE id = $1`, roundID)
+	var projectID int64
+	err := s.db.GetContext(ctx, &projectID, `SELECT project_id FROM rounds WHERE id = $1`, roundID)
 	if db.IsNoRows(err) {
 		return out, ErrRoundNotFound
 	}
 	if err != nil {
 		return out, err
 	}
-	if out.Items, err = recipientList(ctx, s.db, roundID, notice == NoticeDunning); err != nil {
+	if out.Items, err = s.recipientList(ctx, s.db, roundID, projectID, notice == NoticeDunning); err != nil {
 		return out, err
 	}
 	var sent SentNotice
@@ -247,7 +273,7 @@ func (s *Service) SendNotices(ctx context.Context, a audit.Actor, userID, roundI
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.Conflict("payment_notices_already_sent", "本轮缴款通知已发送")
 		}
-		ids, skipped, err := recipients(ctx, tx, r.ID, false)
+		ids, skipped, err := s.recipients(ctx, tx, r, false)
 		if err != nil {
 			return err
 		}
@@ -317,7 +343,7 @@ func (s *Service) dun(ctx context.Context, tx *sqlx.Tx, a audit.Actor, roundID i
 	if err != nil {
 		return out, err
 	}
-	ids, skipped, err := recipients(ctx, tx, r.ID, true)
+	ids, skipped, err := s.recipients(ctx, tx, r, true)
 	if err != nil {
 		return out, err
 	}
@@ -412,13 +438,17 @@ func (s *Service) alertOverdue(ctx context.Context, tx *sqlx.Tx, roundID int64, 
 	if today.DaysSince(r.Due) <= 0 {
 		return nil
 	}
-	var names []string
-	if err := tx.SelectContext(ctx, &names, `
-		SELECT p.name FROM allocation_lines l JOIN partners p ON p.id = l.partner_id
-		LEFT JOIN (SELECT partner_id, sum(net) AS net FROM (`+ledgerPayments+`) x GROUP BY partner_id) pd ON pd.partner_id = l.partner_id
-		WHERE l.round_id = $1 AND l.allocated > coalesce(pd.net, 0) ORDER BY p.name, p.id`, roundID); err != nil {
+	rp, err := s.pos.Round(ctx, tx, roundID, r.ProjectID)
+	if err != nil {
 		return fmt.Errorf("overdue partners: %w", err)
 	}
+	var names []string
+	for _, l := range rp.Lines {
+		if l.Outstanding.IsPositive() {
+			names = append(names, l.Name)
+		}
+	}
+	sort.Strings(names)
 	if len(names) == 0 {
 		return nil
 	}

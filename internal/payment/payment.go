@@ -22,6 +22,8 @@ import (
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
 	"hehuo/internal/partner"
+	"hehuo/internal/position"
+	"hehuo/internal/round"
 	"hehuo/internal/text"
 )
 
@@ -42,13 +44,14 @@ var (
 type Service struct {
 	db  *db.DB
 	est *establishment.Service
+	pos *position.Service
 	// Now is the clock; a payment dated after today is refused.
 	Now func() time.Time
 }
 
 // NewService returns the payment service.
 func NewService(d *db.DB, est *establishment.Service) *Service {
-	return &Service{db: d, est: est, Now: time.Now}
+	return &Service{db: d, est: est, pos: position.NewService(d, est), Now: time.Now}
 }
 
 // Input is a confirmation of one receipt.
@@ -143,18 +146,12 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		if err := paidOnInReach(ctx, tx, roundID, in.PaidOn); err != nil {
 			return err
 		}
-		var line struct {
-			PartnerID int64           `db:"partner_id"`
-			Allocated decimal.Decimal `db:"allocated"`
-		}
-		err = tx.GetContext(ctx, &line, `
-			SELECT l.partner_id, l.allocated FROM allocation_lines l JOIN partners p ON p.id = l.partner_id
-			WHERE l.round_id = $1 AND p.user_id = $2 FOR UPDATE OF l`, roundID, in.UserID)
-		if db.IsNoRows(err) {
-			return ErrNotPartner
-		}
+		line, ok, err := round.LockLine(ctx, tx, roundID, in.UserID)
 		if err != nil {
 			return err
+		}
+		if !ok {
+			return ErrNotPartner
 		}
 		if err := partner.RefuseOwnLine(ctx, tx, a, line.PartnerID); err != nil {
 			return err
@@ -172,10 +169,12 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		if !db.IsNoRows(err) {
 			return err
 		}
-		if err := notAdjusted(ctx, tx, r.ProjectID, line.PartnerID); err != nil {
+		if adjusted, err := s.pos.Adjusted(ctx, tx, r.ProjectID, line.PartnerID); err != nil {
 			return err
+		} else if adjusted {
+			return ErrAdjusted
 		}
-		paid, err := paidOf(ctx, tx, roundID, line.PartnerID)
+		paid, err := s.pos.RoundPaid(ctx, tx, roundID, line.PartnerID)
 		if err != nil {
 			return err
 		}
@@ -231,18 +230,6 @@ func record(ctx context.Context, tx *sqlx.Tx, projectID, roundID, partnerID, use
 // round's old allocation cannot be paid on top of the new principal.
 var ErrAdjusted = apperr.Rule("payment_adjusted", "user_id", "项目已立项调整，该合伙人的补缴请在「变更缴款确认」中登记")
 
-func notAdjusted(ctx context.Context, q sqlx.QueryerContext, projectID, partnerID int64) error {
-	var n int
-	if err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM adjustment_lines l JOIN adjustments a ON a.id = l.adjustment_id
-		WHERE a.project_id = $1 AND a.status = 'agreed' AND l.partner_id = $2`, projectID, partnerID); err != nil {
-		return fmt.Errorf("payment: adjustments of partner %d: %w", partnerID, err)
-	}
-	if n > 0 {
-		return ErrAdjusted
-	}
-	return nil
-}
-
 // ReverseInput is a reversal (冲销) of a payment entered by mistake.
 type ReverseInput struct {
 	Reason  string `json:"reason"`
@@ -293,24 +280,6 @@ func (s *Service) Reverse(ctx context.Context, a audit.Actor, id int64, in Rever
 	return out, err
 }
 
-// ledgerPayments are a round's payments with their net amount from the ledger
-// (the credit to the partner's principal account, less its reversal).
-const ledgerPayments = `
-	SELECT pm.id, pm.partner_id, pm.paid_on,
-	       coalesce(-(SELECT sum(lp.amount) FROM ledger_postings lp JOIN ledger_accounts la ON la.id = lp.account_id
-	                  WHERE lp.transaction_id IN (pm.ledger_transaction_id, pm.reversal_transaction_id)
-	                    AND la.code = 'principal:' || pm.project_id || ':' || pm.partner_id), 0) AS net
-	FROM payments pm WHERE pm.round_id = $1`
-
-func paidOf(ctx context.Context, q sqlx.QueryerContext, roundID, partnerID int64) (decimal.Decimal, error) {
-	var paid decimal.Decimal
-	err := sqlx.GetContext(ctx, q, &paid, `SELECT coalesce(sum(net), 0) FROM (`+ledgerPayments+` AND pm.partner_id = $2) x`, roundID, partnerID)
-	if err != nil {
-		return decimal.Zero, fmt.Errorf("payment: paid of %d/%d: %w", roundID, partnerID, err)
-	}
-	return paid, nil
-}
-
 // Line is one partner's position in a round.
 type Line struct {
 	PartnerID       int64        `json:"partner_id"`
@@ -351,40 +320,16 @@ func (s *Service) List(ctx context.Context, roundID int64) (Summary, error) {
 		return Summary{}, err
 	}
 	out := Summary{RoundID: roundID, ProjectID: projectID, Items: []Line{}}
-	var funding civil.Date
-	var rate *decimal.Decimal
-	if t, err := s.est.Terms(ctx, s.db, projectID); err == nil {
-		funding, rate = t.FundingDate, t.FinancingRate
-	} else if apperr.KindOf(err) == apperr.KindInternal {
+	rp, err := s.pos.Round(ctx, s.db, roundID, projectID)
+	if err != nil {
 		return Summary{}, err
 	}
-	if !funding.IsZero() {
+	if funding := rp.Funding.Date; !funding.IsZero() {
 		out.FundingDate = &funding
 	}
-	if rate != nil {
+	if rate := rp.Funding.Rate; rate != nil {
 		r := rate.String()
 		out.FinancingRate = &r
-	}
-	var lines []struct {
-		PartnerID int64           `db:"partner_id"`
-		UserID    *int64          `db:"user_id"`
-		Name      string          `db:"name"`
-		Tier      string          `db:"tier"`
-		Allocated decimal.Decimal `db:"allocated"`
-	}
-	if err := s.db.SelectContext(ctx, &lines, `
-		SELECT l.partner_id, p.user_id, p.name, l.tier, l.allocated FROM allocation_lines l JOIN partners p ON p.id = l.partner_id
-		WHERE l.round_id = $1 AND l.allocated > 0 ORDER BY l.tier, p.name, l.partner_id`, roundID); err != nil {
-		return Summary{}, fmt.Errorf("payment: lines of %d: %w", roundID, err)
-	}
-	var nets []struct {
-		ID        int64           `db:"id"`
-		PartnerID int64           `db:"partner_id"`
-		PaidOn    civil.Date      `db:"paid_on"`
-		Net       decimal.Decimal `db:"net"`
-	}
-	if err := s.db.SelectContext(ctx, &nets, ledgerPayments+` ORDER BY pm.paid_on, pm.id`, roundID); err != nil {
-		return Summary{}, fmt.Errorf("payment: ledger of %d: %w", roundID, err)
 	}
 	var all []Payment
 	if err := s.db.SelectContext(ctx, &all, `SELECT * FROM payments WHERE round_id = $1 ORDER BY paid_on, id`, roundID); err != nil {
@@ -395,33 +340,17 @@ func (s *Service) List(ctx context.Context, roundID int64) (Summary, error) {
 		p.fill()
 		byPartner[p.PartnerID] = append(byPartner[p.PartnerID], p)
 	}
-	paid := map[int64]decimal.Decimal{}
-	interestIn := map[int64][]calc.InterestPayment{}
-	for _, n := range nets {
-		paid[n.PartnerID] = paid[n.PartnerID].Add(n.Net)
-		if !n.Net.IsZero() {
-			interestIn[n.PartnerID] = append(interestIn[n.PartnerID], calc.InterestPayment{Amount: n.Net, PaidOn: n.PaidOn})
-		}
-	}
-	var tA, tP decimal.Decimal
-	for _, l := range lines {
-		p := paid[l.PartnerID]
+	for _, l := range rp.Lines {
 		line := Line{PartnerID: l.PartnerID, UserID: l.UserID, Name: l.Name, Tier: l.Tier,
-			Allocated: money.AmountOf(l.Allocated), Paid: money.AmountOf(p), Outstanding: money.AmountOf(l.Allocated.Sub(p)),
-			FullyPaid: p.Equal(l.Allocated), Payments: byPartner[l.PartnerID]}
+			Allocated: money.AmountOf(l.Allocated), Paid: money.AmountOf(l.Paid), Outstanding: money.AmountOf(l.Outstanding),
+			FullyPaid: l.Paid.Equal(l.Allocated), Payments: byPartner[l.PartnerID],
+			CapitalInterest: money.AmountOf(l.Interest), Trace: l.Trace}
 		if line.Payments == nil {
 			line.Payments = []Payment{}
 		}
-		if !funding.IsZero() && rate != nil {
-			b, tr := calc.CapitalInterest(fmt.Sprintf("capital_interest[%d]", l.PartnerID), funding, *rate, interestIn[l.PartnerID])
-			line.CapitalInterest, line.Trace = money.AmountOf(b), tr
-		}
-		if line.Trace == nil {
-			line.Trace = calc.Trace{}
-		}
-		tA, tP = tA.Add(l.Allocated), tP.Add(p)
 		out.Items = append(out.Items, line)
 	}
+	tA, tP := rp.Totals()
 	out.Allocated, out.Paid, out.Outstanding = money.AmountOf(tA), money.AmountOf(tP), money.AmountOf(tA.Sub(tP))
 	return out, nil
 }

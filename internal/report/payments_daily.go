@@ -3,11 +3,14 @@ package report
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/shopspring/decimal"
 
 	"hehuo/internal/civil"
+	"hehuo/internal/ledger"
 	"hehuo/internal/money"
 	"hehuo/internal/notify"
 )
@@ -28,22 +31,40 @@ type Receipts struct {
 // ledger transactions that debit the project's bank account, except
 // reversals and receipts reversed since, whose money did not stay.
 func (s *Service) ReceiptsOn(ctx context.Context, q sqlx.QueryerContext, day civil.Date) ([]Receipts, error) {
-	var out []Receipts
-	err := sqlx.SelectContext(ctx, q, &out, `
-		SELECT p.id AS project_id, p.name AS project_name, p.city_company_id,
-			count(*) AS count, sum(lp.amount) AS amount
-		FROM ledger_transactions t
-		JOIN ledger_postings lp ON lp.transaction_id = t.id
-		JOIN ledger_accounts a ON a.id = lp.account_id AND a.kind = 'bank'
-		JOIN projects p ON p.id = a.project_id
-		WHERE t.created_at >= $1 AND t.created_at < $2 AND lp.amount > 0
-		  AND t.reverses_id IS NULL
-		  AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)
-		GROUP BY p.id, p.name, p.city_company_id
-		ORDER BY p.city_company_id, p.name, p.id`, day.Start(), day.EndExclusive())
+	byProject, err := ledger.BankReceipts(ctx, q, day.Start(), day.EndExclusive())
 	if err != nil {
 		return nil, fmt.Errorf("receipts on %s: %w", day, err)
 	}
+	if len(byProject) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(byProject))
+	for i, r := range byProject {
+		ids[i] = r.ProjectID
+	}
+	var out []Receipts
+	if err := sqlx.SelectContext(ctx, q, &out, `SELECT p.id AS project_id, p.name AS project_name, p.city_company_id
+		FROM projects p WHERE p.id = ANY($1)`, pq.Int64Array(ids)); err != nil {
+		return nil, fmt.Errorf("receipts on %s: projects: %w", day, err)
+	}
+	at := make(map[int64]ledger.ProjectReceipts, len(byProject))
+	for _, r := range byProject {
+		at[r.ProjectID] = r
+	}
+	for i := range out {
+		r := at[out[i].ProjectID]
+		out[i].Count, out[i].Amount = r.Count, r.Amount
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.CityCompanyID != b.CityCompanyID {
+			return a.CityCompanyID < b.CityCompanyID
+		}
+		if a.ProjectName != b.ProjectName {
+			return a.ProjectName < b.ProjectName
+		}
+		return a.ProjectID < b.ProjectID
+	})
 	return out, nil
 }
 

@@ -3,11 +3,13 @@ package report
 import (
 	"context"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/lib/pq"
-
 	"github.com/shopspring/decimal"
+
+	"hehuo/internal/position"
 )
 
 // tierLabels name the tiers as the console does.
@@ -27,10 +29,21 @@ func (s *Service) PaymentsExportXLSX(ctx context.Context, f Filter, w io.Writer)
 		ids[i] = p.ID
 		byID[p.ID] = p
 	}
-	figures, err := s.partnerFigures(ctx, ids)
+	figures, err := s.pos.Positions(ctx, nil, position.Query{ProjectIDs: ids})
 	if err != nil {
 		return err
 	}
+	// Partners by name within each project, as the report lists them.
+	sort.SliceStable(figures, func(i, j int) bool {
+		a, b := figures[i], figures[j]
+		if a.ProjectID != b.ProjectID {
+			return a.ProjectID < b.ProjectID
+		}
+		if a.PartnerName != b.PartnerName {
+			return a.PartnerName < b.PartnerName
+		}
+		return a.PartnerID < b.PartnerID
+	})
 	var jobNumbers map[int64]string
 	if jobNumbers, err = s.jobNumbers(ctx, figures); err != nil {
 		return err
@@ -42,7 +55,7 @@ func (s *Service) PaymentsExportXLSX(ctx context.Context, f Filter, w io.Writer)
 	for i, p := range projects {
 		order[p.ID] = i
 	}
-	grouped := make([][]partnerFigures, len(projects))
+	grouped := make([][]position.Position, len(projects))
 	for _, pf := range figures {
 		grouped[order[pf.ProjectID]] = append(grouped[order[pf.ProjectID]], pf)
 	}
@@ -54,21 +67,17 @@ func (s *Service) PaymentsExportXLSX(ctx context.Context, f Filter, w io.Writer)
 				batch = *p.Batch
 			}
 			var tiers []string
-			for _, t := range strings.Split(pf.Tiers, ",") {
+			for _, t := range pf.Tiers() {
 				if l, ok := tierLabels[t]; ok {
 					tiers = append(tiers, l)
 				}
-			}
-			outstanding := pf.Allocated.Sub(pf.Paid)
-			if outstanding.IsNegative() {
-				outstanding = decimal.Zero
 			}
 			job := ""
 			if pf.UserID != nil {
 				job = jobNumbers[*pf.UserID]
 			}
-			rows = append(rows, []any{p.Name, p.CityCompany, batch, pf.Name, job, strings.Join(tiers, "、"),
-				pf.Allocated, pf.Paid, outstanding, paymentStatus(pf.Allocated, pf.Paid)})
+			rows = append(rows, []any{p.Name, p.CityCompany, batch, pf.PartnerName, job, strings.Join(tiers, "、"),
+				pf.Principal, pf.PaidIn(), pf.Outstanding, paymentStatus(pf.Principal, pf.PaidIn())})
 		}
 	}
 	return writeSheet(w, "缴款信息", head, rows, 6)
@@ -89,7 +98,7 @@ func paymentStatus(allocated, paid decimal.Decimal) string {
 }
 
 // jobNumbers maps the figures' users to their job numbers (工号).
-func (s *Service) jobNumbers(ctx context.Context, figures []partnerFigures) (map[int64]string, error) {
+func (s *Service) jobNumbers(ctx context.Context, figures []position.Position) (map[int64]string, error) {
 	var ids []int64
 	for _, f := range figures {
 		if f.UserID != nil {

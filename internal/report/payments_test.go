@@ -21,6 +21,7 @@ import (
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
 	"hehuo/internal/payment"
+	"hehuo/internal/position"
 	"hehuo/internal/report"
 )
 
@@ -95,7 +96,7 @@ func TestEstablishmentPaymentsFromTheLedger(t *testing.T) {
 	r := rows[0]
 	if r.ProjectID != w.proj || r.PoolCity.String() != "1320000.00" || r.PoolTotal.String() != "1320000.00" ||
 		r.Allocated.String() != "1320000.00" || r.Paid.String() != "822857.00" || r.Unpaid.String() != "497143.00" ||
-		r.PaidRatio != "0.6234" || r.Partners != 4 || r.PaidPartners != 2 || r.Interest != nil {
+		r.PaidRatio != "0.6234" || r.Partners != 4 || r.PaidPartners != 2 || r.Interest == nil || !r.Interest.IsZero() {
 		t.Fatalf("row = %+v", r)
 	}
 	// Equal to the ledger: Σ principal balances of the project, negated.
@@ -114,13 +115,9 @@ func TestEstablishmentPaymentsFromTheLedger(t *testing.T) {
 		t.Fatalf("other = %+v", o)
 	}
 
-	// The payment service's interest, once connected, is shown to the fen.
-	s.UseInterest(func(_ context.Context, ids []int64) (map[int64]decimal.Decimal, error) {
-		return map[int64]decimal.Decimal{w.proj: money.MustParse("-3069.69")}, nil
-	})
 	rows, _ = s.EstablishmentPayments(ctx, report.Filter{IDs: pq.Int64Array{w.proj}})
-	if len(rows) != 1 || rows[0].Interest == nil || rows[0].Interest.String() != "-3069.69" {
-		t.Fatalf("scoped with interest = %+v", rows)
+	if len(rows) != 1 || rows[0].ProjectID != w.proj {
+		t.Fatalf("scoped = %+v", rows)
 	}
 
 	// The workbook has the same figures and a total row.
@@ -134,7 +131,7 @@ func TestEstablishmentPaymentsFromTheLedger(t *testing.T) {
 	}
 	sheet, _ := x.GetRows("立项及缴款汇总表")
 	if len(sheet) != 4 || sheet[0][9] != "已缴款" || sheet[1][0] != "常州项目" || sheet[1][9] != "822,857.00" ||
-		sheet[1][11] != "62.34%" || sheet[3][0] != "合计" || sheet[3][8] != "1,320,000.00" || sheet[3][14] != "-3,069.69" {
+		sheet[1][11] != "62.34%" || sheet[3][0] != "合计" || sheet[3][8] != "1,320,000.00" || sheet[3][14] != "0.00" {
 		t.Fatalf("sheet = %q", sheet)
 	}
 
@@ -207,7 +204,8 @@ func TestDailyReceiptsOncePerCityCompanyAndDay(t *testing.T) {
 }
 
 // The R4 example through the payment service: the report's interest is the
-// Σ of 缴款确认's capital interest, to the fen (0.00 − 679.32 − 1,593.58 − 796.79).
+// Σ of 缴款确认's capital interest, to the fen (0.00 − 679.32 − 1,593.58 − 796.79):
+// both are internal/position's.
 func TestEstablishmentPaymentsInterestIsThePaymentServices(t *testing.T) {
 	d := dbtest.New(t)
 	ctx := context.Background()
@@ -228,7 +226,6 @@ func TestEstablishmentPaymentsInterestIsThePaymentServices(t *testing.T) {
 		}
 	}
 	s := report.NewService(d)
-	s.UseInterest(s.PaymentsInterest(pays))
 	rows, err := s.EstablishmentPayments(ctx, report.Filter{All: true, ProjectID: w.proj})
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +270,7 @@ func TestEstablishmentPaymentsAfterAnAgreedAdjustment(t *testing.T) {
 	}
 	// The first refund (principal +x, bank −x) is paid.
 	x := money.MustParse("45454")
-	if _, err := ledger.PostTx(ctx, d, ledger.Transaction{IdempotencyKey: "refund-a", Kind: "refund", ProjectID: &w.proj,
+	if _, err := ledger.PostTx(ctx, d, ledger.Transaction{IdempotencyKey: "refund-a", Kind: position.KindAdjustmentRefund, ProjectID: &w.proj,
 		Postings: []ledger.Posting{{Account: ledger.Principal(w.proj, w.partners[0]), Amount: x}, {Account: ledger.Bank(w.proj), Amount: x.Neg()}}}); err != nil {
 		t.Fatal(err)
 	}

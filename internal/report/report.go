@@ -8,16 +8,21 @@ import (
 	"github.com/lib/pq"
 
 	"hehuo/internal/db"
+	"hehuo/internal/establishment"
+	"hehuo/internal/position"
 )
 
 // Service builds reports.
 type Service struct {
-	db       *db.DB
-	interest InterestSource
+	db  *db.DB
+	pos *position.Service
 }
 
-// NewService returns the report service.
-func NewService(d *db.DB) *Service { return &Service{db: d} }
+// NewService returns the report service; its money figures are
+// internal/position's (with capital interest from the funding terms).
+func NewService(d *db.DB) *Service {
+	return &Service{db: d, pos: position.NewService(d, establishment.NewService(d, nil))}
+}
 
 // Filter chooses the projects of a report: those of the caller's scope
 // (All, or the IDs), narrowed to one project or one batch when set.

@@ -71,11 +71,14 @@ func (s *Service) SendSubscriptionNotices(ctx context.Context, a audit.Actor, us
 		// told: everyone else already has the notice of this round.
 		var ids []*string
 		if err := tx.SelectContext(ctx, &ids, `SELECT u.dingtalk_userid FROM invitations i JOIN users u ON u.id = i.user_id
-			WHERE i.round_id = $1 AND NOT ($2 AND u.dingtalk_userid IN (SELECT d.recipient FROM notify_deliveries d
-				JOIN notify_outbox o ON o.id = d.outbox_id WHERE o.kind = 'work_notice'
-				AND (o.dedupe_key = $3 OR o.dedupe_key LIKE $3 || ':late:%')))
-			ORDER BY i.id`, r.ID, r.Status == StatusOpen, fmt.Sprintf("round:%d:subscription", r.ID)); err != nil {
+			WHERE i.round_id = $1 AND NOT ($2 AND i.notified_at IS NOT NULL)
+			ORDER BY i.id`, r.ID, r.Status == StatusOpen); err != nil {
 			return fmt.Errorf("recipients: %w", err)
+		}
+		// Those with a DingTalk account are told now; a later send skips them.
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations i SET notified_at = now() FROM users u
+			WHERE u.id = i.user_id AND i.round_id = $1 AND i.notified_at IS NULL AND btrim(coalesce(u.dingtalk_userid, '')) <> ''`, r.ID); err != nil {
+			return fmt.Errorf("mark notified: %w", err)
 		}
 		if r.Status == StatusOpen {
 			return s.sendLate(ctx, tx, a, r, ids, data, &out)

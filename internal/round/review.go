@@ -47,21 +47,16 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, roundID int64, in R
 		if err := s.transition(ctx, tx, roundID, []Status{StatusSubmitted}, to, a, action); err != nil {
 			return err
 		}
-		var seq int
-		if err := tx.GetContext(ctx, &seq, `UPDATE rounds SET reviewed_at = now(), reviewed_by = $1, review_decision = $2, review_reason = $3
-			WHERE id = $4 RETURNING version`, actorName(a), in.Decision, reason, roundID); err != nil {
+		// One alert per decision: the count of decisions keys it, so a reject
+		// and a later approval both post.
+		var n int
+		if err := tx.GetContext(ctx, &n, `UPDATE rounds SET reviewed_at = now(), reviewed_by = $1, review_decision = $2, review_reason = $3,
+			review_count = review_count + 1 WHERE id = $4 RETURNING review_count`, actorName(a), in.Decision, reason, roundID); err != nil {
 			return fmt.Errorf("record review: %w", err)
 		}
 		var err error
 		if r, err = s.Round(ctx, tx, roundID); err != nil {
 			return err
-		}
-		// One alert per decision: the submission count keys it, so a reject
-		// and a later approval both post.
-		var n int
-		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM audit_log WHERE entity = 'round' AND entity_id = $1
-			AND action IN ('round.review_approve', 'round.review_reject')`, fmt.Sprint(roundID)); err != nil {
-			return fmt.Errorf("count reviews: %w", err)
 		}
 		city := r.CityCompanyID
 		shown := reason

@@ -19,6 +19,7 @@ import (
 	"hehuo/internal/org"
 	"hehuo/internal/payment"
 	"hehuo/internal/payout"
+	"hehuo/internal/position"
 	"hehuo/internal/project"
 	"hehuo/internal/report"
 	"hehuo/internal/round"
@@ -38,6 +39,7 @@ type Services struct {
 	Attachments   *attachment.Service
 	Establishment *establishment.Service
 	Rounds        *round.Service
+	Positions     *position.Service
 	Holdings      *holding.Service
 	Reports       *report.Service
 	Payments      *payment.Service
@@ -63,12 +65,12 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Workflow = workflow.NewService(d, s.DingTalk, s.Inbox, cfg, log)
 	s.Establishment = establishment.NewService(d, s.Workflow)
 	s.Rounds = round.NewService(d, s.Workflow, s.Establishment, cfg)
-	// Holdings read the principal in force: approved allocations plus agreed adjustments (R5).
-	s.Holdings = holding.NewService(d, adjustment.Commitments{DB: d})
+	// One read model of money positions (DESIGN §3); holdings show the principal in force.
+	s.Positions = position.NewService(d, s.Establishment)
+	s.Holdings = holding.NewService(d, s.Positions)
 	s.Reports = report.NewService(d)
 	s.Payments = payment.NewService(d, s.Establishment)
 	s.WorkCalendar = workcal.NewService(d)
-	s.Reports.UseInterest(s.Reports.PaymentsInterest(s.Payments))
 	s.Payout = payout.NewService(d, cfg, log)
 	s.Adjustments = adjustment.NewService(d, s.Establishment, s.Workflow)
 	return s
