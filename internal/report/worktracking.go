@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"hehuo/internal/position"
 )
 
 // Step statuses of the work tracking report.
@@ -130,10 +132,15 @@ var workSteps = []stepDef{
 			CASE WHEN r.review_decision = 'reject' THEN '驳回：' || r.review_reason ELSE '' END` + initialRound + `
 		WHERE p.id = ANY($1) AND r.reviewed_at IS NOT NULL`},
 	{code: "establishment_process", label: "立项流程", owner: ownerAccountant, needs: []string{"processes", "rounds"}, query: process("establishment", true)},
-	// 缴款通知 and 缴款 come with the payment issue; until its tables exist
-	// they read as pending.
-	{code: "payment_notice", label: "缴款通知", owner: ownerBizadmin, needs: []string{"payment_notices"}},
-	{code: "payment", label: "缴款", owner: ownerAccountant, needs: []string{"payments"}},
+	// 缴款通知: the initial round's payment notice sent (by whom, when; the
+	// due date in the note).
+	{code: "payment_notice", label: "缴款通知", owner: ownerBizadmin, needs: []string{"rounds", "payment_notices"}, query: `
+		SELECT p.id, true, n.sent_by, n.sent_at, '缴款截止 ' || n.due_date` + initialRound + `
+		JOIN payment_notices n ON n.round_id = r.id
+		WHERE p.id = ANY($1)`},
+	// 缴款: every partner with principal in force has paid it in full; the
+	// figures are internal/position's (see paymentStep), not a query here.
+	{code: stepPayment, label: "缴款", owner: ownerAccountant},
 	// 补充立项 (新增合伙): only projects that have a supplementary round; the
 	// latest one is done once approved, else its state is the note.
 	{code: "supplementary", label: "补充立项", owner: ownerAccountant, needs: []string{"rounds"}, optional: true, query: `
@@ -146,6 +153,71 @@ var workSteps = []stepDef{
 		LEFT JOIN LATERAL (SELECT x.initiator_name AS actor_name FROM processes x
 			WHERE x.project_id = p.id AND x.kind = 'supplementary' AND x.subject_id = r.id AND x.status = 'agreed' LIMIT 1) who ON true
 		WHERE p.id = ANY($1)`},
+}
+
+// stepPayment is the step whose state comes from the money positions.
+const stepPayment = "payment"
+
+// paymentStep fills 缴款 for the projects of items from internal/position:
+// done when every partner with principal in force has paid it in full (by
+// whoever confirmed the latest receipt, then), pending with how many have
+// paid in full so far.
+func (s *Service) paymentStep(ctx context.Context, items []WorkItem, ids []int64, index map[int64]int) error {
+	j := -1
+	for k, d := range workSteps {
+		if d.code == stepPayment {
+			j = k
+		}
+	}
+	positions, err := s.pos.Positions(ctx, nil, position.Query{ProjectIDs: ids})
+	if err != nil {
+		return fmt.Errorf("work tracking payment: %w", err)
+	}
+	type tally struct{ partners, paid int }
+	per := map[int64]*tally{}
+	for _, p := range positions {
+		if !p.Principal.IsPositive() {
+			continue
+		}
+		t := per[p.ProjectID]
+		if t == nil {
+			t = &tally{}
+			per[p.ProjectID] = t
+		}
+		t.partners++
+		if p.FullyPaid() {
+			t.paid++
+		}
+	}
+	// Who confirmed the latest receipt, and when: the step's by and at.
+	var last []struct {
+		ProjectID int64     `db:"project_id"`
+		By        string    `db:"created_by"`
+		At        time.Time `db:"created_at"`
+	}
+	if err := s.db.SelectContext(ctx, &last, `SELECT DISTINCT ON (project_id) project_id, created_by, created_at
+		FROM payments WHERE project_id = ANY($1) AND reversal_transaction_id IS NULL
+		ORDER BY project_id, created_at DESC, id DESC`, pq.Int64Array(ids)); err != nil {
+		return fmt.Errorf("work tracking payment: %w", err)
+	}
+	for id, t := range per {
+		i, ok := index[id]
+		if !ok {
+			continue
+		}
+		st := &items[i].Steps[j]
+		st.Note = fmt.Sprintf("%d/%d 人已缴清", t.paid, t.partners)
+		if t.paid == t.partners {
+			st.Status = StatusDone
+		}
+	}
+	for _, l := range last {
+		if i, ok := index[l.ProjectID]; ok && items[i].Steps[j].Status == StatusDone {
+			at := l.At
+			items[i].Steps[j].By, items[i].Steps[j].At = l.By, &at
+		}
+	}
+	return nil
 }
 
 // WorkTracking builds 工作跟踪表: per project of f, each lifecycle step done
@@ -215,6 +287,9 @@ func (s *Service) WorkTracking(ctx context.Context, f Filter) ([]WorkItem, error
 			return nil, fmt.Errorf("work tracking %s: %w", d.code, err)
 		}
 		rows.Close()
+	}
+	if err := s.paymentStep(ctx, items, ids, index); err != nil {
+		return nil, err
 	}
 	return items, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"hehuo/internal/db"
 	"hehuo/internal/db/dbtest"
+	"hehuo/internal/holding/holdingtest"
 	"hehuo/internal/report"
 )
 
@@ -144,3 +145,52 @@ func TestWorkTrackingDerivesStepsFromTheTables(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// 缴款通知 and 缴款 read the real tables: the notice sent (by whom, due
+// when), and 缴款 done only when every partner has paid their principal in
+// full (internal/position), pending with the count while one has paid part.
+func TestWorkTrackingPaymentSteps(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	city := mustExec(t, d, `INSERT INTO org_units (name, kind) VALUES ('环沪城市公司', 'city') RETURNING id`)
+	full := mustExec(t, d, `INSERT INTO projects (name, city_company_id, is_open) VALUES ('常州项目', $1, true) RETURNING id`, city)
+	part := mustExec(t, d, `INSERT INTO projects (name, city_company_id, is_open) VALUES ('靖江项目', $1, true) RETURNING id`, city)
+	u1 := mustExec(t, d, `INSERT INTO users (name) VALUES ('甲') RETURNING id`)
+	u2 := mustExec(t, d, `INSERT INTO users (name) VALUES ('乙') RETURNING id`)
+	p1 := holdingtest.Partner(t, d, u1)
+	p2 := holdingtest.Partner(t, d, u2)
+	pay := func(project, round, partner, user int64, amount, key string) {
+		tx := holdingtest.Pay(t, d, project, partner, amount)
+		mustExec(t, d, `INSERT INTO payments (round_id, project_id, partner_id, user_id, amount, paid_on, idempotency_key, ledger_transaction_id, created_by)
+			VALUES ($1, $2, $3, $4, $5, current_date, $6, $7, '会计甲') RETURNING id`, round, project, partner, user, amount, key, tx.ID)
+	}
+	r1 := holdingtest.Round(t, d, full, "approved", map[int64]string{p1: "300000", p2: "200000"})
+	r2 := holdingtest.Round(t, d, part, "approved", map[int64]string{p1: "300000", p2: "200000"})
+	d.MustExec(`UPDATE rounds SET kind = 'initial' WHERE id IN ($1, $2)`, r1, r2) // 立项's own round
+	mustExec(t, d, `INSERT INTO payment_notices (round_id, due_date, sent_by) VALUES ($1, '2026-12-31', '业务管理员') RETURNING round_id`, r1)
+	pay(full, r1, p1, u1, "300000", "k1")
+	pay(full, r1, p2, u2, "200000", "k2")
+	pay(part, r2, p1, u1, "300000", "k3")
+	pay(part, r2, p2, u2, "150000", "k4")
+
+	items, err := report.NewService(d).WorkTracking(ctx, report.Filter{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byProject := map[int64]map[string]report.WorkStep{}
+	for _, it := range items {
+		byProject[it.ProjectID] = steps(it)
+	}
+	if g := byProject[full]["payment_notice"]; g.Status != "done" || g.By != "业务管理员" || g.At == nil || g.Note != "缴款截止 2026-12-31" {
+		t.Errorf("缴款通知 of the paid project = %+v", g)
+	}
+	if g := byProject[full]["payment"]; g.Status != "done" || g.By != "会计甲" || g.At == nil || g.Note != "2/2 人已缴清" {
+		t.Errorf("缴款 of the fully paid round = %+v", g)
+	}
+	if g := byProject[part]["payment_notice"]; g.Status != "pending" {
+		t.Errorf("缴款通知 not sent = %+v", g)
+	}
+	if g := byProject[part]["payment"]; g.Status != "pending" || g.At != nil || g.Note != "1/2 人已缴清" {
+		t.Errorf("缴款 of the partly paid round = %+v", g)
+	}
+}
