@@ -7,6 +7,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"hehuo/internal/civil"
+	"hehuo/internal/money"
 	"hehuo/internal/project"
 )
 
@@ -43,8 +44,8 @@ func TestYuan(t *testing.T) {
 		"100000000":  "100,000,000.00",
 	}
 	for in, want := range cases {
-		if got := yuan(decimal.RequireFromString(in)); got != want {
-			t.Errorf("yuan(%s) = %q, want %q", in, got, want)
+		if got := money.Display(decimal.RequireFromString(in)); got != want {
+			t.Errorf("money.Display(%s) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/shopspring/decimal"
+	"hehuo/internal/money"
 )
 
 // myHoldings answers 我的跟投 with the sender's own figures, and only in a
@@ -32,10 +32,10 @@ func (b *Bot) myHoldings(ctx context.Context, m message) (reply, error) {
 	}
 	for _, h := range hs {
 		fmt.Fprintf(&s, "**%s**\n\n", h.ProjectName)
-		fmt.Fprintf(&s, "- 认缴本金：%s 元\n", yuan(h.Principal))
-		fmt.Fprintf(&s, "- 已缴：%s 元\n", yuan(h.Paid))
-		fmt.Fprintf(&s, "- 已返还本金：%s 元\n", yuan(h.Returned))
-		fmt.Fprintf(&s, "- 已分配收益：%s 元\n\n", yuan(h.ProfitReceived))
+		fmt.Fprintf(&s, "- 认缴本金：%s 元\n", money.Display(h.Principal))
+		fmt.Fprintf(&s, "- 已缴：%s 元\n", money.Display(h.Paid))
+		fmt.Fprintf(&s, "- 已返还本金：%s 元\n", money.Display(h.Returned))
+		fmt.Fprintf(&s, "- 已分配收益：%s 元\n\n", money.Display(h.ProfitReceived))
 	}
 	if u := b.h5URL(); u != "" {
 		fmt.Fprintf(&s, "[在事业合伙中查看明细](%s)\n", u)
@@ -49,23 +49,4 @@ func (b *Bot) h5URL() string {
 		return ""
 	}
 	return strings.TrimRight(b.deps.PublicURL, "/") + "/m/"
-}
-
-// yuan formats an amount with two decimals and thousands separators:
-// 1234567.8 → "1,234,567.80".
-func yuan(d decimal.Decimal) string {
-	s := d.StringFixed(2)
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	var g strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			g.WriteByte(',')
-		}
-		g.WriteRune(c)
-	}
-	return sign + g.String() + "." + frac
 }

@@ -19,26 +19,10 @@ import (
 // the real client and the stream bot against the simulator, as `make demo`
 // does at its first start.
 func TestDemoPutsAProjectInSubscription(t *testing.T) {
-	d := dbtest.New(t)
 	sim := dtsimtest.Start(t)
-	cfg := config.Default()
-	cfg.Demo = true
-	cfg.Database.URL = dbtest.URL(t, d)
-	cfg.Redis.URL = cachetest.URL()
-	cfg.Redis.Prefix = fmt.Sprintf("hehuotest:demo:%d:", time.Now().UnixNano())
-	cfg.DingTalk = sim.DingTalkConfig()
-	cfg.Log.Level = "error"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-
-	a, err := open(ctx, cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	if _, err := demo.Load(ctx, demo.Services{DB: a.db, Org: a.deps.Org, Auth: a.deps.Auth, Projects: a.deps.Projects}); err != nil {
-		t.Fatal(err)
-	}
+	a := openDemo(t, ctx, sim)
 	if err := demoValues(ctx, a); err != nil { // as demoCmd does, before the project in subscription
 		t.Fatal(err)
 	}
@@ -90,23 +74,9 @@ func TestDemoPutsAProjectInSubscription(t *testing.T) {
 // Every demo project has plausible 基础信息, 关键节点 and 盈利指标, and the
 // rate table has a history, once the demo is loaded.
 func TestDemoValues(t *testing.T) {
-	d := dbtest.New(t)
-	cfg := config.Default()
-	cfg.Demo = true
-	cfg.Database.URL = dbtest.URL(t, d)
-	cfg.Redis.URL = cachetest.URL()
-	cfg.Redis.Prefix = fmt.Sprintf("hehuotest:demovalues:%d:", time.Now().UnixNano())
-	cfg.Log.Level = "error"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, err := open(ctx, cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	if _, err := demo.Load(ctx, demo.Services{DB: a.db, Org: a.deps.Org, Auth: a.deps.Auth, Projects: a.deps.Projects}); err != nil {
-		t.Fatal(err)
-	}
+	a := openDemo(t, ctx, nil)
 	if err := demoValues(ctx, a); err != nil {
 		t.Fatal(err)
 	}
@@ -126,20 +96,9 @@ func TestDemoValues(t *testing.T) {
 // one run left (a user, a robot message, a running approval) is there at the
 // next start.
 func TestDemoSimulatorStateSurvivesRestart(t *testing.T) {
-	d := dbtest.New(t)
-	cfg := config.Default()
-	cfg.Demo = true
-	cfg.Database.URL = dbtest.URL(t, d)
-	cfg.Redis.URL = cachetest.URL()
-	cfg.Redis.Prefix = fmt.Sprintf("hehuotest:demosim:%d:", time.Now().UnixNano())
-	cfg.Log.Level = "error"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, err := open(ctx, cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	a := openDemo(t, ctx, nil)
 
 	first := dtsimtest.Start(t)
 	// A corp with one user and an approval still running (what a run of the
@@ -164,4 +123,30 @@ func TestDemoSimulatorStateSurvivesRestart(t *testing.T) {
 	if running := second.Approvals("RUNNING"); len(running) != 1 || running[0].Title != "演示审批" {
 		t.Fatalf("approvals after restart: %+v", running)
 	}
+}
+
+// openDemo opens the app as `hehuo demo` does, on a fresh database and its
+// own Redis prefix (and the simulator when sim is not nil), closed at the
+// end of the test, with the demo group loaded.
+func openDemo(t *testing.T, ctx context.Context, sim *dtsimtest.Server) *app {
+	t.Helper()
+	d := dbtest.New(t)
+	cfg := config.Default()
+	cfg.Demo = true
+	cfg.Database.URL = dbtest.URL(t, d)
+	cfg.Redis.URL = cachetest.URL()
+	cfg.Redis.Prefix = fmt.Sprintf("hehuotest:%s:%d:", t.Name(), time.Now().UnixNano())
+	if sim != nil {
+		cfg.DingTalk = sim.DingTalkConfig()
+	}
+	cfg.Log.Level = "error"
+	a, err := open(ctx, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	if _, err := demo.Load(ctx, demo.Services{DB: a.db, Org: a.deps.Org, Auth: a.deps.Auth, Projects: a.deps.Projects}); err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
