@@ -219,21 +219,16 @@ func (s *Service) Stats(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
+// statusLabels are the outbox states as the console words them.
+var statusLabels = map[string]string{StatusPending: "待发送", StatusSending: "发送中", StatusRetry: "等待重试",
+	StatusSent: "已发送", StatusFailed: "部分失败", StatusDead: "已放弃"}
+
+func init() { audit.DescribeStates("notice", statusLabels) }
+
 // statusLabel is a status as the console words it.
 func statusLabel(s string) string {
-	switch s {
-	case StatusPending:
-		return "待发送"
-	case StatusSending:
-		return "发送中"
-	case StatusRetry:
-		return "等待重试"
-	case StatusSent:
-		return "已发送"
-	case StatusFailed:
-		return "部分失败"
-	case StatusDead:
-		return "已放弃"
+	if l, ok := statusLabels[s]; ok {
+		return l
 	}
 	return s
 }

@@ -15,6 +15,7 @@ import (
 	"hehuo/internal/civil"
 	"hehuo/internal/money"
 	"hehuo/internal/partner"
+	"hehuo/internal/round"
 	"hehuo/internal/sheet"
 )
 
@@ -67,7 +68,7 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 		if err != nil {
 			return err
 		}
-		if rd.Status != "approved" {
+		if rd.Status != round.StatusApproved {
 			return ErrNotApproved
 		}
 		var lines []struct {

@@ -23,6 +23,7 @@ import (
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
 	"hehuo/internal/partner"
+	"hehuo/internal/round"
 	"hehuo/internal/text"
 )
 
@@ -128,8 +129,8 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 	var out Payment
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		var r struct {
-			ProjectID int64  `db:"project_id"`
-			Status    string `db:"status"`
+			ProjectID int64        `db:"project_id"`
+			Status    round.Status `db:"status"`
 		}
 		err := tx.GetContext(ctx, &r, `SELECT project_id, status FROM rounds WHERE id = $1`, roundID)
 		if db.IsNoRows(err) {
@@ -138,7 +139,7 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		if err != nil {
 			return err
 		}
-		if r.Status != "approved" {
+		if r.Status != round.StatusApproved {
 			return ErrNotApproved
 		}
 		var line struct {

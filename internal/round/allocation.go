@@ -79,6 +79,8 @@ type TierSummary struct {
 type Allocation struct {
 	RoundID     int64  `json:"round_id"`
 	RoundStatus Status `json:"round_status"`
+	// RoundStatusLabel is RoundStatus in Chinese.
+	RoundStatusLabel string `json:"round_status_label"`
 	// SubscriptionSeq is the round's subscription_seq the allocation was
 	// computed on; Stale reports that subscriptions changed since.
 	SubscriptionSeq int64            `json:"subscription_seq"`
@@ -385,7 +387,7 @@ func recomputeTrace(pools calc.Pools, lines []AllocationLine) (calc.Trace, error
 // its lines (in display order) and its trace.
 func buildAllocation(roundID int64, row allocationRow, lines []AllocationLine, trace calc.Trace, perPersonCap decimal.Decimal) Allocation {
 	out := Allocation{
-		RoundID: roundID, RoundStatus: row.Status, SubscriptionSeq: row.SubscriptionSeq, Lines: lines,
+		RoundID: roundID, RoundStatus: row.Status, RoundStatusLabel: row.Status.Label(), SubscriptionSeq: row.SubscriptionSeq, Lines: lines,
 		Pools: tierPools(row.pools()), Trace: trace, Stale: row.SubscriptionSeq != row.RoundSeq, Preview: row.Preview,
 		PeakCapital: money.AmountOf(row.PeakCapital), PerPersonCap: money.AmountOf(perPersonCap),
 		ComputedBy: row.ComputedBy, ComputedAt: row.ComputedAt, Version: row.Version,

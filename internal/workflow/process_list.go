@@ -56,7 +56,7 @@ func (s *Service) List(ctx context.Context, projectID int64, canLaunch, canReset
 			if inst.Kind != k.Kind {
 				continue
 			}
-			r := Row{Instance: inst, StatusLabel: StatusLabel(inst.Status), Seq: len(kr.Processes) + 1, Actions: []string{ActionView}}
+			r := Row{Instance: inst, StatusLabel: inst.Status.Label(), Seq: len(kr.Processes) + 1, Actions: []string{ActionView}}
 			if inst.InstanceID != "" {
 				r.Actions = append(r.Actions, ActionBPM)
 			}
@@ -109,7 +109,7 @@ func (s *Service) Detail(ctx context.Context, id int64) (Detail, error) {
 		return Detail{}, err
 	}
 	info, _ := inst.Kind.Info()
-	d := Detail{Instance: inst, StatusLabel: StatusLabel(inst.Status), Label: info.Label, Title: info.Title,
+	d := Detail{Instance: inst, StatusLabel: inst.Status.Label(), Label: info.Label, Title: info.Title,
 		BusinessKey: inst.BusinessKey(), Form: []FormField{}, Input: map[string]string{}, Attachments: []LinkedFile{}}
 	var raw struct {
 		Form     string     `db:"form"`
