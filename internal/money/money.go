@@ -36,6 +36,30 @@ func RoundYuan(d decimal.Decimal) decimal.Decimal { return d.Round(0) }
 // away from zero if d has more.
 func Format(d decimal.Decimal) string { return d.StringFixed(2) }
 
+// Display renders d as the screens show an amount, for messages people
+// read (errors, notices): rounded to fen, thousands separated, 550,000.00
+// and -1,234.50. Format stays the plain form for data (JSON, files, forms).
+func Display(d decimal.Decimal) string {
+	s := Format(d)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, fen, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	b.Grow(len(whole) + len(whole)/3 + 4)
+	b.WriteString(sign)
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	b.WriteByte('.')
+	b.WriteString(fen)
+	return b.String()
+}
+
 // IsFen reports whether d is a whole number of fen (at most two decimals).
 func IsFen(d decimal.Decimal) bool { return d.Equal(d.Truncate(2)) }
 

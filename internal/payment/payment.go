@@ -180,7 +180,7 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		}
 		if paid.Add(amount).GreaterThan(line.Allocated) {
 			return apperr.Rule(ErrOverpayment.Code, "amount", "缴款金额超过待缴金额：认购 %s，已缴 %s，待缴 %s",
-				money.Format(line.Allocated), money.Format(paid), money.Format(line.Allocated.Sub(paid)))
+				money.Display(line.Allocated), money.Display(paid), money.Display(line.Allocated.Sub(paid)))
 		}
 		out, err = record(ctx, tx, r.ProjectID, roundID, line.PartnerID, in.UserID, key, amount, in.PaidOn, a)
 		if err != nil {

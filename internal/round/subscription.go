@@ -135,10 +135,10 @@ func (s *Service) subscribe(ctx context.Context, roundID, invitationID int64, am
 			return apperr.Rule("subscription_deadline_passed", "amount", "认购已于 %s 截止", before.Deadline)
 		}
 		if amount.LessThan(before.MinAmount.Decimal) {
-			return apperr.Rule("subscription_below_min", "amount", "认购金额低于下限 %s", before.MinAmount)
+			return apperr.Rule("subscription_below_min", "amount", "认购金额低于下限 %s", money.Display(before.MinAmount.Decimal))
 		}
 		if amount.GreaterThan(before.MaxAmount.Decimal) {
-			return apperr.Rule("subscription_above_max", "amount", "认购金额高于上限 %s", before.MaxAmount)
+			return apperr.Rule("subscription_above_max", "amount", "认购金额高于上限 %s", money.Display(before.MaxAmount.Decimal))
 		}
 		var seq int64
 		if err := tx.GetContext(ctx, &seq, `UPDATE rounds SET subscription_seq = subscription_seq + 1 WHERE id = $1 RETURNING subscription_seq`,
