@@ -179,7 +179,7 @@ var fieldLabels = map[string]string{
 	"reviewed_at": "审核时间", "reviewed_by": "审核人", "review_decision": "审核结论", "review_reason": "审核意见",
 	"review_note": "审核意见", "approved_at": "审批通过时间", "seq": "序号", "on_behalf": "代为登记",
 	"risk_acknowledged": "已确认风险提示", "subscribed_at": "认购时间", "subscribed_by": "认购登记人",
-	"edited": "已修改", "edited_at": "修改时间", "edited_by": "修改人", "lines": "明细", "recipients": "接收人",
+	"edited": "已修改", "edited_at": "修改时间", "edited_by": "修改人", "lines": "明细", "edited_lines": "修改的明细行", "recipients": "接收人",
 	"computed_at": "测算时间", "computed_by": "测算人", "status_name": "状态名称",
 	// processes and attachments
 	"instance_id": "钉钉审批实例ID", "process_code": "审批模板编码", "initiator": "发起人", "initiator_id": "发起人ID",

@@ -8,9 +8,3 @@ export const payoutAccount = {
   save: (acc) => request('PUT', '/me/payout-account', { body: acc }),
   confirm: (version) => request('POST', '/me/payout-account/confirm', { body: { version } }),
 }
-
-export const payoutStatusLabel = {
-  none: '未填写',
-  unconfirmed: '待确认',
-  confirmed: '已确认',
-}
