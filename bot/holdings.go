@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"hehuo/internal/money"
 )
 
 // myHoldings answers 我的跟投 with the sender's own figures, and only in a
@@ -51,21 +53,5 @@ func (b *Bot) h5URL() string {
 	return strings.TrimRight(b.deps.PublicURL, "/") + "/m/"
 }
 
-// yuan formats an amount with two decimals and thousands separators:
-// 1234567.8 → "1,234,567.80".
-func yuan(d decimal.Decimal) string {
-	s := d.StringFixed(2)
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	var g strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			g.WriteByte(',')
-		}
-		g.WriteRune(c)
-	}
-	return sign + g.String() + "." + frac
-}
+// yuan formats an amount as every message does: 1234567.8 → "1,234,567.80".
+func yuan(d decimal.Decimal) string { return money.Display(d) }
