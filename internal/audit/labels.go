@@ -194,7 +194,12 @@ var fieldLabels = map[string]string{
 	"imported": "导入条数", "day": "日期", "test": "测试发送",
 	// payout accounts and notices
 	"bank": "开户行", "branch": "支行", "holder": "户名", "number_masked": "账号", "confirmed_at": "确认时间",
-	"departments": "部门", "attempts": "尝试次数", "last_error": "最后错误", "template": "模板", "body": "内容", "msg_type": "消息格式",
+	"total": "合计", "payments": "缴款", "receipts": "到账", "interest": "资金利息", "capital_interest": "资金利息",
+	"account_name": "户名", "account_number": "账号", "user_ids": "账号", "partners": "合伙人", "items": "明细",
+	"recipient": "接收人", "reminders": "催缴提醒", "sent_on": "发送日期", "replayed": "重复提交",
+	"deliveries_reset": "重新发送的接收人数", "api_base": "接口地址", "login_base": "登录地址", "oapi_base": "旧版接口地址",
+	"stream": "事件推送（Stream）", "grades": "职级", "other_mandatory_min": "其他强投人员最低金额",
+	"voluntary_min": "自愿认购最低金额", "departments": "部门", "attempts": "尝试次数", "last_error": "最后错误", "template": "模板", "body": "内容", "msg_type": "消息格式",
 }
 
 var (
