@@ -146,7 +146,7 @@ func TestAdjustmentR5ThroughTheAPI(t *testing.T) {
 	ap := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+proj+"/processes",
 		map[string]any{"kind": "adjustment", "subject_id": num(adj["id"]), "form": map[string]string{"情况说明": "立项调整"}})).Body
 	e.decide(f.acct, num(ap["id"]), str(ap["instance_id"]), "agree")
-	if got := e.must(200, e.do(f.acct, "GET", "/api/v1/adjustments/"+adjID, nil)).Body; str(got["status"]) != "agreed" {
+	if got := e.must(200, e.do(f.acct, "GET", "/api/v1/adjustments/"+adjID, nil)).Body; str(got["status"]) != "agreed" || str(got["status_label"]) != "已生效" {
 		t.Fatalf("adjustment after the process: %v", got["status"])
 	}
 	e.drain()
@@ -235,7 +235,7 @@ func TestPeakChangeRefusedThenRelaunched(t *testing.T) {
 		t.Fatalf("peak after a refused change: %v", terms["peak_capital"])
 	}
 	list := e.must(200, e.do(f.acct, "GET", "/api/v1/projects/"+f.proj+"/peak-changes", nil)).Body["items"].([]any)
-	if len(list) != 1 || str(list[0].(map[string]any)["status"]) != "draft" {
+	if len(list) != 1 || str(list[0].(map[string]any)["status"]) != "draft" || str(list[0].(map[string]any)["status_label"]) != "待发起" {
 		t.Fatalf("peak changes after refusal: %v", list)
 	}
 	// The sysadmin resets (重置) the refused instance; the change goes again.

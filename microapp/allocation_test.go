@@ -310,7 +310,7 @@ func TestAllocationEditsAndSubmitOverHTTP(t *testing.T) {
 	before = fingerprint(t, e.db)
 	res := e.do(s.acct, "POST", s.path("/submit"), nil)
 	e.refused(422, "allocation_unbalanced", res)
-	if msg := res.Body["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "城市公司") || !strings.Contains(msg, "102857.00") {
+	if msg := res.Body["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "城市公司") || !strings.Contains(msg, "102,857.00") {
 		t.Errorf("message %q does not name the tier and the excess", msg)
 	}
 	if fingerprint(t, e.db) != before {

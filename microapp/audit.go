@@ -55,6 +55,14 @@ func (s *Server) auditRoutes() {
 		},
 	})
 	s.handle(Route{
+		Method: http.MethodGet, Path: "/api/v1/audit-log/labels", Tag: "audit",
+		Summary: "The Chinese names of the audit log's codes: actions, entities (对象), fields and, per entity, the values of its status field.",
+		Access:  Access{Roles: readers}, Response: audit.Labels{},
+		Handle: func(c *gin.Context, _ auth.Principal) (any, error) {
+			return audit.AllLabels(), nil
+		},
+	})
+	s.handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/audit-log/verify", Tag: "audit",
 		Summary: "Recompute the audit log's hash chain and report any break.",
 		Access:  Access{Roles: readers}, Response: audit.VerifyReport{},

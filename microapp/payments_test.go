@@ -171,7 +171,12 @@ func TestPaymentRefusals(t *testing.T) {
 	e := newEnv(t)
 	s := newPaySetup(t, e)
 	e.must(201, s.pay(e, "ok-1", 3, "200000", "2024-03-31"))
-	e.refused(422, "payment_overpaid", s.pay(e, "over", 3, "22857.01", "2024-03-31"))
+	over := s.pay(e, "over", 3, "22857.01", "2024-03-31")
+	e.refused(422, "payment_overpaid", over)
+	// Amounts in messages read like the screens': separated, two decimals.
+	if msg := over.Body["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "认购 222,857.00，已缴 200,000.00，待缴 22,857.00") {
+		t.Fatalf("overpayment message %q: amounts not formatted like the screens", msg)
+	}
 	e.refused(400, "amount_not_positive", s.pay(e, "zero", 3, "0", "2024-03-31"))
 	e.refused(400, "paid_on_future", s.pay(e, "future", 3, "1", "2100-01-01"))
 	strangerID, stranger := e.mustUser("路人")

@@ -21,9 +21,16 @@ var launchRoles = []string{org.RoleSysadmin, org.RoleBizadmin, org.RoleAccountan
 
 // launchResult is the answer to a launch.
 type launchResult struct {
-	ID         int64  `json:"id"`
-	Status     string `json:"status"`
-	InstanceID string `json:"instance_id"`
+	ID          int64           `json:"id"`
+	Status      workflow.Status `json:"status"`
+	StatusLabel string          `json:"status_label"`
+	InstanceID  string          `json:"instance_id"`
+}
+
+// resetResult is a process after reset, with its state in Chinese.
+type resetResult struct {
+	workflow.Instance
+	StatusLabel string `json:"status_label"`
 }
 
 type previewResult struct {
@@ -74,7 +81,7 @@ func (s *Server) processRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			return launchResult{ID: inst.ID, Status: inst.Status, InstanceID: inst.InstanceID}, nil
+			return launchResult{ID: inst.ID, Status: inst.Status, StatusLabel: inst.Status.Label(), InstanceID: inst.InstanceID}, nil
 		},
 	})
 	s.handle(Route{
@@ -131,13 +138,13 @@ func (s *Server) processRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			return launchResult{ID: inst.ID, Status: inst.Status, InstanceID: inst.InstanceID}, nil
+			return launchResult{ID: inst.ID, Status: inst.Status, StatusLabel: inst.Status.Label(), InstanceID: inst.InstanceID}, nil
 		},
 	})
 	s.handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/processes/:id/reset", Tag: "processes",
 		Summary: "Reset (重置) a refused or terminated process so its kind can be launched again; kept in the history. version optional (stale → 409).",
-		Access:  Access{Roles: []string{org.RoleSysadmin}}, Request: resetInput{}, Response: workflow.Instance{},
+		Access:  Access{Roles: []string{org.RoleSysadmin}}, Request: resetInput{}, Response: resetResult{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.scopedProcess(c, p)
 			if err != nil {
@@ -149,7 +156,11 @@ func (s *Server) processRoutes() {
 					return nil, err
 				}
 			}
-			return s.deps.Workflow.Reset(c.Request.Context(), p.Actor(), id, in.Version)
+			inst, err := s.deps.Workflow.Reset(c.Request.Context(), p.Actor(), id, in.Version)
+			if err != nil {
+				return nil, err
+			}
+			return resetResult{Instance: inst, StatusLabel: inst.Status.Label()}, nil
 		},
 	})
 	s.handle(Route{

@@ -59,7 +59,21 @@ func newEnv(t *testing.T) *env {
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 	t.Cleanup(func() { ledgertest.AssertReconciles(t, d) })
+	t.Cleanup(func() { assertAuditLabelled(t, d) })
 	return &env{t: t, db: d, deps: deps, wire: svc, server: s, http: hs, sim: sim}
+}
+
+// assertAuditLabelled fails when the test's audit log holds an action,
+// entity or field the 系统日志 cannot name in Chinese.
+func assertAuditLabelled(t *testing.T, d *db.DB) {
+	t.Helper()
+	missing, err := audit.Unlabelled(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(missing) > 0 {
+		t.Errorf("audit codes without a Chinese label (internal/audit/labels.go): %v", missing)
+	}
 }
 
 // response is a decoded reply.

@@ -47,12 +47,28 @@ func NewService(d *db.DB, est *establishment.Service, wf *workflow.Service) *Ser
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
-// Peak change statuses.
+// PeakStatus is a peak change's state: draft → in_approval (the
+// peak_change process) → agreed, or back to draft when refused.
+type PeakStatus string
+
+// The peak change states.
 const (
-	PeakDraft      = "draft"
-	PeakInApproval = "in_approval"
-	PeakAgreed     = "agreed"
+	PeakDraft      PeakStatus = "draft"
+	PeakInApproval PeakStatus = "in_approval"
+	PeakAgreed     PeakStatus = "agreed"
 )
+
+var peakStatusLabels = map[PeakStatus]string{PeakDraft: "待发起", PeakInApproval: "审批中", PeakAgreed: "已生效"}
+
+// Label is the state in Chinese, or the code itself for an unknown state.
+func (s PeakStatus) Label() string {
+	if l, ok := peakStatusLabels[s]; ok {
+		return l
+	}
+	return string(s)
+}
+
+func init() { audit.DescribeStates("peak_change", peakStatusLabels) }
 
 // PeakChange is the subject of the peak_change process.
 type PeakChange struct {
@@ -63,7 +79,8 @@ type PeakChange struct {
 	Shareholders   []establishment.ShareholderInput `json:"shareholders" db:"-"`
 	RawHolders     []byte                           `json:"-" db:"shareholders"`
 	Reason         string                           `json:"reason" db:"reason"`
-	Status         string                           `json:"status" db:"status"`
+	Status         PeakStatus                       `json:"status" db:"status"`
+	StatusLabel    string                           `json:"status_label" db:"-"`
 	ProcessID      *int64                           `json:"process_id" db:"process_id"`
 	EffectiveOn    *civil.Date                      `json:"effective_on" db:"effective_on"`
 	CreatedByName  string                           `json:"created_by_name" db:"created_by_name"`
@@ -169,6 +186,7 @@ func (s *Service) PeakChanges(ctx context.Context, projectID int64) ([]PeakChang
 }
 
 func (p *PeakChange) decode() error {
+	p.StatusLabel = p.Status.Label()
 	if err := json.Unmarshal(p.RawHolders, &p.Shareholders); err != nil {
 		return fmt.Errorf("peak change %d shareholders: %w", p.ID, err)
 	}
@@ -197,7 +215,7 @@ func lockPeak(ctx context.Context, tx *sqlx.Tx, id, projectID int64) (PeakChange
 	return p, err
 }
 
-func (s *Service) setPeakStatus(ctx context.Context, tx *sqlx.Tx, p PeakChange, status string, processID int64, action string, effective *civil.Date) error {
+func (s *Service) setPeakStatus(ctx context.Context, tx *sqlx.Tx, p PeakChange, status PeakStatus, processID int64, action string, effective *civil.Date) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE peak_changes SET status = $2, process_id = $3, effective_on = COALESCE($4, effective_on),
 		version = version + 1, updated_at = now() WHERE id = $1`, p.ID, status, processID, effective); err != nil {
 		return fmt.Errorf("%s: %w", action, err)

@@ -23,14 +23,32 @@ import (
 	"hehuo/internal/workflow"
 )
 
-// Adjustment statuses.
+// Status is an adjustment's state: draft → submitted → reviewed →
+// in_approval (the adjustment process) → agreed.
+type Status string
+
+// The adjustment states.
 const (
-	StatusDraft      = "draft"
-	StatusSubmitted  = "submitted"
-	StatusReviewed   = "reviewed"
-	StatusInApproval = "in_approval"
-	StatusAgreed     = "agreed"
+	StatusDraft      Status = "draft"
+	StatusSubmitted  Status = "submitted"
+	StatusReviewed   Status = "reviewed"
+	StatusInApproval Status = "in_approval"
+	StatusAgreed     Status = "agreed"
 )
+
+// statusLabels use the round's words for the same steps (待审核, 审核通过).
+var statusLabels = map[Status]string{StatusDraft: "草稿", StatusSubmitted: "待审核", StatusReviewed: "审核通过",
+	StatusInApproval: "审批中", StatusAgreed: "已生效"}
+
+// Label is the state in Chinese, or the code itself for an unknown state.
+func (s Status) Label() string {
+	if l, ok := statusLabels[s]; ok {
+		return l
+	}
+	return string(s)
+}
+
+func init() { audit.DescribeStates("adjustment", statusLabels) }
 
 // Line is one partner's R5 figures in one tier.
 type Line struct {
@@ -62,7 +80,8 @@ type Adjustment struct {
 	PeakChangeID   int64        `json:"peak_change_id" db:"peak_change_id"`
 	OldPeakCapital money.Amount `json:"old_peak_capital" db:"old_peak_capital"`
 	NewPeakCapital money.Amount `json:"new_peak_capital" db:"new_peak_capital"`
-	Status         string       `json:"status" db:"status"`
+	Status         Status       `json:"status" db:"status"`
+	StatusLabel    string       `json:"status_label" db:"-"`
 	ReviewNote     string       `json:"review_note" db:"review_note"`
 	ProcessID      *int64       `json:"process_id" db:"process_id"`
 	CreatedByName  string       `json:"created_by_name" db:"created_by_name"`
@@ -278,6 +297,7 @@ func get(ctx context.Context, q sqlx.QueryerContext, id int64) (Adjustment, erro
 		}
 		return a, fmt.Errorf("adjustment %d: %w", id, err)
 	}
+	a.StatusLabel = a.Status.Label()
 	if err := json.Unmarshal(a.RawTrace, &a.Trace); err != nil {
 		return a, fmt.Errorf("adjustment %d trace: %w", id, err)
 	}
@@ -325,7 +345,7 @@ func tierNames() []string {
 
 // transition moves the adjustment from one of from to to, checking the
 // client's version when given (> 0), with its audit entry.
-func transition(ctx context.Context, tx *sqlx.Tx, a audit.Actor, id int64, version int, from []string, to, action string, set string, args ...any) (Adjustment, error) {
+func transition(ctx context.Context, tx *sqlx.Tx, a audit.Actor, id int64, version int, from []Status, to Status, action string, set string, args ...any) (Adjustment, error) {
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM adjustments WHERE id = $1 FOR UPDATE`, id); err != nil {
 		return Adjustment{}, fmt.Errorf("lock adjustment: %w", err)
 	}
@@ -341,7 +361,7 @@ func transition(ctx context.Context, tx *sqlx.Tx, a audit.Actor, id int64, versi
 		ok = ok || before.Status == f
 	}
 	if !ok {
-		return before, apperr.Conflict("adjustment_status", "立项调整当前状态（%s）不能执行此操作", before.Status)
+		return before, apperr.Conflict("adjustment_status", "立项调整当前状态（%s）不能执行此操作", before.Status.Label())
 	}
 	q := `UPDATE adjustments SET status = $2, version = version + 1, updated_at = now()` + set + ` WHERE id = $1`
 	if _, err := tx.ExecContext(ctx, q, append([]any{id, to}, args...)...); err != nil {
@@ -365,7 +385,7 @@ func (s *Service) Submit(ctx context.Context, a audit.Actor, id int64, in Versio
 	var out Adjustment
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		out, err = transition(ctx, tx, a, id, in.Version, []string{StatusDraft}, StatusSubmitted, "adjustment.submit", "")
+		out, err = transition(ctx, tx, a, id, in.Version, []Status{StatusDraft}, StatusSubmitted, "adjustment.submit", "")
 		return err
 	})
 	return out, err
@@ -402,7 +422,7 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, id int64, in Review
 			return err
 		}
 		var err error
-		out, err = transition(ctx, tx, a, id, in.Version, []string{StatusSubmitted}, to, action, `, review_note = $3`, in.Note)
+		out, err = transition(ctx, tx, a, id, in.Version, []Status{StatusSubmitted}, to, action, `, review_note = $3`, in.Note)
 		return err
 	})
 	return out, err
@@ -433,12 +453,12 @@ func (s *Service) adjustmentEffect() workflow.Effect {
 			return workflow.Form{Fields: f}, nil
 		},
 		Launched: func(ctx context.Context, tx *sqlx.Tx, inst workflow.Instance) error {
-			_, err := transition(ctx, tx, audit.System, inst.SubjectID, 0, []string{StatusReviewed}, StatusInApproval,
+			_, err := transition(ctx, tx, audit.System, inst.SubjectID, 0, []Status{StatusReviewed}, StatusInApproval,
 				"adjustment.in_approval", `, process_id = $3`, inst.ID)
 			return err
 		},
 		Agreed: func(ctx context.Context, tx *sqlx.Tx, inst workflow.Instance) error {
-			adj, err := transition(ctx, tx, audit.System, inst.SubjectID, 0, []string{StatusReviewed, StatusInApproval}, StatusAgreed,
+			adj, err := transition(ctx, tx, audit.System, inst.SubjectID, 0, []Status{StatusReviewed, StatusInApproval}, StatusAgreed,
 				"adjustment.agreed", `, process_id = $3`, inst.ID)
 			if err != nil {
 				return err
@@ -446,7 +466,7 @@ func (s *Service) adjustmentEffect() workflow.Effect {
 			return s.notifyPartners(ctx, tx, adj)
 		},
 		Ended: func(ctx context.Context, tx *sqlx.Tx, inst workflow.Instance) error {
-			_, err := transition(ctx, tx, audit.System, inst.SubjectID, 0, []string{StatusInApproval}, StatusReviewed,
+			_, err := transition(ctx, tx, audit.System, inst.SubjectID, 0, []Status{StatusInApproval}, StatusReviewed,
 				"adjustment.returned", "")
 			return err
 		},

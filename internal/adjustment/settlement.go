@@ -145,7 +145,7 @@ func (s *Service) Settle(ctx context.Context, a audit.Actor, id int64, key strin
 		}
 		left := due.Sub(settled)
 		if amount.GreaterThan(left) {
-			return apperr.Rule("settlement_over", "amount", "金额超过待%s金额 %s", directionLabel(direction), money.Format(left))
+			return apperr.Rule("settlement_over", "amount", "金额超过待%s金额 %s", directionLabel(direction), money.Display(left))
 		}
 		if direction == DirectionRefund {
 			ok, err := payout.Confirmed(ctx, tx, in.UserID)

@@ -37,6 +37,9 @@ type Entry struct {
 
 // Record writes e in tx. It is called by every service method that changes state.
 func Record(ctx context.Context, tx *sqlx.Tx, a Actor, e Entry) error {
+	if err := unlabelled(e); err != nil {
+		return err
+	}
 	before, err := toJSON(e.Before)
 	if err != nil {
 		return fmt.Errorf("audit %s: before: %w", e.Action, err)

@@ -17,7 +17,7 @@ func record(t *testing.T, d *db.DB, n int) {
 	t.Helper()
 	err := d.InTx(context.Background(), func(tx *sqlx.Tx) error {
 		return audit.Record(context.Background(), tx, audit.System, audit.Entry{
-			Action: "thing.create", Entity: "thing", EntityID: n, After: map[string]any{"n": n, "名称": "靖江项目"},
+			Action: "project.create", Entity: "project", EntityID: n, After: map[string]any{"n": n, "名称": "靖江项目"},
 		})
 	})
 	if err != nil {

@@ -240,7 +240,7 @@ func check(t Transaction) ([]Account, error) {
 		sum = sum.Add(p.Amount)
 	}
 	if !sum.IsZero() {
-		return nil, apperr.Invalid("ledger_unbalanced", "postings", "借贷不平衡：分录合计 %s，应为 0.00", money.Format(sum))
+		return nil, apperr.Invalid("ledger_unbalanced", "postings", "借贷不平衡：分录合计 %s，应为 0.00", money.Display(sum))
 	}
 	return accounts, nil
 }

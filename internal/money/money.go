@@ -36,8 +36,9 @@ func RoundYuan(d decimal.Decimal) decimal.Decimal { return d.Round(0) }
 // away from zero if d has more.
 func Format(d decimal.Decimal) string { return d.StringFixed(2) }
 
-// Display renders d as people read it on every screen and in every
-// message: thousands grouped, two decimals ("550,000.00", "-1,234.50").
+// Display renders d as the screens show an amount, for messages people
+// read (errors, notices): rounded to fen, thousands separated, 550,000.00
+// and -1,234.50. Format stays the plain form for data (JSON, files, forms).
 func Display(d decimal.Decimal) string {
 	s := Format(d)
 	sign := ""

@@ -56,23 +56,6 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-func TestDisplay(t *testing.T) {
-	tests := map[string]string{
-		"550000":          "550,000.00",
-		"999.995":         "1,000.00",
-		"-1234.5":         "-1,234.50",
-		"0":               "0.00",
-		"-0.004":          "0.00",
-		"100":             "100.00",
-		"123456789012.34": "123,456,789,012.34",
-	}
-	for in, want := range tests {
-		if got := Display(decimal.RequireFromString(in)); got != want {
-			t.Errorf("Display(%s) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestParse(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -180,5 +163,31 @@ func TestParseNumber(t *testing.T) {
 		if err != nil || d.String() != c.want {
 			t.Errorf("%q: got %v, %v; want %s", c.in, d, err, c.want)
 		}
+	}
+}
+
+func TestDisplay(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"0", "0.00"},
+		{"0.01", "0.01"},
+		{"0.5", "0.50"},
+		{"999", "999.00"},
+		{"1000", "1,000.00"},
+		{"550000", "550,000.00"},
+		{"550000.00", "550,000.00"},
+		{"1234567.891", "1,234,567.89"},
+		{"123456789012.34", "123,456,789,012.34"},
+		{"-1", "-1.00"},
+		{"-1234.5", "-1,234.50"},
+		{"-999999.995", "-1,000,000.00"},
+		{"-0.004", "0.00"},
+	}
+	for _, tt := range tests {
+		if got := Display(decimal.RequireFromString(tt.in)); got != tt.want {
+			t.Errorf("Display(%s) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := Display(decimal.Decimal{}); got != "0.00" {
+		t.Errorf("Display(zero value) = %q, want 0.00", got)
 	}
 }

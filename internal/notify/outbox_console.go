@@ -24,6 +24,7 @@ type OutboxRow struct {
 	OrgUnitID     *int64          `db:"org_unit_id" json:"org_unit_id"`
 	ProjectID     *int64          `db:"project_id" json:"project_id"`
 	Status        string          `db:"status" json:"status"`
+	StatusLabel   string          `db:"-" json:"status_label"`
 	NotBefore     time.Time       `db:"not_before" json:"not_before"`
 	NextAttemptAt time.Time       `db:"next_attempt_at" json:"next_attempt_at"`
 	Attempts      int             `db:"attempts" json:"attempts"`
@@ -46,6 +47,7 @@ type Delivery struct {
 	ID           int64      `db:"id" json:"id"`
 	Recipient    string     `db:"recipient" json:"recipient"`
 	Status       string     `db:"status" json:"status"`
+	StatusLabel  string     `db:"-" json:"status_label"`
 	SendingSince *time.Time `db:"sending_since" json:"sending_since"`
 	Resent       bool       `db:"resent" json:"resent"`
 	TaskID       *int64     `db:"task_id" json:"task_id,string"`
@@ -119,6 +121,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]OutboxRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}
+	for i := range rows {
+		rows[i].StatusLabel = statusLabel(rows[i].Status)
+	}
 	return rows, nil
 }
 
@@ -137,6 +142,10 @@ func (s *Service) Get(ctx context.Context, id int64) (OutboxDetail, error) {
 		SELECT id, recipient, status, sending_since, resent, task_id, result, last_error, sent_at
 		FROM notify_deliveries WHERE outbox_id = $1 ORDER BY id`, id); err != nil {
 		return d, fmt.Errorf("get notice %d: deliveries: %w", id, err)
+	}
+	d.StatusLabel = statusLabel(d.Status)
+	for i := range d.Deliveries {
+		d.Deliveries[i].StatusLabel = deliveryStatusLabels[d.Deliveries[i].Status]
 	}
 	return d, nil
 }
@@ -219,21 +228,21 @@ func (s *Service) Stats(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
+// statusLabels are the outbox states as the console words them.
+var statusLabels = map[string]string{StatusPending: "待发送", StatusSending: "发送中", StatusRetry: "等待重试",
+	StatusSent: "已发送", StatusFailed: "部分失败", StatusDead: "已放弃"}
+
+func init() { audit.DescribeStates("notice", statusLabels) }
+
+// deliveryStatusLabels are one recipient's delivery states: a delivery
+// fails whole, where a notice fails in part.
+var deliveryStatusLabels = map[string]string{StatusPending: "待发送", StatusSending: "发送中", StatusSent: "已发送",
+	StatusFailed: "失败", StatusDead: "已放弃"}
+
 // statusLabel is a status as the console words it.
 func statusLabel(s string) string {
-	switch s {
-	case StatusPending:
-		return "待发送"
-	case StatusSending:
-		return "发送中"
-	case StatusRetry:
-		return "等待重试"
-	case StatusSent:
-		return "已发送"
-	case StatusFailed:
-		return "部分失败"
-	case StatusDead:
-		return "已放弃"
+	if l, ok := statusLabels[s]; ok {
+		return l
 	}
 	return s
 }

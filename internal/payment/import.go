@@ -69,7 +69,7 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 		if err != nil {
 			return err
 		}
-		if rd.Status != "approved" {
+		if rd.Status != round.StatusApproved {
 			return ErrNotApproved
 		}
 		lines, err := round.LockLines(ctx, tx, roundID)
@@ -191,7 +191,7 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 				continue
 			}
 			if np := paid[l.partner].Add(amount); np.GreaterThan(l.allocated) {
-				bad("金额", "超过待缴金额：认购 %s，已缴及本次累计 %s", money.Format(l.allocated), money.Format(np))
+				bad("金额", "超过待缴金额：认购 %s，已缴及本次累计 %s", money.Display(l.allocated), money.Display(np))
 				continue
 			}
 			paid[l.partner] = paid[l.partner].Add(amount)

@@ -52,12 +52,12 @@ type NoticeResult struct {
 }
 
 type roundInfo struct {
-	ID        int64  `db:"id"`
-	ProjectID int64  `db:"project_id"`
-	Project   string `db:"project_name"`
-	Kind      string `db:"kind"`
-	Seq       int    `db:"seq"`
-	Status    string `db:"status"`
+	ID        int64        `db:"id"`
+	ProjectID int64        `db:"project_id"`
+	Project   string       `db:"project_name"`
+	Kind      string       `db:"kind"`
+	Seq       int          `db:"seq"`
+	Status    round.Status `db:"status"`
 }
 
 func lockRound(ctx context.Context, tx *sqlx.Tx, id int64) (roundInfo, error) {
@@ -237,7 +237,7 @@ func (s *Service) SendNotices(ctx context.Context, a audit.Actor, userID, roundI
 		if err != nil {
 			return err
 		}
-		if r.Status != "approved" {
+		if r.Status != round.StatusApproved {
 			return apperr.Rule("round_not_approved", "", "轮次尚未审批通过，不能发送缴款通知")
 		}
 		if in.DueDate != nil && !in.DueDate.IsZero() {

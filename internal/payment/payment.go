@@ -130,8 +130,8 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 	var out Payment
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		var r struct {
-			ProjectID int64  `db:"project_id"`
-			Status    string `db:"status"`
+			ProjectID int64        `db:"project_id"`
+			Status    round.Status `db:"status"`
 		}
 		err := tx.GetContext(ctx, &r, `SELECT project_id, status FROM rounds WHERE id = $1`, roundID)
 		if db.IsNoRows(err) {
@@ -140,7 +140,7 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		if err != nil {
 			return err
 		}
-		if r.Status != "approved" {
+		if r.Status != round.StatusApproved {
 			return ErrNotApproved
 		}
 		if err := paidOnInReach(ctx, tx, roundID, in.PaidOn); err != nil {
@@ -180,7 +180,7 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		}
 		if paid.Add(amount).GreaterThan(line.Allocated) {
 			return apperr.Rule(ErrOverpayment.Code, "amount", "缴款金额超过待缴金额：认购 %s，已缴 %s，待缴 %s",
-				money.Format(line.Allocated), money.Format(paid), money.Format(line.Allocated.Sub(paid)))
+				money.Display(line.Allocated), money.Display(paid), money.Display(line.Allocated.Sub(paid)))
 		}
 		out, err = record(ctx, tx, r.ProjectID, roundID, line.PartnerID, in.UserID, key, amount, in.PaidOn, a)
 		if err != nil {

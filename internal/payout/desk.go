@@ -58,7 +58,7 @@ func (s *Service) Holders(ctx context.Context, partners []partner.Partner) ([]Ho
 		}
 		acc, ok := accounts[*p.UserID]
 		if !ok {
-			acc = Account{UserID: *p.UserID, Status: StatusNone, StatusLabel: StatusLabel(StatusNone)}
+			acc = Account{UserID: *p.UserID, Status: StatusNone, StatusLabel: StatusNone.Label()}
 		}
 		out = append(out, Holder{PartnerID: p.ID, UserID: *p.UserID, Name: p.Name, Reachable: can[*p.UserID], Account: acc})
 	}

@@ -31,45 +31,43 @@ import (
 // cannot be replayed as an account number or the other way round.
 const numberPurpose = "payout_account_number"
 
+// Status is a payout account's state.
+type Status string
+
 // The account's states.
 const (
-	StatusNone        = "none" // no account entered yet (never stored)
-	StatusUnconfirmed = "unconfirmed"
-	StatusConfirmed   = "confirmed"
+	StatusNone        Status = "none" // no account entered yet (never stored)
+	StatusUnconfirmed Status = "unconfirmed"
+	StatusConfirmed   Status = "confirmed"
 )
 
-// statusLabels is the one Chinese label of each status, served by the API
-// (status_label) so that no screen keeps its own table.
-var statusLabels = map[string]string{
-	StatusNone:        "未填写",
-	StatusUnconfirmed: "待确认",
-	StatusConfirmed:   "已确认",
-}
+var statusLabels = map[Status]string{StatusNone: "未填写", StatusUnconfirmed: "待确认", StatusConfirmed: "已确认"}
 
-// StatusLabel returns the Chinese label of an account status.
-func StatusLabel(status string) string {
-	if l, ok := statusLabels[status]; ok {
+// Label is the state in Chinese, or the code itself for an unknown state.
+func (s Status) Label() string {
+	if l, ok := statusLabels[s]; ok {
 		return l
 	}
-	return status
+	return string(s)
 }
+
+func init() { audit.DescribeStates("payout_account", statusLabels) }
 
 // confirmDays is how long the confirmation notice gives the partner.
 const confirmDays = 7
 
 // Account is a payout account as every screen shows it: the number masked.
 type Account struct {
-	UserID       int64  `json:"user_id"`
-	Bank         string `json:"bank"`
-	Branch       string `json:"branch"`
-	Holder       string `json:"holder"`
-	NumberMasked string `json:"number_masked"`
-	Status       string `json:"status"`
-	// StatusLabel is the status as every screen shows it (StatusLabel).
-	StatusLabel string     `json:"status_label"`
-	ConfirmedAt *time.Time `json:"confirmed_at"`
-	Version     int        `json:"version"`
-	UpdatedAt   *time.Time `json:"updated_at"`
+	UserID       int64      `json:"user_id"`
+	Bank         string     `json:"bank"`
+	Branch       string     `json:"branch"`
+	Holder       string     `json:"holder"`
+	NumberMasked string     `json:"number_masked"`
+	Status       Status     `json:"status"`
+	StatusLabel  string     `json:"status_label"`
+	ConfirmedAt  *time.Time `json:"confirmed_at"`
+	Version      int        `json:"version"`
+	UpdatedAt    *time.Time `json:"updated_at"`
 }
 
 // Input is what the partner enters (H5 我的分配账户). Version is 0 for the
@@ -116,7 +114,7 @@ type row struct {
 	Holder      string     `db:"holder"`
 	NumberEnc   string     `db:"number_enc"`
 	Last4       string     `db:"number_last4"`
-	Status      string     `db:"status"`
+	Status      Status     `db:"status"`
 	NoticeID    *int64     `db:"notice_id"`
 	ConfirmedAt *time.Time `db:"confirmed_at"`
 	Version     int        `db:"version"`
@@ -128,7 +126,7 @@ const columns = `user_id, bank, branch, holder, number_enc, number_last4, status
 func (r row) account() Account {
 	u := r.UpdatedAt
 	return Account{UserID: r.UserID, Bank: r.Bank, Branch: r.Branch, Holder: r.Holder, NumberMasked: Mask(r.Last4),
-		Status: r.Status, StatusLabel: StatusLabel(r.Status), ConfirmedAt: r.ConfirmedAt, Version: r.Version, UpdatedAt: &u}
+		Status: r.Status, StatusLabel: r.Status.Label(), ConfirmedAt: r.ConfirmedAt, Version: r.Version, UpdatedAt: &u}
 }
 
 func get(ctx context.Context, q sqlx.QueryerContext, userID int64, lock bool) (row, bool, error) {
@@ -179,7 +177,7 @@ func (s *Service) Get(ctx context.Context, userID int64) (Account, error) {
 		return Account{}, err
 	}
 	if !ok {
-		return Account{UserID: userID, Status: StatusNone, StatusLabel: StatusLabel(StatusNone)}, nil
+		return Account{UserID: userID, Status: StatusNone, StatusLabel: StatusNone.Label()}, nil
 	}
 	return r.account(), nil
 }
@@ -187,7 +185,7 @@ func (s *Service) Get(ctx context.Context, userID int64) (Account, error) {
 // Confirmed says whether the user has a payout account they confirmed since
 // its last change: refunds and distributions are paid only then.
 func Confirmed(ctx context.Context, q sqlx.QueryerContext, userID int64) (bool, error) {
-	var status string
+	var status Status
 	err := sqlx.GetContext(ctx, q, &status, `SELECT status FROM payout_accounts WHERE user_id = $1`, userID)
 	if db.IsNoRows(err) {
 		return false, nil

@@ -104,7 +104,7 @@ func (s *Service) DailyReceipts(ctx context.Context, day civil.Date) (int, error
 			_, created, err := notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindRobot, OrgUnitID: &city,
 				Template: "daily_receipts", DedupeKey: fmt.Sprintf("daily_receipts:%d:%s", city, day),
 				Data: map[string]any{"date": day.String(), "project_count": fmt.Sprint(c.projects),
-					"receipt_count": fmt.Sprint(c.count), "total_amount": money.Format(c.amount), "link": DailyReceiptsLink}})
+					"receipt_count": fmt.Sprint(c.count), "total_amount": money.Display(c.amount), "link": DailyReceiptsLink}})
 			if err != nil {
 				return err
 			}

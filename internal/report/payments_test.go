@@ -191,7 +191,7 @@ func TestDailyReceiptsOncePerCityCompanyAndDay(t *testing.T) {
 		t.Fatalf("outbox = %q", data)
 	}
 	want := map[string]string{"date": today.String(), "link": "/report?report=establishment-payments",
-		"receipt_count": "2", "total_amount": "600000.50", "project_count": "1"}
+		"receipt_count": "2", "total_amount": "600,000.50", "project_count": "1"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("data = %v, want %v", got, want)
 	}

@@ -17,16 +17,22 @@ const (
 	StatusNA      = "n/a" // the step does not apply to the project (e.g. no supplementary round)
 )
 
+// stepStatusLabels are the step statuses in Chinese (a pending step also
+// names its owner on the screen: 待办·经营会计).
+var stepStatusLabels = map[string]string{StatusDone: "已完成", StatusPending: "待办", StatusNA: "不适用"}
+
 // WorkStep is one step of a project's lifecycle as 工作跟踪表 shows it: done
 // (by whom, when) or pending (waiting on Owner).
 type WorkStep struct {
-	Step   string     `json:"step"`   // stable code, e.g. "peak_capital"
-	Label  string     `json:"label"`  // what the console shows, e.g. 峰值流程
-	Owner  string     `json:"owner"`  // who acts at this step (the seed's 操作人员)
-	Status string     `json:"status"` // done | pending | n/a
-	By     string     `json:"by"`     // who did it; empty unless done
-	At     *time.Time `json:"at"`     // when it was done; null unless done
-	Note   string     `json:"note"`   // e.g. 3/4 已认购, 审批中, 驳回：…
+	Step   string `json:"step"`   // stable code, e.g. "peak_capital"
+	Label  string `json:"label"`  // what the console shows, e.g. 峰值流程
+	Owner  string `json:"owner"`  // who acts at this step (the seed's 操作人员)
+	Status string `json:"status"` // done | pending | n/a
+	// StatusLabel is Status in Chinese.
+	StatusLabel string     `json:"status_label"`
+	By          string     `json:"by"`   // who did it; empty unless done
+	At          *time.Time `json:"at"`   // when it was done; null unless done
+	Note        string     `json:"note"` // e.g. 3/4 已认购, 审批中, 驳回：…
 }
 
 // WorkItem is one project's row of 工作跟踪表.
@@ -290,6 +296,11 @@ func (s *Service) WorkTracking(ctx context.Context, f Filter) ([]WorkItem, error
 	}
 	if err := s.paymentStep(ctx, items, ids, index); err != nil {
 		return nil, err
+	}
+	for i := range items {
+		for j := range items[i].Steps {
+			items[i].Steps[j].StatusLabel = stepStatusLabels[items[i].Steps[j].Status]
+		}
 	}
 	return items, nil
 }

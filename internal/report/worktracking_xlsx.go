@@ -83,7 +83,7 @@ func stepCell(st WorkStep) string {
 func stepStatus(st WorkStep) string {
 	switch st.Status {
 	case StatusDone:
-		s := "已完成"
+		s := stepStatusLabels[StatusDone]
 		if st.By != "" {
 			s += " " + st.By
 		}
@@ -92,8 +92,8 @@ func stepStatus(st WorkStep) string {
 		}
 		return s
 	case StatusNA:
-		return "不适用"
+		return stepStatusLabels[StatusNA]
 	default:
-		return fmt.Sprintf("待办（%s）", st.Owner)
+		return fmt.Sprintf("%s（%s）", stepStatusLabels[StatusPending], st.Owner)
 	}
 }

@@ -79,6 +79,8 @@ type TierSummary struct {
 type Allocation struct {
 	RoundID     int64  `json:"round_id"`
 	RoundStatus Status `json:"round_status"`
+	// RoundStatusLabel is RoundStatus in Chinese.
+	RoundStatusLabel string `json:"round_status_label"`
 	// SubscriptionSeq is the round's subscription_seq the allocation was
 	// computed on; Stale reports that subscriptions changed since.
 	SubscriptionSeq int64            `json:"subscription_seq"`
@@ -385,7 +387,7 @@ func recomputeTrace(pools calc.Pools, lines []AllocationLine) (calc.Trace, error
 // its lines (in display order) and its trace.
 func buildAllocation(roundID int64, row allocationRow, lines []AllocationLine, trace calc.Trace, perPersonCap decimal.Decimal) Allocation {
 	out := Allocation{
-		RoundID: roundID, RoundStatus: row.Status, SubscriptionSeq: row.SubscriptionSeq, Lines: lines,
+		RoundID: roundID, RoundStatus: row.Status, RoundStatusLabel: row.Status.Label(), SubscriptionSeq: row.SubscriptionSeq, Lines: lines,
 		Pools: tierPools(row.pools()), Trace: trace, Stale: row.SubscriptionSeq != row.RoundSeq, Preview: row.Preview,
 		PeakCapital: money.AmountOf(row.PeakCapital), PerPersonCap: money.AmountOf(perPersonCap),
 		ComputedBy: row.ComputedBy, ComputedAt: row.ComputedAt, Version: row.Version,
@@ -479,7 +481,7 @@ func (s *Service) EditLine(ctx context.Context, a audit.Actor, roundID, partnerI
 		return Allocation{}, apperr.Invalid("allocation_negative", "allocated", "分配金额不能为负数")
 	}
 	if !money.IsYuan(x) {
-		return Allocation{}, apperr.Invalid("allocation_not_whole_yuan", "allocated", "分配金额须为整元：%s", money.Format(x))
+		return Allocation{}, apperr.Invalid("allocation_not_whole_yuan", "allocated", "分配金额须为整元：%s", money.Display(x))
 	}
 	var out Allocation
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
@@ -522,7 +524,7 @@ func (s *Service) EditLine(ctx context.Context, a audit.Actor, roundID, partnerI
 			return err
 		}
 		if x.GreaterThan(before.Max.Decimal) {
-			return apperr.Rule("allocation_above_max", "allocated", "分配金额 %s 超过该合伙人的认购上限 %s", money.Format(x), money.Format(before.Max.Decimal))
+			return apperr.Rule("allocation_above_max", "allocated", "分配金额 %s 超过该合伙人的认购上限 %s", money.Display(x), money.Display(before.Max.Decimal))
 		}
 		terms, err := s.est.Terms(ctx, tx, r.ProjectID)
 		if err != nil {
@@ -530,7 +532,7 @@ func (s *Service) EditLine(ctx context.Context, a audit.Actor, roundID, partnerI
 		}
 		if limit := terms.PerPersonCap(); x.GreaterThan(limit) {
 			return apperr.Rule("allocation_above_cap", "allocated", "分配金额 %s 超过个人认购上限 %s（资金峰值 × %s）",
-				money.Format(x), money.Format(limit), calc.Percent(terms.PerPersonCapRatio))
+				money.Display(x), money.Display(limit), calc.Percent(terms.PerPersonCapRatio))
 		}
 		by := actorName(a)
 		if _, err := tx.ExecContext(ctx, `
@@ -608,7 +610,7 @@ func (s *Service) Submit(ctx context.Context, a audit.Actor, roundID int64) (Rou
 		for _, l := range lines {
 			if l.Allocated.GreaterThan(limit) {
 				e := apperr.Rule("allocation_above_cap", "", "%s的分配金额 %s 超过个人认购上限 %s（资金峰值 × %s），请调整后再送审",
-					l.Name, money.Format(l.Allocated.Decimal), money.Format(limit), calc.Percent(terms.PerPersonCapRatio))
+					l.Name, money.Display(l.Allocated.Decimal), money.Display(limit), calc.Percent(terms.PerPersonCapRatio))
 				e.Details = map[string]any{"partner_id": l.PartnerID, "allocated": l.Allocated, "cap": money.AmountOf(limit)}
 				return e
 			}
@@ -618,7 +620,7 @@ func (s *Service) Submit(ctx context.Context, a audit.Actor, roundID int64) (Rou
 			for _, t := range tiers {
 				if !t.Balanced {
 					e := apperr.Rule("allocation_unbalanced", "", "「%s」层级分配合计 %s 超过额度 %s，超出 %s 元，请调整后再送审",
-						t.Label, money.Format(t.Allocated.Decimal), money.Format(t.Pool.Decimal), money.Format(t.Excess.Decimal))
+						t.Label, money.Display(t.Allocated.Decimal), money.Display(t.Pool.Decimal), money.Display(t.Excess.Decimal))
 					e.Details = map[string]any{"tier": t.Tier, "excess": t.Excess, "pool": t.Pool, "allocated": t.Allocated}
 					return e
 				}

@@ -330,7 +330,7 @@ func TestEditLineBoundsAndSubmitBalance(t *testing.T) {
 	}
 	_, err = f.s.Submit(ctx, f.acct, f.round)
 	wantCode(t, err, "allocation_unbalanced")
-	if e := apperr.As(err); e == nil || !strings.Contains(e.Message, "城市公司") || !strings.Contains(e.Message, "1902857.00") {
+	if e := apperr.As(err); e == nil || !strings.Contains(e.Message, "城市公司") || !strings.Contains(e.Message, "1,902,857.00") {
 		t.Errorf("message %q does not name the tier and the excess", e.Message)
 	}
 	if r, _ := f.s.Get(ctx, f.round); r.Status != round.StatusCalculated {
@@ -469,7 +469,7 @@ func TestSubmitChecksPerPersonCap(t *testing.T) {
 	}
 	_, err = f.s.Submit(ctx, f.acct, f.round)
 	wantCode(t, err, "allocation_above_cap")
-	if e := apperr.As(err); !strings.Contains(e.Message, "合伙人A") || !strings.Contains(e.Message, "440000.00") {
+	if e := apperr.As(err); !strings.Contains(e.Message, "合伙人A") || !strings.Contains(e.Message, "440,000.00") {
 		t.Errorf("message %q does not name the partner and the cap", e.Message)
 	}
 	if r, _ := f.s.Get(ctx, f.round); r.Status != round.StatusCalculated {

@@ -147,7 +147,7 @@ func (s *Service) check(ctx context.Context, q sqlx.QueryerContext, in Invitatio
 		return c, apperr.Invalid("max_amount_invalid", "max_amount", "认购上限须大于0")
 	}
 	if c.min.GreaterThan(c.max) {
-		return c, apperr.Rule("min_above_max", "min_amount", "认购下限 %s 高于上限 %s", money.Format(c.min), money.Format(c.max))
+		return c, apperr.Rule("min_above_max", "min_amount", "认购下限 %s 高于上限 %s", money.Display(c.min), money.Display(c.max))
 	}
 	if c.min.LessThan(least) {
 		grade := u.Grade
@@ -155,7 +155,7 @@ func (s *Service) check(ctx context.Context, q sqlx.QueryerContext, in Invitatio
 			grade = "未设置"
 		}
 		return c, apperr.Rule("below_mandatory_min", "min_amount", "%s为强投人员（职级 %s），认购下限不能低于强投名单的最低金额 %s 元",
-			u.Name, grade, money.Format(least))
+			u.Name, grade, money.Display(least))
 	}
 	return c, nil
 }
@@ -268,7 +268,7 @@ func (s *Service) UpdateInvitation(ctx context.Context, a audit.Actor, roundID, 
 		}
 		if before.Amount != nil && (before.Amount.LessThan(c.min) || before.Amount.GreaterThan(c.max)) {
 			return apperr.Rule("limits_exclude_subscription", "min_amount", "%s已认购 %s 元，新的上下限须包含该金额",
-				before.UserName, before.Amount)
+				before.UserName, money.Display(before.Amount.Decimal))
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET tier = $1, mandatory = $2, min_amount = $3, max_amount = $4, deadline = $5,
 			version = version + 1, updated_at = now() WHERE id = $6`, c.tier, c.mandatory, c.min, c.max, c.deadline, id); err != nil {

@@ -28,6 +28,8 @@ type NoticeResult struct {
 	Skipped    int    `json:"skipped"` // invited partners without a DingTalk account
 	NoticeID   int64  `json:"notice_id"`
 	Status     Status `json:"status"`
+	// StatusLabel is Status (the round's) in Chinese.
+	StatusLabel string `json:"status_label"`
 }
 
 // SendSubscriptionNotices sends the round's subscription notice (认购通知).
@@ -65,7 +67,7 @@ func (s *Service) SendSubscriptionNotices(ctx context.Context, a audit.Actor, us
 				After: map[string]any{"recipient": *dt}})
 		}
 		if r.Status != StatusDraft && r.Status != StatusOpen {
-			return apperr.Conflict("notices_already_sent", "本轮认购通知已发送（%s）", r.StatusName)
+			return apperr.Conflict("notices_already_sent", "本轮认购通知已发送（%s）", r.StatusLabel)
 		}
 		// On an open round only partners added since the notices went out are
 		// told: everyone else already has the notice of this round.
@@ -112,6 +114,7 @@ func (s *Service) SendSubscriptionNotices(ctx context.Context, a audit.Actor, us
 		out.Status = StatusOpen
 		return nil
 	})
+	out.StatusLabel = out.Status.Label()
 	return out, err
 }
 

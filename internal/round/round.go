@@ -51,11 +51,27 @@ const (
 	StatusApproved   Status = "approved"
 )
 
-// statusNames are the states as the console shows them.
-var statusNames = map[Status]string{
+// statusLabels are the round states in the seed manual's words: a
+// calculated round is 送审 (submitted) and waits for 审核; an approved one
+// is 立项 done. The API serves them as status_label; no screen keeps its own.
+var statusLabels = map[Status]string{
 	StatusDraft: "草稿", StatusOpen: "认购中", StatusClosed: "认购截止", StatusCalculated: "已测算",
-	StatusSubmitted: "已送审", StatusReviewed: "审核通过", StatusInApproval: "立项审批中", StatusApproved: "已审批",
+	StatusSubmitted: "待审核", StatusReviewed: "审核通过", StatusInApproval: "立项审批中", StatusApproved: "已立项",
 }
+
+// Statuses lists the round states in their order (DESIGN §2).
+var Statuses = []Status{StatusDraft, StatusOpen, StatusClosed, StatusCalculated, StatusSubmitted,
+	StatusReviewed, StatusInApproval, StatusApproved}
+
+// Label is the state in Chinese, or the code itself for an unknown state.
+func (s Status) Label() string {
+	if l, ok := statusLabels[s]; ok {
+		return l
+	}
+	return string(s)
+}
+
+func init() { audit.DescribeStates("round", statusLabels) }
 
 // The tiers of a partnership (GLOSSARY).
 var Tiers = []string{"holding", "property", "city", "other"}
@@ -91,7 +107,7 @@ type Round struct {
 	Seq             int         `db:"seq" json:"seq"`
 	Name            string      `db:"-" json:"name"`
 	Status          Status      `db:"status" json:"status"`
-	StatusName      string      `db:"-" json:"status_name"`
+	StatusLabel     string      `db:"-" json:"status_label"`
 	SubscriptionSeq int64       `db:"subscription_seq" json:"subscription_seq"`
 	Deadline        *civil.Date `db:"deadline" json:"deadline"` // the latest invitation deadline
 	Invited         int         `db:"invited" json:"invited"`
@@ -128,7 +144,7 @@ func RoundName(kind string, seq int) string {
 
 func (r *Round) fill() {
 	r.Name = RoundName(r.Kind, r.Seq)
-	r.StatusName = statusNames[r.Status]
+	r.StatusLabel = r.Status.Label()
 }
 
 const selectRound = `SELECT r.id, r.project_id, p.name AS project_name, p.city_company_id, r.kind, r.seq, r.status,
@@ -275,7 +291,7 @@ func (s *Service) lock(ctx context.Context, tx *sqlx.Tx, id int64) (Round, error
 
 // stateError says a round is not in a state that allows the step.
 func stateError(r Round, step string) error {
-	return apperr.Conflict("round_state", "轮次当前状态为「%s」，不能%s", statusNames[r.Status], step)
+	return apperr.Conflict("round_state", "轮次当前状态为「%s」，不能%s", r.Status.Label(), step)
 }
 
 // transition moves round roundID from one of from to to, in tx, with its

@@ -135,10 +135,10 @@ func (s *Service) subscribe(ctx context.Context, roundID, invitationID int64, am
 			return apperr.Rule("subscription_deadline_passed", "amount", "认购已于 %s 截止", before.Deadline)
 		}
 		if amount.LessThan(before.MinAmount.Decimal) {
-			return apperr.Rule("subscription_below_min", "amount", "认购金额低于下限 %s", before.MinAmount)
+			return apperr.Rule("subscription_below_min", "amount", "认购金额低于下限 %s", money.Display(before.MinAmount.Decimal))
 		}
 		if amount.GreaterThan(before.MaxAmount.Decimal) {
-			return apperr.Rule("subscription_above_max", "amount", "认购金额高于上限 %s", before.MaxAmount)
+			return apperr.Rule("subscription_above_max", "amount", "认购金额高于上限 %s", money.Display(before.MaxAmount.Decimal))
 		}
 		var seq int64
 		if err := tx.GetContext(ctx, &seq, `UPDATE rounds SET subscription_seq = subscription_seq + 1 WHERE id = $1 RETURNING subscription_seq`,
@@ -204,12 +204,36 @@ type MyInvitation struct {
 	RoundSeq    int    `db:"round_seq" json:"round_seq"`
 	RoundName   string `db:"-" json:"round_name"`
 	RoundStatus Status `db:"round_status" json:"round_status"`
-	// Status is the partner's view: pending (待开放), open (可认购), subscribed
-	// (已认购, still changeable), closed (已截止).
-	Status string `db:"-" json:"status"`
+	// RoundStatusLabel is RoundStatus in Chinese.
+	RoundStatusLabel string `db:"-" json:"round_status_label"`
+	// Status is the partner's view: open (待认购), subscribed (已认购, still
+	// changeable), closed (已截止).
+	Status MyStatus `db:"-" json:"status"`
+	// StatusLabel is Status in Chinese.
+	StatusLabel string `db:"-" json:"status_label"`
 	// Open says whether a subscription may be made or changed now.
 	Open          bool   `db:"-" json:"open"`
 	RiskStatement string `db:"-" json:"risk_statement"`
+}
+
+// MyStatus is a partner's view of one invitation.
+type MyStatus string
+
+// The partner's views of an invitation.
+const (
+	MyOpen       MyStatus = "open"
+	MySubscribed MyStatus = "subscribed"
+	MyClosed     MyStatus = "closed"
+)
+
+var myStatusLabels = map[MyStatus]string{MyOpen: "待认购", MySubscribed: "已认购", MyClosed: "已截止"}
+
+// Label is the view in Chinese, or the code itself for an unknown one.
+func (s MyStatus) Label() string {
+	if l, ok := myStatusLabels[s]; ok {
+		return l
+	}
+	return string(s)
 }
 
 // MyInvitations returns the signed-in partner's invitations, newest first.
@@ -219,7 +243,7 @@ func (s *Service) MyInvitations(ctx context.Context, userID int64) ([]MyInvitati
 	err := s.db.SelectContext(ctx, &ms, `SELECT x.*, r.project_id, p.name AS project_name, r.kind AS round_kind, r.seq AS round_seq,
 		r.status AS round_status FROM (`+selectInvitation+` WHERE i.user_id = $1) x
 		JOIN rounds r ON r.id = x.round_id JOIN projects p ON p.id = r.project_id
-		WHERE r.status <> 'draft' ORDER BY x.id DESC`, userID)
+		WHERE r.status <> $2 ORDER BY x.id DESC`, userID, StatusDraft)
 	if err != nil {
 		return nil, fmt.Errorf("my invitations: %w", err)
 	}
@@ -251,10 +275,12 @@ func (m *MyInvitation) fill(now time.Time) {
 	m.Open = m.RoundStatus == StatusOpen && now.Before(m.Deadline.EndExclusive())
 	switch {
 	case m.Open && m.Amount != nil:
-		m.Status = "subscribed"
+		m.Status = MySubscribed
 	case m.Open:
-		m.Status = "open"
+		m.Status = MyOpen
 	default:
-		m.Status = "closed"
+		m.Status = MyClosed
 	}
+	m.StatusLabel = m.Status.Label()
+	m.RoundStatusLabel = m.RoundStatus.Label()
 }

@@ -78,16 +78,34 @@ func (k Kind) Label() string {
 	return string(k)
 }
 
-// Instance statuses (DESIGN §2): launching → running → agreed | refused |
-// terminated; a refused or terminated instance may be reset (kept in history).
+// Status is a process instance's state (DESIGN §2): launching → running →
+// agreed | refused | terminated; a refused or terminated instance may be
+// reset (kept in history).
+type Status string
+
+// The instance states.
 const (
-	StatusLaunching  = "launching"
-	StatusRunning    = "running"
-	StatusAgreed     = "agreed"
-	StatusRefused    = "refused"
-	StatusTerminated = "terminated"
-	StatusReset      = "reset"
+	StatusLaunching  Status = "launching"
+	StatusRunning    Status = "running"
+	StatusAgreed     Status = "agreed"
+	StatusRefused    Status = "refused"
+	StatusTerminated Status = "terminated"
+	StatusReset      Status = "reset"
 )
+
+// statusLabels are the instance states as the process list shows them.
+var statusLabels = map[Status]string{StatusLaunching: "发起中", StatusRunning: "审批中", StatusAgreed: "已通过",
+	StatusRefused: "已拒绝", StatusTerminated: "已撤销", StatusReset: "已重置"}
+
+// Label is the state in Chinese, or the code itself for an unknown state.
+func (s Status) Label() string {
+	if l, ok := statusLabels[s]; ok {
+		return l
+	}
+	return string(s)
+}
+
+func init() { audit.DescribeStates("process", statusLabels) }
 
 // Launch is a request to launch a process for a subject.
 type Launch struct {
@@ -118,7 +136,7 @@ type Instance struct {
 	ProjectID   int64      `json:"project_id" db:"project_id"`
 	SubjectID   int64      `json:"subject_id" db:"subject_id"`
 	Kind        Kind       `json:"kind" db:"kind"`
-	Status      string     `json:"status" db:"status"`
+	Status      Status     `json:"status" db:"status"`
 	InstanceID  string     `json:"instance_id" db:"instance_id"` // DingTalk's processInstanceId, "" while launching
 	Result      string     `json:"result" db:"result"`           // agree, refuse or ""
 	ProcessCode string     `json:"process_code" db:"process_code"`

@@ -335,7 +335,7 @@ func (s *Service) Launch(ctx context.Context, a audit.Actor, projectID int64, in
 		if !db.IsNoRows(err) {
 			return fmt.Errorf("find launching process: %w", err)
 		}
-		var status string
+		var status Status
 		err = sqlx.GetContext(ctx, tx, &status, `SELECT status FROM processes
 			WHERE project_id = $1 AND kind = $2 AND subject_id = $3 AND status IN ('running', 'agreed', 'refused', 'terminated')
 			ORDER BY id DESC LIMIT 1`,
@@ -348,7 +348,7 @@ func (s *Service) Launch(ctx context.Context, a audit.Actor, projectID int64, in
 		case err == nil:
 			// A refused or terminated process stays on the list until a
 			// sysadmin resets it, so that a refusal is seen before a relaunch.
-			return apperr.Conflict("process_needs_reset", "「%s」流程%s，请系统管理员重置后再发起", in.Kind.Label(), StatusLabel(status))
+			return apperr.Conflict("process_needs_reset", "「%s」流程%s，请系统管理员重置后再发起", in.Kind.Label(), status.Label())
 		case !db.IsNoRows(err):
 			return fmt.Errorf("find active process: %w", err)
 		}
@@ -610,7 +610,7 @@ func (s *Service) Reset(ctx context.Context, a audit.Actor, id int64, version in
 			return apperr.Conflict("stale_version", "流程已被他人修改，请刷新后重试")
 		}
 		if inst.Status != StatusRefused && inst.Status != StatusTerminated {
-			return apperr.Conflict("process_not_resettable", "只有被拒绝或已撤销的流程可以重置（当前：%s）", StatusLabel(inst.Status))
+			return apperr.Conflict("process_not_resettable", "只有被拒绝或已撤销的流程可以重置（当前：%s）", inst.Status.Label())
 		}
 		before := inst
 		if _, err := tx.ExecContext(ctx, `UPDATE processes SET status = 'reset', reset_at = now(), reset_by = $2,
@@ -626,30 +626,11 @@ func (s *Service) Reset(ctx context.Context, a audit.Actor, id int64, version in
 	return inst, err
 }
 
-// StatusLabel is a status in Chinese, as the list shows it.
-func StatusLabel(status string) string {
-	switch status {
-	case StatusLaunching:
-		return "发起中"
-	case StatusRunning:
-		return "审批中"
-	case StatusAgreed:
-		return "已通过"
-	case StatusRefused:
-		return "已拒绝"
-	case StatusTerminated:
-		return "已撤销"
-	case StatusReset:
-		return "已重置"
-	}
-	return status
-}
-
 // ActiveOrAgreed reports the status of the subject's current process of
 // kind ("" when none is launching, running or agreed), for services that
 // guard their own changes (e.g. a round in approval).
-func ActiveOrAgreed(ctx context.Context, q sqlx.QueryerContext, projectID int64, kind Kind, subjectID int64) (string, error) {
-	var st string
+func ActiveOrAgreed(ctx context.Context, q sqlx.QueryerContext, projectID int64, kind Kind, subjectID int64) (Status, error) {
+	var st Status
 	err := sqlx.GetContext(ctx, q, &st, `SELECT status FROM processes WHERE project_id = $1 AND kind = $2 AND subject_id = $3
 		AND status IN ('launching', 'running', 'agreed') ORDER BY id DESC LIMIT 1`, projectID, kind, subjectID)
 	if db.IsNoRows(err) {

@@ -53,7 +53,10 @@ func (s *Service) onInstanceChange(ctx context.Context, tx *sqlx.Tx, ev Event) e
 
 // apply moves process id as the change d says, once.
 func (s *Service) apply(ctx context.Context, tx *sqlx.Tx, id int64, d instanceChange) error {
-	var status, result string
+	var (
+		status Status
+		result string
+	)
 	switch {
 	case d.Type == "finish" && d.Result == "agree":
 		status, result = StatusAgreed, "agree"
@@ -103,7 +106,7 @@ func (s *Service) apply(ctx context.Context, tx *sqlx.Tx, id int64, d instanceCh
 	} else {
 		s.log.WarnContext(ctx, "process kind without a registered effect", "process", id, "kind", inst.Kind)
 	}
-	if err := audit.Record(ctx, tx, dingtalkActor, audit.Entry{Action: "process." + status, Entity: "process",
+	if err := audit.Record(ctx, tx, dingtalkActor, audit.Entry{Action: "process." + string(status), Entity: "process",
 		EntityID: id, ProjectID: &inst.ProjectID, Before: before, After: inst}); err != nil {
 		return err
 	}
@@ -153,7 +156,7 @@ func (s *Service) unknownInstance(ctx context.Context, tx *sqlx.Tx, ev Event, d 
 }
 
 // resultLabels are the results as the robot alert says them.
-var resultLabels = map[string]string{StatusAgreed: "同意", StatusRefused: "拒绝", StatusTerminated: "已撤销"}
+var resultLabels = map[Status]string{StatusAgreed: "同意", StatusRefused: "拒绝", StatusTerminated: "已撤销"}
 
 // alert posts the result to the project's city company group (robot),
 // once per process.

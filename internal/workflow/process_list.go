@@ -56,7 +56,7 @@ func (s *Service) List(ctx context.Context, projectID int64, canLaunch, canReset
 			if inst.Kind != k.Kind {
 				continue
 			}
-			r := Row{Instance: inst, StatusLabel: StatusLabel(inst.Status), Seq: len(kr.Processes) + 1, Actions: []string{ActionView}}
+			r := Row{Instance: inst, StatusLabel: inst.Status.Label(), Seq: len(kr.Processes) + 1, Actions: []string{ActionView}}
 			if inst.InstanceID != "" {
 				r.Actions = append(r.Actions, ActionBPM)
 			}
@@ -109,7 +109,7 @@ func (s *Service) Detail(ctx context.Context, id int64) (Detail, error) {
 		return Detail{}, err
 	}
 	info, _ := inst.Kind.Info()
-	d := Detail{Instance: inst, StatusLabel: StatusLabel(inst.Status), Label: info.Label, Title: info.Title,
+	d := Detail{Instance: inst, StatusLabel: inst.Status.Label(), Label: info.Label, Title: info.Title,
 		BusinessKey: inst.BusinessKey(), Form: []FormField{}, Input: map[string]string{}, Attachments: []LinkedFile{}}
 	var raw struct {
 		Form     string     `db:"form"`
@@ -143,17 +143,22 @@ func (s *Service) BPMURL(instanceID string) string {
 		url.QueryEscape(instanceID) + "#approval"
 }
 
+// bpmStatusLabels are DingTalk's instance states in Chinese.
+var bpmStatusLabels = map[string]string{"RUNNING": "审批中", "COMPLETED": "已完成", "TERMINATED": "已撤销"}
+
 // BPM is the DingTalk instance of a process as DingTalk reports it now.
 type BPM struct {
-	InstanceID string      `json:"instance_id"`
-	Title      string      `json:"title"`
-	Status     string      `json:"status"` // RUNNING, COMPLETED, TERMINATED
-	Result     string      `json:"result"`
-	BusinessID string      `json:"business_id"` // DingTalk's 审批编号
-	CreateTime time.Time   `json:"create_time"`
-	FinishTime *time.Time  `json:"finish_time"`
-	Form       []FormField `json:"form"`
-	URL        string      `json:"url"`
+	InstanceID string `json:"instance_id"`
+	Title      string `json:"title"`
+	Status     string `json:"status"` // RUNNING, COMPLETED, TERMINATED
+	// StatusLabel is DingTalk's status in Chinese.
+	StatusLabel string      `json:"status_label"`
+	Result      string      `json:"result"`
+	BusinessID  string      `json:"business_id"` // DingTalk's 审批编号
+	CreateTime  time.Time   `json:"create_time"`
+	FinishTime  *time.Time  `json:"finish_time"`
+	Form        []FormField `json:"form"`
+	URL         string      `json:"url"`
 }
 
 // BPM reads the process's instance from DingTalk (查看BPM).
@@ -169,7 +174,7 @@ func (s *Service) BPM(ctx context.Context, id int64) (BPM, error) {
 	if err != nil {
 		return BPM{}, dingtalkUnavailable(err)
 	}
-	b := BPM{InstanceID: a.InstanceID, Title: a.Title, Status: a.Status, Result: a.Result, BusinessID: a.BusinessID,
+	b := BPM{InstanceID: a.InstanceID, Title: a.Title, Status: a.Status, StatusLabel: bpmStatusLabels[a.Status], Result: a.Result, BusinessID: a.BusinessID,
 		CreateTime: a.CreateTime, Form: []FormField{}, URL: s.BPMURL(a.InstanceID)}
 	if !a.FinishTime.IsZero() {
 		b.FinishTime = &a.FinishTime

@@ -79,4 +79,22 @@ func TestConsoleWrongPasswordMessageAndBeijingTime(t *testing.T) {
 	if !strings.Contains(shown, want) {
 		t.Fatalf("系统日志 shows %q, want the Beijing time %s", shown, want)
 	}
+	// The same page speaks Chinese: actions, objects and the fields of the
+	// diff by their labels from the server, no code on screen.
+	err = chromedp.Do(ctx,
+		chromedp.WaitVisible(`//*[@data-test="audit-table"]//td[contains(.,"初始化账号")]`),
+		chromedp.Click(`[data-test=audit-table] .el-table__row .el-table__expand-icon`),
+		chromedp.WaitVisible(`//*[@data-test="audit-diff"]//td[contains(.,"用户名")]`),
+	)
+	if err != nil {
+		t.Fatalf("系统日志 in Chinese: %v", err)
+	}
+	if shown, err = chromedp.Run(ctx, chromedp.Text(`[data-test=audit-table]`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"user.bootstrap", "username", "bootstrap", "true", "false"} {
+		if strings.Contains(shown, code) {
+			t.Errorf("系统日志 shows the code %q: %q", code, shown)
+		}
+	}
 }

@@ -477,6 +477,7 @@ func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 	run(t, ctx, "审核通过",
 		chromedp.Reload(),
 		status("submitted"),
+		chromedp.WaitVisible(`//*[@data-test="round-status"][contains(.,"待审核")]`),
 		chromedp.Click(`[data-test=review-approve]`),
 		chromedp.WaitVisible(`.el-message-box__btns .el-button--primary`),
 		chromedp.Click(`.el-message-box__btns .el-button--primary`),
@@ -487,4 +488,8 @@ func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "/process?") || !strings.Contains(loc, "kind=establishment") {
 		t.Fatalf("发起立项流程 led to %q (%v), want 流程 with kind=establishment", loc, err)
 	}
+	// The launch dialog names the round's state in Chinese, not its code.
+	run(t, ctx, "launch dialog",
+		chromedp.WaitVisible(`//*[@data-test="launch-round"]//*[contains(.,"立项（审核通过）")]`),
+	)
 }

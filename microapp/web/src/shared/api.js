@@ -177,4 +177,6 @@ export const users = {
 export const auditLog = {
   /** list takes the filters action, entity, entity_id, actor_id, project_id, from, to, page, page_size. */
   list: (filters) => get('/audit-log', filters),
+  /** labels: the Chinese names of actions, entities, fields and states (one table, in Go). */
+  labels: () => get('/audit-log/labels'),
 }

@@ -33,36 +33,3 @@ function lookup(list) {
 export const roleLabel = lookup(ROLES)
 export const orgKindLabel = lookup(ORG_KINDS)
 export const employmentStatusLabel = lookup(EMPLOYMENT_STATUSES)
-
-// Audit actions are "<entity>.<verb>"; known ones get a Chinese name, others
-// show as they are.
-const AUDIT_ENTITIES = {
-  project: '项目',
-  org_unit: '组织',
-  user: '账号',
-  batch: '批次',
-  grants: '授权',
-  directory: '钉钉通讯录',
-}
-const AUDIT_VERBS = {
-  create: '新增',
-  update: '修改',
-  delete: '删除',
-  set: '设置',
-  import: '导入',
-  bootstrap: '初始化',
-  sync: '同步',
-  sync_create: '同步新增',
-  sync_update: '同步修改',
-  sync_disable: '同步停用',
-}
-
-export function auditEntityLabel(entity) {
-  return AUDIT_ENTITIES[entity] || entity || ''
-}
-
-export function auditActionLabel(action) {
-  const [entity, verb] = String(action || '').split('.')
-  if (AUDIT_VERBS[verb] && AUDIT_ENTITIES[entity]) return AUDIT_VERBS[verb] + AUDIT_ENTITIES[entity]
-  return action || ''
-}

@@ -80,17 +80,18 @@ export const ROUND_KINDS = [
   { value: 'supplementary', label: '补充立项' },
 ]
 
-// Round states of DESIGN §2.
-export const ROUND_STATUSES = [
-  { value: 'draft', label: '草稿', type: 'info' },
-  { value: 'open', label: '认购中', type: 'primary' },
-  { value: 'closed', label: '认购截止', type: 'warning' },
-  { value: 'calculated', label: '已测算', type: 'warning' },
-  { value: 'submitted', label: '待审核', type: 'warning' },
-  { value: 'reviewed', label: '审核通过', type: 'success' },
-  { value: 'in_approval', label: '立项流程中', type: 'warning' },
-  { value: 'approved', label: '已立项', type: 'success' },
-]
+// The tag colour of each round state (DESIGN §2); the state's name comes
+// from the API (status_label), never from here.
+const ROUND_STATUS_TYPES = {
+  draft: 'info',
+  open: 'primary',
+  closed: 'warning',
+  calculated: 'warning',
+  submitted: 'warning',
+  reviewed: 'success',
+  in_approval: 'warning',
+  approved: 'success',
+}
 
 function lookup(list) {
   const m = Object.fromEntries(list.map((x) => [x.value, x]))
@@ -99,8 +100,7 @@ function lookup(list) {
 
 export const tierLabel = lookup(TIERS)
 export const roundKindLabel = lookup(ROUND_KINDS)
-export const roundStatusLabel = lookup(ROUND_STATUSES)
-export const roundStatusType = (value) => ROUND_STATUSES.find((s) => s.value === value)?.type || 'info'
+export const roundStatusType = (value) => ROUND_STATUS_TYPES[value] || 'info'
 
 /**
  * checkAmount validates an amount typed by a user against [min, max]

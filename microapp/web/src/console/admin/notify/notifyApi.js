@@ -35,15 +35,6 @@ export const robots = {
 export const KIND_LABELS = { work_notice: '工作通知', robot: '群机器人' }
 export const MSG_TYPE_LABELS = { markdown: 'Markdown', action_card: '卡片（带按钮）', text: '文本' }
 
-export const STATUS_LABELS = {
-  pending: '待发送',
-  sending: '发送中',
-  retry: '等待重试',
-  sent: '已发送',
-  failed: '部分失败',
-  dead: '已放弃',
-}
-
 export const STATUS_TAGS = {
   pending: 'info',
   sending: 'primary',
