@@ -15,6 +15,7 @@ import (
 	"hehuo/internal/civil"
 	"hehuo/internal/money"
 	"hehuo/internal/partner"
+	"hehuo/internal/project"
 	"hehuo/internal/sheet"
 )
 
@@ -65,6 +66,9 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 		out = ImportResult{}
 		rd, err := lockRound(ctx, tx, roundID)
 		if err != nil {
+			return err
+		}
+		if err := project.Writable(ctx, tx, rd.ProjectID); err != nil {
 			return err
 		}
 		if rd.Status != "approved" {

@@ -23,6 +23,7 @@ import (
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
 	"hehuo/internal/partner"
+	"hehuo/internal/project"
 	"hehuo/internal/text"
 )
 
@@ -140,6 +141,9 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		}
 		if r.Status != "approved" {
 			return ErrNotApproved
+		}
+		if err := project.Writable(ctx, tx, r.ProjectID); err != nil {
+			return err
 		}
 		var line struct {
 			PartnerID int64           `db:"partner_id"`
@@ -265,6 +269,9 @@ func (s *Service) Reverse(ctx context.Context, a audit.Actor, id int64, in Rever
 			return err
 		}
 		p.fill()
+		if err := project.Writable(ctx, tx, p.ProjectID); err != nil {
+			return err
+		}
 		if err := partner.RefuseOwnLine(ctx, tx, a, p.PartnerID); err != nil {
 			return err
 		}
