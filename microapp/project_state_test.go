@@ -150,3 +150,33 @@ func treeLeaf(t *testing.T, e *env, token string, id int64) map[string]any {
 	}
 	return leaf
 }
+
+// A project outside the caller's scope says why (无权查看该项目), still 404
+// project_not_found as for one that does not exist; a subject of such a
+// project (a round) keeps its own code with the same words.
+func TestProjectOutsideScopeSaysNoRight(t *testing.T) {
+	e := newEnv(t)
+	s := newRoundSetup(t, e)
+	otherID, other := e.mustUser("外地会计", "accountant")
+	e.must(200, e.do(s.admin, "PUT", "/api/v1/org-units/"+itoa(s.w.cityB)+"/grants",
+		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{otherID}}}}))
+	for _, c := range []struct{ path, code string }{
+		{"/api/v1/projects/" + itoa(s.w.projA), "project_not_found"},
+		{"/api/v1/projects/" + itoa(s.w.projA) + "/establishment", "project_not_found"},
+		{"/api/v1/rounds/" + itoa(s.roundID), "round_not_found"},
+		{"/api/v1/reports/work-tracking?project_id=" + itoa(s.w.projA), "project_not_found"},
+	} {
+		r := e.do(other, "GET", c.path, nil)
+		errBody, _ := r.Body["error"].(map[string]any)
+		if r.Status != 404 || r.errCode() != c.code || errBody["message"] != "无权查看该项目" {
+			t.Errorf("%s outside the scope: %d %s, want 404 %s 无权查看该项目", c.path, r.Status, r.Raw, c.code)
+		}
+	}
+	// Their own project still reads; a project that does not exist, for the
+	// sysadmin who sees every project, is still 项目不存在.
+	e.must(200, e.do(other, "GET", "/api/v1/projects/"+itoa(s.w.projB), nil))
+	r := e.do(s.admin, "GET", "/api/v1/projects/999999", nil)
+	if errBody, _ := r.Body["error"].(map[string]any); r.Status != 404 || errBody["message"] != "项目不存在" {
+		t.Fatalf("missing project for the sysadmin: %d %s", r.Status, r.Raw)
+	}
+}

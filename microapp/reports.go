@@ -61,7 +61,7 @@ func (s *Server) reportFilter(c *gin.Context, p auth.Principal) (report.Filter, 
 		return f, apperr.Invalid("filter_invalid", "project_id", "筛选条件不正确")
 	}
 	if f.ProjectID != 0 && !sc.Contains(f.ProjectID) {
-		return f, apperr.NotFound("project_not_found", "项目不存在")
+		return f, errOutOfScope
 	}
 	return f, nil
 }
