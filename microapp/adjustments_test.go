@@ -2,10 +2,13 @@ package microapp_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
+	"hehuo/internal/civil"
 	"hehuo/internal/holding/holdingtest"
 	"hehuo/internal/ledger"
 )
@@ -238,6 +241,9 @@ func TestPeakChangeRefusedThenRelaunched(t *testing.T) {
 	if len(list) != 1 || str(list[0].(map[string]any)["status"]) != "draft" || str(list[0].(map[string]any)["status_label"]) != "待发起" {
 		t.Fatalf("peak changes after refusal: %v", list)
 	}
+	// Refused, the change no longer holds 股权合作: it may be saved by hand.
+	e.must(200, e.do(f.acct, "PUT", "/api/v1/projects/"+f.proj+"/shareholding",
+		map[string]any{"effective_on": "2024-01-01", "shareholders": holders, "version": 0}))
 	// The sysadmin resets (重置) the refused instance; the change goes again.
 	e.must(200, e.do(f.admin, "POST", "/api/v1/processes/"+itoa(num(p["id"]))+"/reset", map[string]any{}))
 	p = launch()
@@ -246,4 +252,69 @@ func TestPeakChangeRefusedThenRelaunched(t *testing.T) {
 	if !dec(t, terms["peak_capital"]).Equal(decimal.NewFromInt(250000000)) {
 		t.Fatalf("peak after the agreed change: %v", terms["peak_capital"])
 	}
+}
+
+// Seed 4.1.1: the peak change carries the new shareholders (股东, kind,
+// stake); they are stored with it, not applied until the peak_change
+// process is agreed, and applied then as a new version of 股权合作. Saving
+// 股权合作 directly meanwhile is refused (409 peak_change_pending) and
+// changes nothing; once agreed, it may be saved again.
+func TestPeakChangeShareholdersTakeEffectWhenAgreed(t *testing.T) {
+	e := newEnv(t)
+	e.startBot()
+	f := e.flowWorld()
+	e.termsAndPeak(f)
+	share := "/api/v1/projects/" + f.proj + "/shareholding"
+	v1 := []map[string]string{{"name": "锦艺集团", "kind": "group", "stake": "0.8"}, {"name": "合作方甲", "kind": "cooperator", "stake": "0.2"}}
+	e.must(200, e.do(f.acct, "PUT", share, map[string]any{"effective_on": "2024-01-01", "shareholders": v1, "version": 0}))
+
+	v2 := []map[string]string{{"name": "锦艺集团", "kind": "group", "stake": "0.7"}, {"name": "合作方甲", "kind": "cooperator", "stake": "0.2"},
+		{"name": "常州合伙企业", "kind": "partnership", "stake": "0.1"}}
+	e.refused(422, "stakes_not_whole", e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/peak-changes",
+		map[string]any{"new_peak_capital": "200000000", "shareholders": v2[:2]}))
+	pc := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/peak-changes",
+		map[string]any{"new_peak_capital": "200000000", "shareholders": v2, "reason": "引入合伙企业"})).Body
+	stored := e.must(200, e.do(f.acct, "GET", "/api/v1/projects/"+f.proj+"/peak-changes", nil)).Body["items"].([]any)
+	if hs := stored[0].(map[string]any)["shareholders"].([]any); len(hs) != 3 || str(hs[2].(map[string]any)["kind"]) != "partnership" {
+		t.Fatalf("shareholders stored with the peak change: %v", hs)
+	}
+	holdersNow := func() []any {
+		t.Helper()
+		return e.must(200, e.do(f.acct, "GET", share, nil)).Body["shareholders"].([]any)
+	}
+	refusedDirect := func(when string) {
+		t.Helper()
+		before := fingerprint(t, e.db)
+		r := e.do(f.acct, "PUT", share, map[string]any{"effective_on": "2025-01-01", "shareholders": v2, "version": 1})
+		e.refused(409, "peak_change_pending", r)
+		if msg, _ := r.Body["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "峰值变更") {
+			t.Fatalf("%s: message %q", when, msg)
+		}
+		if fingerprint(t, e.db) != before {
+			t.Fatalf("%s: a refused save changed the database", when)
+		}
+		if len(holdersNow()) != 2 {
+			t.Fatalf("%s: the new shareholders took effect before the change was agreed", when)
+		}
+	}
+	refusedDirect("drafted")
+
+	p := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/processes",
+		map[string]any{"kind": "peak_change", "subject_id": num(pc["id"]), "form": map[string]string{"情况说明": "峰值调整"}})).Body
+	refusedDirect("in approval")
+
+	e.decide(f.acct, num(p["id"]), str(p["instance_id"]), "agree")
+	sh := e.must(200, e.do(f.acct, "GET", share, nil)).Body
+	hs := sh["shareholders"].([]any)
+	if num(sh["version"]) != 2 || len(hs) != 3 {
+		t.Fatalf("shareholding after the agreed change: %v", sh)
+	}
+	for i, h := range hs {
+		got := h.(map[string]any)
+		if str(got["name"]) != v2[i]["name"] || str(got["kind"]) != v2[i]["kind"] || !dec(t, got["stake"]).Equal(decimal.RequireFromString(v2[i]["stake"])) {
+			t.Errorf("shareholder %d: %v, want %v", i, got, v2[i])
+		}
+	}
+	// Agreed, the change no longer holds 股权合作.
+	e.must(200, e.do(f.acct, "PUT", share, map[string]any{"effective_on": civil.Today(time.Now()).String(), "shareholders": v1, "version": 2}))
 }

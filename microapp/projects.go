@@ -151,9 +151,13 @@ type treeNode struct {
 	Projects     []treeLeaf  `json:"projects"`
 }
 
+// treeLeaf is a project in the tree, with the flags that make it read-only
+// (not open: 未开放; settled: 已清算), which the tree marks.
 type treeLeaf struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	IsOpen    bool   `json:"is_open"`
+	IsSettled bool   `json:"is_settled"`
 }
 
 func (s *Server) projectTree(c *gin.Context, p auth.Principal) (any, error) {
@@ -183,7 +187,7 @@ func (s *Server) projectTree(c *gin.Context, p auth.Principal) (any, error) {
 	}
 	for _, pr := range ps {
 		if n := nodes[pr.CityCompanyID]; n != nil {
-			n.Projects = append(n.Projects, treeLeaf{ID: pr.ID, Name: pr.Name})
+			n.Projects = append(n.Projects, treeLeaf{ID: pr.ID, Name: pr.Name, IsOpen: pr.IsOpen, IsSettled: pr.IsSettled})
 		}
 	}
 	// Count projects per subtree and drop the branches with none in scope.

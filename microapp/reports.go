@@ -7,7 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"hehuo/internal/apperr"
 	"hehuo/internal/auth"
 	"hehuo/internal/report"
 )
@@ -64,7 +63,7 @@ func (s *Server) reportFilter(c *gin.Context, p auth.Principal) (report.Filter, 
 		return f, err
 	}
 	if f.ProjectID != 0 && !sc.Contains(f.ProjectID) {
-		return f, apperr.NotFound("project_not_found", "项目不存在")
+		return f, errOutOfScope
 	}
 	return f, nil
 }

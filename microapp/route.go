@@ -117,10 +117,25 @@ func (s *Server) authorize(c *gin.Context, r Route) (auth.Principal, error) {
 			return p, err
 		}
 		if !sc.Contains(id) {
-			return p, apperr.NotFound("project_not_found", "项目不存在")
+			return p, errOutOfScope
 		}
 	}
 	return p, nil
+}
+
+// errOutOfScope answers a project outside the caller's scope: still 404 and
+// project_not_found, as for a project that does not exist (a scope never
+// contains a missing id), but saying why, so that a link followed from a
+// notice or a colleague is not a blank page.
+var errOutOfScope = apperr.NotFound("project_not_found", "无权查看该项目")
+
+// outOfScope is a subject's not-found error (its own code kept) with the
+// message of errOutOfScope.
+func outOfScope(notFound error) error {
+	if e := apperr.As(notFound); e != nil {
+		return apperr.NotFound(e.Code, "%s", errOutOfScope.Message)
+	}
+	return errOutOfScope
 }
 
 // principal resolves the session from the bearer token or the cookie.
@@ -162,7 +177,7 @@ func (s *Server) Routes() []Route { return s.routes }
 
 // subjectInScope returns the :id of the path when the caller may see the
 // project it belongs to (projectOf says which); a subject of a project
-// outside their scope answers notFound, as if it did not exist.
+// outside their scope answers notFound with the message 无权查看该项目.
 func (s *Server) subjectInScope(c *gin.Context, p auth.Principal, projectOf func(context.Context, int64) (int64, error), notFound error) (int64, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -177,7 +192,7 @@ func (s *Server) subjectInScope(c *gin.Context, p auth.Principal, projectOf func
 		return 0, err
 	}
 	if !sc.Contains(projectID) {
-		return 0, notFound
+		return 0, outOfScope(notFound)
 	}
 	return id, nil
 }

@@ -21,6 +21,7 @@ import (
 	"hehuo/internal/establishment"
 	"hehuo/internal/money"
 	"hehuo/internal/position"
+	"hehuo/internal/project"
 	"hehuo/internal/workflow"
 )
 
@@ -37,6 +38,9 @@ type Service struct {
 // process center).
 func NewService(d *db.DB, est *establishment.Service, wf *workflow.Service) *Service {
 	s := &Service{db: d, est: est, pos: position.NewService(d, est), now: time.Now}
+	if est != nil {
+		est.GuardShareholding(peakChangePending)
+	}
 	if wf != nil {
 		wf.Register(workflow.KindPeakChange, s.peakChangeEffect())
 		wf.Register(workflow.KindAdjustment, s.adjustmentEffect())
@@ -118,6 +122,9 @@ func (s *Service) CreatePeakChange(ctx context.Context, a audit.Actor, projectID
 	}
 	var out PeakChange
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := project.Writable(ctx, tx, projectID); err != nil {
+			return err
+		}
 		t, err := s.est.Terms(ctx, tx, projectID)
 		if err != nil {
 			return err
@@ -226,6 +233,23 @@ func (s *Service) setPeakStatus(ctx context.Context, tx *sqlx.Tx, p PeakChange, 
 	}
 	return audit.Record(ctx, tx, audit.System, audit.Entry{Action: action, Entity: "peak_change", EntityID: p.ID,
 		ProjectID: &p.ProjectID, Before: p, After: after})
+}
+
+// peakChangePending refuses a direct save of 股权合作 while a peak change of
+// the project is in progress: its new shareholders take effect only when it
+// is agreed (seed 4.1.1). In progress is drafted and not yet launched, or in
+// approval; one refused or terminated goes back to draft with its process
+// id, and no longer holds the shareholding.
+func peakChangePending(ctx context.Context, q sqlx.QueryerContext, projectID int64) error {
+	var pending bool
+	if err := sqlx.GetContext(ctx, q, &pending, `SELECT EXISTS (SELECT 1 FROM peak_changes WHERE project_id = $1
+		AND (status = 'in_approval' OR (status = 'draft' AND process_id IS NULL)))`, projectID); err != nil {
+		return fmt.Errorf("peak change in progress: %w", err)
+	}
+	if pending {
+		return apperr.Conflict("peak_change_pending", "该项目有进行中的峰值变更，新的股东随峰值变更审批通过后生效，不能直接修改股权合作")
+	}
+	return nil
 }
 
 // peakChangeEffect: launched on a draft change; while in approval nothing

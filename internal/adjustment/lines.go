@@ -19,6 +19,7 @@ import (
 	"hehuo/internal/notify"
 	"hehuo/internal/partner"
 	"hehuo/internal/position"
+	"hehuo/internal/project"
 	"hehuo/internal/workcal"
 	"hehuo/internal/workflow"
 )
@@ -125,6 +126,9 @@ type holding struct {
 func (s *Service) Create(ctx context.Context, a audit.Actor, projectID int64, in CreateInput) (Adjustment, error) {
 	var out Adjustment
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := project.Writable(ctx, tx, projectID); err != nil {
+			return err
+		}
 		var pc PeakChange
 		var err error
 		if in.PeakChangeID != 0 {
@@ -272,6 +276,20 @@ func (s *Service) ProjectOf(ctx context.Context, id int64) (int64, error) {
 
 var errNotFound = apperr.NotFound("adjustment_not_found", "立项调整不存在")
 
+// writable refuses a write on an adjustment of a project that is not open or
+// is settled (project.Writable); a missing adjustment is 404.
+func writable(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	var projectID int64
+	err := tx.GetContext(ctx, &projectID, `SELECT project_id FROM adjustments WHERE id = $1`, id)
+	if db.IsNoRows(err) {
+		return errNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("project of adjustment %d: %w", id, err)
+	}
+	return project.Writable(ctx, tx, projectID)
+}
+
 // List returns the project's adjustments, newest first, with their lines.
 func (s *Service) List(ctx context.Context, projectID int64) ([]Adjustment, error) {
 	var ids []int64
@@ -384,6 +402,9 @@ type VersionInput struct {
 func (s *Service) Submit(ctx context.Context, a audit.Actor, id int64, in VersionInput) (Adjustment, error) {
 	var out Adjustment
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, id); err != nil {
+			return err
+		}
 		var err error
 		out, err = transition(ctx, tx, a, id, in.Version, []Status{StatusDraft}, StatusSubmitted, "adjustment.submit", "")
 		return err
@@ -409,6 +430,9 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, id int64, in Review
 	}
 	var out Adjustment
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, id); err != nil {
+			return err
+		}
 		// Segregation of duties: a reviewer holding a line of the
 		// adjustment, or who submitted it, is refused.
 		var lines []int64

@@ -111,6 +111,11 @@ func (s *Service) SendNotice(ctx context.Context, a audit.Actor, callerID, id in
 		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM adjustments WHERE id = $1 FOR SHARE`, id); err != nil {
 			return fmt.Errorf("lock adjustment: %w", err)
 		}
+		if !in.Test {
+			if err := writable(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		adj, err := get(ctx, tx, id)
 		if err != nil {
 			return err

@@ -32,6 +32,9 @@ func (s *Service) Reverse(ctx context.Context, a audit.Actor, adjustmentID, sett
 	}
 	var out Settlement
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, adjustmentID); err != nil {
+			return err
+		}
 		if err := tx.GetContext(ctx, &out, selectSettlement+` WHERE id = $1 AND adjustment_id = $2 FOR UPDATE`, settlementID, adjustmentID); err != nil {
 			if db.IsNoRows(err) {
 				return apperr.NotFound("settlement_not_found", "变更缴款记录不存在")

@@ -87,6 +87,9 @@ func (s *Service) Settle(ctx context.Context, a audit.Actor, id int64, key strin
 	key = fmt.Sprintf("adjustment:%d:settlement:%s", id, key)
 	var out Settlement
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, id); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM adjustments WHERE id = $1 FOR SHARE`, id); err != nil {
 			return fmt.Errorf("lock adjustment: %w", err)
 		}

@@ -102,7 +102,7 @@ func (s *Service) PutBasicInfo(ctx context.Context, a audit.Actor, projectID int
 	}
 	var out BasicInfo
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		if err := ensure(ctx, tx, projectID); err != nil {
+		if err := ensureWritable(ctx, tx, projectID); err != nil {
 			return err
 		}
 		before, err := loadBasic(ctx, tx, projectID)

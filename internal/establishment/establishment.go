@@ -15,6 +15,7 @@ import (
 	"hehuo/internal/apperr"
 	"hehuo/internal/db"
 	"hehuo/internal/money"
+	"hehuo/internal/project"
 	"hehuo/internal/rate"
 	"hehuo/internal/workflow"
 )
@@ -25,7 +26,18 @@ type Service struct {
 	wf    *workflow.Service
 	rates *rate.Service
 	now   func() time.Time
+	guard ShareholdingGuard
 }
+
+// ShareholdingGuard refuses a direct save of project projectID's
+// shareholding (股权合作) in the caller's transaction.
+type ShareholdingGuard func(ctx context.Context, q sqlx.QueryerContext, projectID int64) error
+
+// GuardShareholding sets the rule a direct save of 股权合作 must pass. The
+// owner of peak changes registers it: a change in progress carries the new
+// shareholders and saves them when agreed, so a direct save meanwhile would
+// be overwritten or contradict it.
+func (s *Service) GuardShareholding(g ShareholdingGuard) { s.guard = g }
 
 // NewService returns the establishment service and registers the effect of
 // the peak_capital process on wf (nil in tests that need no process center).
@@ -56,6 +68,16 @@ func ensure(ctx context.Context, tx *sqlx.Tx, projectID int64) error {
 		return fmt.Errorf("lock establishment %d: %w", projectID, err)
 	}
 	return nil
+}
+
+// ensureWritable is ensure for a user's save: the project must be open and
+// not settled (project.Writable). The effects of agreed processes use ensure:
+// the decision was taken in DingTalk and is recorded whatever came after.
+func ensureWritable(ctx context.Context, tx *sqlx.Tx, projectID int64) error {
+	if err := project.Writable(ctx, tx, projectID); err != nil {
+		return err
+	}
+	return ensure(ctx, tx, projectID)
 }
 
 // mustExist is 404 for a project that does not exist (a sysadmin's scope

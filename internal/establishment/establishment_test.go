@@ -38,7 +38,7 @@ func newService(t *testing.T) (*Service, *db.DB, int64) {
 	if err := d.Get(&city, `INSERT INTO org_units (name, kind) VALUES ('环沪城市公司', 'city') RETURNING id`); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Get(&pid, `INSERT INTO projects (code, name, city_company_id, land_acquired_on) VALUES ('TA01', '泰安-锦艺誉峯', $1, '2019-03-21') RETURNING id`, city); err != nil {
+	if err := d.Get(&pid, `INSERT INTO projects (code, name, city_company_id, land_acquired_on, is_open) VALUES ('TA01', '泰安-锦艺誉峯', $1, '2019-03-21', true) RETURNING id`, city); err != nil {
 		t.Fatal(err)
 	}
 	return NewService(d, nil), d, pid
@@ -453,7 +453,7 @@ func TestMilestonesAndIndicators(t *testing.T) {
 func TestKPIExportListsProjectsInScope(t *testing.T) {
 	s, d, pid := newService(t)
 	var other int64
-	d.Get(&other, `INSERT INTO projects (name, city_company_id) SELECT '靖江项目', city_company_id FROM projects WHERE id = $1 RETURNING id`, pid)
+	d.Get(&other, `INSERT INTO projects (name, city_company_id, is_open) SELECT '靖江项目', city_company_id, true FROM projects WHERE id = $1 RETURNING id`, pid)
 	if _, err := s.PutTerms(ctx, audit.System, pid, r1(0)); err != nil {
 		t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func (s *Service) PutIndicators(ctx context.Context, a audit.Actor, projectID in
 	}
 	var out Indicators
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		if err := ensure(ctx, tx, projectID); err != nil {
+		if err := ensureWritable(ctx, tx, projectID); err != nil {
 			return err
 		}
 		before, err := loadIndicators(ctx, tx, projectID)

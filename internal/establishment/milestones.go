@@ -128,7 +128,7 @@ func (s *Service) PutMilestones(ctx context.Context, a audit.Actor, projectID in
 	}
 	var out Milestones
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		if err := ensure(ctx, tx, projectID); err != nil {
+		if err := ensureWritable(ctx, tx, projectID); err != nil {
 			return err
 		}
 		before, err := loadMilestones(ctx, tx, projectID)

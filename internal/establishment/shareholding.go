@@ -175,10 +175,20 @@ func checkShareholders(in []ShareholderInput) ([]Shareholder, error) {
 	return out, nil
 }
 
-// PutShareholding saves a new version of the shareholding.
+// PutShareholding saves a new version of the shareholding, by hand: the
+// project must be writable and the registered guard (a peak change in
+// progress) must let it.
 func (s *Service) PutShareholding(ctx context.Context, a audit.Actor, projectID int64, in ShareholdingInput) (Shareholding, error) {
 	var out Shareholding
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := ensureWritable(ctx, tx, projectID); err != nil {
+			return err
+		}
+		if s.guard != nil {
+			if err := s.guard(ctx, tx, projectID); err != nil {
+				return err
+			}
+		}
 		var err error
 		out, err = s.SaveShareholding(ctx, tx, a, projectID, in)
 		return err

@@ -411,7 +411,7 @@ func (s *Service) PutTerms(ctx context.Context, a audit.Actor, projectID int64, 
 	}
 	var out TermsView
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		if err := ensure(ctx, tx, projectID); err != nil {
+		if err := ensureWritable(ctx, tx, projectID); err != nil {
 			return err
 		}
 		before, err := load(ctx, tx, projectID)

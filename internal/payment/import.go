@@ -16,6 +16,7 @@ import (
 	"hehuo/internal/civil"
 	"hehuo/internal/money"
 	"hehuo/internal/partner"
+	"hehuo/internal/project"
 	"hehuo/internal/round"
 	"hehuo/internal/sheet"
 )
@@ -67,6 +68,9 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 		out = ImportResult{}
 		rd, err := lockRound(ctx, tx, roundID)
 		if err != nil {
+			return err
+		}
+		if err := project.Writable(ctx, tx, rd.ProjectID); err != nil {
 			return err
 		}
 		if rd.Status != round.StatusApproved {

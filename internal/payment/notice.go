@@ -16,6 +16,7 @@ import (
 	"hehuo/internal/db"
 	"hehuo/internal/money"
 	"hehuo/internal/notify"
+	"hehuo/internal/project"
 	"hehuo/internal/round"
 	"hehuo/internal/workcal"
 )
@@ -237,6 +238,9 @@ func (s *Service) SendNotices(ctx context.Context, a audit.Actor, userID, roundI
 		if err != nil {
 			return err
 		}
+		if err := project.Writable(ctx, tx, r.ProjectID); err != nil {
+			return err
+		}
 		if r.Status != round.StatusApproved {
 			return apperr.Rule("round_not_approved", "", "轮次尚未审批通过，不能发送缴款通知")
 		}
@@ -333,6 +337,11 @@ func (s *Service) dun(ctx context.Context, tx *sqlx.Tx, a audit.Actor, roundID i
 	out := DunningResult{SentOn: today}
 	r, err := lockRound(ctx, tx, roundID)
 	if err != nil {
+		return out, err
+	}
+	// The cadence job too: a project closed or settled meanwhile gets no
+	// more reminders (RunDueDunning marks the day done).
+	if err := project.Writable(ctx, tx, r.ProjectID); err != nil {
 		return out, err
 	}
 	var due civil.Date

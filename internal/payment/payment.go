@@ -23,6 +23,7 @@ import (
 	"hehuo/internal/money"
 	"hehuo/internal/partner"
 	"hehuo/internal/position"
+	"hehuo/internal/project"
 	"hehuo/internal/round"
 	"hehuo/internal/text"
 )
@@ -143,6 +144,9 @@ func (s *Service) Confirm(ctx context.Context, a audit.Actor, roundID int64, key
 		if r.Status != round.StatusApproved {
 			return ErrNotApproved
 		}
+		if err := project.Writable(ctx, tx, r.ProjectID); err != nil {
+			return err
+		}
 		if err := paidOnInReach(ctx, tx, roundID, in.PaidOn); err != nil {
 			return err
 		}
@@ -254,6 +258,9 @@ func (s *Service) Reverse(ctx context.Context, a audit.Actor, id int64, in Rever
 			return err
 		}
 		p.fill()
+		if err := project.Writable(ctx, tx, p.ProjectID); err != nil {
+			return err
+		}
 		if err := partner.RefuseOwnLine(ctx, tx, a, p.PartnerID); err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"hehuo/internal/db"
 	"hehuo/internal/notify"
 	"hehuo/internal/partner"
+	"hehuo/internal/project"
 	"hehuo/internal/text"
 )
 
@@ -102,14 +103,19 @@ func (s *Service) SendConfirmNotices(ctx context.Context, a audit.Actor, callerI
 	out := ConfirmNoticeResult{Test: in.Test}
 	now := time.Now()
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		var project string
-		if err := tx.GetContext(ctx, &project, `SELECT name FROM projects WHERE id = $1`, projectID); err != nil {
+		if !in.Test {
+			if err := project.Writable(ctx, tx, projectID); err != nil {
+				return err
+			}
+		}
+		var projectName string
+		if err := tx.GetContext(ctx, &projectName, `SELECT name FROM projects WHERE id = $1`, projectID); err != nil {
 			if db.IsNoRows(err) {
 				return apperr.NotFound("project_not_found", "项目不存在")
 			}
 			return fmt.Errorf("project name: %w", err)
 		}
-		data := map[string]any{"project_name": project, "distribution_name": "分配账户确认",
+		data := map[string]any{"project_name": projectName, "distribution_name": "分配账户确认",
 			"deadline": civil.Today(now).AddDays(confirmDays).String(), "link": "/m/payout-account"}
 		if in.Test {
 			var dt *string
@@ -217,6 +223,9 @@ func (s *Service) SaveOnBehalf(ctx context.Context, a audit.Actor, projectID, us
 	}
 	reason, err := text.Clean(in.Reason, "reason", "代填原因", true, 200)
 	if err != nil {
+		return Account{}, err
+	}
+	if err := project.Writable(ctx, s.db, projectID); err != nil {
 		return Account{}, err
 	}
 	behalf := &onBehalf{actor: a, userID: userID, projectID: projectID, reason: reason}

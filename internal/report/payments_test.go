@@ -39,8 +39,8 @@ func newPaymentsWorld(t *testing.T, d *db.DB) paymentsWorld {
 	var w paymentsWorld
 	w.city = mustExec(t, d, `INSERT INTO org_units (name, kind) VALUES ('环沪城市公司', 'city') RETURNING id`)
 	w.city2 = mustExec(t, d, `INSERT INTO org_units (name, kind) VALUES ('西南城市公司', 'city') RETURNING id`)
-	w.proj = mustExec(t, d, `INSERT INTO projects (name, city_company_id) VALUES ('常州项目', $1) RETURNING id`, w.city)
-	w.proj2 = mustExec(t, d, `INSERT INTO projects (name, city_company_id) VALUES ('昆明项目', $1) RETURNING id`, w.city2)
+	w.proj = mustExec(t, d, `INSERT INTO projects (name, city_company_id, is_open) VALUES ('常州项目', $1, true) RETURNING id`, w.city)
+	w.proj2 = mustExec(t, d, `INSERT INTO projects (name, city_company_id, is_open) VALUES ('昆明项目', $1, true) RETURNING id`, w.city2)
 	round := mustExec(t, d, `INSERT INTO rounds (project_id, kind, seq, status) VALUES ($1, 'initial', 1, 'approved') RETURNING id`, w.proj)
 	mustExec(t, d, `INSERT INTO allocations (round_id, subscription_seq, preview, peak_capital, pool_holding, pool_property, pool_city, pool_other, computed_by)
 		VALUES ($1, 1, false, 220000000, 0, 0, 1320000, 0, '会计甲') RETURNING round_id`, round)

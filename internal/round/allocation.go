@@ -130,6 +130,9 @@ var (
 func (s *Service) Allocate(ctx context.Context, a audit.Actor, roundID int64) (Allocation, error) {
 	var out Allocation
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, roundID); err != nil {
+			return err
+		}
 		var err error
 		out, err = s.allocate(ctx, tx, a, roundID)
 		return err
@@ -485,6 +488,9 @@ func (s *Service) EditLine(ctx context.Context, a audit.Actor, roundID, partnerI
 	}
 	var out Allocation
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, roundID); err != nil {
+			return err
+		}
 		r, err := s.lock(ctx, tx, roundID)
 		if err != nil {
 			return err
@@ -569,6 +575,9 @@ func (s *Service) EditLine(ctx context.Context, a audit.Actor, roundID, partnerI
 func (s *Service) Submit(ctx context.Context, a audit.Actor, roundID int64) (Round, error) {
 	var out Round
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, roundID); err != nil {
+			return err
+		}
 		r, err := s.lock(ctx, tx, roundID)
 		if err != nil {
 			return err

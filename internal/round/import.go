@@ -51,6 +51,9 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, roundID int64, r io
 	}
 	var n int
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, roundID); err != nil {
+			return err
+		}
 		rd, err := s.lock(ctx, tx, roundID)
 		if err != nil {
 			return err

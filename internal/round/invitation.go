@@ -172,6 +172,9 @@ func editable(r Round, step string) error {
 func (s *Service) AddInvitation(ctx context.Context, a audit.Actor, roundID int64, in InvitationInput) (Invitation, error) {
 	var inv Invitation
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, roundID); err != nil {
+			return err
+		}
 		r, err := s.lock(ctx, tx, roundID)
 		if err != nil {
 			return err
@@ -240,6 +243,9 @@ func lockInvitation(ctx context.Context, tx *sqlx.Tx, roundID, id int64) (Invita
 func (s *Service) UpdateInvitation(ctx context.Context, a audit.Actor, roundID, id int64, in InvitationInput) (Invitation, error) {
 	var inv Invitation
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, roundID); err != nil {
+			return err
+		}
 		r, err := s.lock(ctx, tx, roundID)
 		if err != nil {
 			return err
@@ -293,6 +299,9 @@ func (s *Service) UpdateInvitation(ctx context.Context, a audit.Actor, roundID, 
 // stays (their subscription is history that counts).
 func (s *Service) DeleteInvitation(ctx context.Context, a audit.Actor, roundID, id int64) error {
 	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, roundID); err != nil {
+			return err
+		}
 		r, err := s.lock(ctx, tx, roundID)
 		if err != nil {
 			return err

@@ -39,6 +39,9 @@ type NoticeResult struct {
 func (s *Service) SendSubscriptionNotices(ctx context.Context, a audit.Actor, userID, roundID int64, test bool) (NoticeResult, error) {
 	out := NoticeResult{Test: test}
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, roundID); err != nil {
+			return err
+		}
 		r, err := s.lock(ctx, tx, roundID)
 		if err != nil {
 			return err
@@ -127,6 +130,9 @@ func roundLink(r Round) string {
 func (s *Service) Close(ctx context.Context, a audit.Actor, roundID int64) (Round, error) {
 	var r Round
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, roundID); err != nil {
+			return err
+		}
 		if err := s.closeRound(ctx, tx, a, roundID, "round.close"); err != nil {
 			return err
 		}

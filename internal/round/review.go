@@ -35,6 +35,9 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, roundID int64, in R
 	}
 	var r Round
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writable(ctx, tx, roundID); err != nil {
+			return err
+		}
 		// Segregation of duties: nobody reviews a plan that holds their own
 		// line, nor one they submitted.
 		if err := refuseOwnReview(ctx, tx, a, roundID); err != nil {

@@ -27,6 +27,7 @@ import (
 	"hehuo/internal/db"
 	"hehuo/internal/establishment"
 	"hehuo/internal/money"
+	"hehuo/internal/project"
 	"hehuo/internal/workflow"
 )
 
@@ -221,6 +222,9 @@ func (s *Service) Create(ctx context.Context, a audit.Actor, projectID int64, in
 			}
 			return fmt.Errorf("lock project: %w", err)
 		}
+		if err := project.Writable(ctx, tx, projectID); err != nil {
+			return err
+		}
 		var existing []struct {
 			Kind   string `db:"kind"`
 			Status Status `db:"status"`
@@ -275,6 +279,21 @@ func actorName(a audit.Actor) string {
 		return audit.System.Name
 	}
 	return a.Name
+}
+
+// writable refuses a write on a round of a project that is not open or is
+// settled (project.Writable, the rule every area shares); a missing round is
+// 404. Callers run it first in their transaction, before locking the round.
+func writable(ctx context.Context, tx *sqlx.Tx, roundID int64) error {
+	var projectID int64
+	err := tx.GetContext(ctx, &projectID, `SELECT project_id FROM rounds WHERE id = $1`, roundID)
+	if db.IsNoRows(err) {
+		return errRoundNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("project of round %d: %w", roundID, err)
+	}
+	return project.Writable(ctx, tx, projectID)
 }
 
 // lock reads round id FOR UPDATE in tx.

@@ -91,6 +91,9 @@ func (s *Service) subscribe(ctx context.Context, roundID, invitationID int64, am
 		if err != nil {
 			return fmt.Errorf("invitation: %w", err)
 		}
+		if err := writable(ctx, tx, owner.RoundID); err != nil {
+			return err
+		}
 		// Recording on behalf is a staff write on the line; subscribing
 		// oneself (/me) is the partner's own act.
 		if by.onBehalf {

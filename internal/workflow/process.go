@@ -21,6 +21,7 @@ import (
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/dingtalk"
+	"hehuo/internal/project"
 	"hehuo/internal/text"
 )
 
@@ -323,6 +324,9 @@ func (s *Service) Launch(ctx context.Context, a audit.Actor, projectID int64, in
 	var form []FormField
 	var retry bool
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := project.Writable(ctx, tx, projectID); err != nil {
+			return err
+		}
 		retry = false
 		// A launching row of the subject: retry it, under the lease.
 		var pending int64

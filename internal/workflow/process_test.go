@@ -70,7 +70,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	must(t, d.Get(&f.city, `INSERT INTO org_units (name, kind) VALUES ('环沪城市公司', 'city') RETURNING id`))
-	must(t, d.Get(&f.project, `INSERT INTO projects (name, city_company_id, acquisition_method) VALUES ('泰安-锦艺誉峯', $1, '招拍挂') RETURNING id`, f.city))
+	must(t, d.Get(&f.project, `INSERT INTO projects (name, city_company_id, acquisition_method, is_open) VALUES ('泰安-锦艺誉峯', $1, '招拍挂', true) RETURNING id`, f.city))
 	f.actor = f.user("dt_faqiren", "张会计")
 	sim.AddRobot(dtsim.Robot{Name: "环沪群", AccessToken: "tok-city", Secret: "SECcitysecret123", Conversation: "环沪经营会计群"})
 	str := func(v string) *string { return &v }
@@ -446,7 +446,7 @@ func TestPreviewShowsTheFormAndStoresNothing(t *testing.T) {
 func TestLaunchRefusals(t *testing.T) {
 	f := newFixture(t)
 	var otherProject int64
-	must(t, f.d.Get(&otherProject, `INSERT INTO projects (name, city_company_id) VALUES ('昆明-城市之光', $1) RETURNING id`, f.city))
+	must(t, f.d.Get(&otherProject, `INSERT INTO projects (name, city_company_id, is_open) VALUES ('昆明-城市之光', $1, true) RETURNING id`, f.city))
 	foreign, err := attachment.NewService(f.d).Upload(f.ctx, f.actor, otherProject, "a.pdf", strings.NewReader("%PDF-1.4\n%%EOF\n"))
 	must(t, err)
 	var noDingTalk int64

@@ -1,0 +1,43 @@
+package project
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"hehuo/internal/apperr"
+	"hehuo/internal/db"
+)
+
+// Writable is the one rule every business write on a project shares (rounds,
+// invitations, subscriptions, allocation, payments and their notices,
+// adjustments and settlements, process launches, establishment saves): a
+// settled project (清算) is read-only, and a project that is not open (开放)
+// is not live yet. A missing project is 404. Each area's service calls it
+// inside its own transaction, with q that transaction.
+//
+// The row is read with FOR KEY SHARE: it conflicts with neither the business
+// writes' own locks nor their foreign keys, yet a sysadmin's change of 开放 or
+// 清算 (project.Update locks the row FOR UPDATE) waits for writes in flight and
+// the writes after it see the new flags.
+func Writable(ctx context.Context, q sqlx.QueryerContext, projectID int64) error {
+	var st struct {
+		Open    bool `db:"is_open"`
+		Settled bool `db:"is_settled"`
+	}
+	err := sqlx.GetContext(ctx, q, &st, `SELECT is_open, is_settled FROM projects WHERE id = $1 FOR KEY SHARE`, projectID)
+	if db.IsNoRows(err) {
+		return apperr.NotFound("project_not_found", "项目不存在")
+	}
+	if err != nil {
+		return fmt.Errorf("check project %d is writable: %w", projectID, err)
+	}
+	switch {
+	case st.Settled:
+		return apperr.Rule("project_settled", "", "项目已清算，只能查看")
+	case !st.Open:
+		return apperr.Rule("project_not_open", "", "项目未开放，不能办理该业务")
+	}
+	return nil
+}
