@@ -10,6 +10,7 @@ import (
 )
 
 func ctxWithQuery(q string) *gin.Context {
+	gin.SetMode(gin.ReleaseMode) // as the server runs, and without gin's debug banner
 	c, _ := gin.CreateTestContext(httptest.NewRecorder())
 	c.Request = httptest.NewRequest("GET", "/x?"+q, nil)
 	return c

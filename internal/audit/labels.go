@@ -157,6 +157,7 @@ var fieldLabels = map[string]string{
 	"org_unit_id": "组织ID", "org_unit": "组织", "org_unit_name": "组织", "parent_id": "上级组织ID",
 	"city_company_id": "城市公司ID", "city_company_name": "城市公司", "city_company": "城市公司",
 	"batch_id": "批次ID", "batch_name": "批次", "batch": "批次",
+	"addresses": "客户端地址", "backoff_seconds": "退避秒数", "skipped": "未送达人数",
 	// accounts and org
 	"job_number": "工号", "mobile": "手机号", "department": "部门", "dingtalk_userid": "钉钉用户ID", "grade": "职级",
 	"employment_status": "在职状态", "disabled": "停用", "role": "角色", "roles": "角色", "secret_hint": "密钥提示",
