@@ -35,6 +35,7 @@ func TestConsoleWrongPasswordMessageAndBeijingTime(t *testing.T) {
 	}
 	srv := httptest.NewServer(microapp.New(deps).Handler())
 	defer srv.Close()
+	consoleErrors(t, ctx)
 
 	newYork := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"})
@@ -81,14 +82,13 @@ func TestConsoleWrongPasswordMessageAndBeijingTime(t *testing.T) {
 	}
 	// The same page speaks Chinese: actions, objects and the fields of the
 	// diff by their labels from the server, no code on screen.
-	err = chromedp.Do(ctx,
+	run(t, ctx, "系统日志 in Chinese",
 		chromedp.WaitVisible(`//*[@data-test="audit-table"]//td[contains(.,"初始化账号")]`),
-		chromedp.Click(`[data-test=audit-table] .el-table__row .el-table__expand-icon`),
+		// Expand the first row (a bootstrap entry). A script click: the mouse
+		// click at the icon's position was swallowed in headless Chromium.
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("[data-test=audit-table] .el-table__row .el-table__expand-icon").click(); undefined`),
 		chromedp.WaitVisible(`//*[@data-test="audit-diff"]//td[contains(.,"用户名")]`),
 	)
-	if err != nil {
-		t.Fatalf("系统日志 in Chinese: %v", err)
-	}
 	if shown, err = chromedp.Run(ctx, chromedp.Text(`[data-test=audit-table]`)); err != nil {
 		t.Fatal(err)
 	}
