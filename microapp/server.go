@@ -27,6 +27,7 @@ import (
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/dingtalk"
+	"hehuo/internal/distribution"
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
@@ -62,6 +63,7 @@ type Deps struct {
 	WorkCalendar  *workcal.Service
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
+	Distributions *distribution.Service
 	Log           *slog.Logger
 	Version       string
 }
@@ -243,6 +245,6 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Auth: ws.Auth, Org: ws.Org, Projects: ws.Projects, DingTalk: ws.DingTalk, Notify: ws.Notify,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments, WorkCalendar: ws.WorkCalendar,
-		Payout: ws.Payout, Adjustments: ws.Adjustments,
+		Payout: ws.Payout, Adjustments: ws.Adjustments, Distributions: ws.Distributions,
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/dingtalk"
+	"hehuo/internal/distribution"
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
@@ -46,6 +47,7 @@ type Services struct {
 	WorkCalendar  *workcal.Service
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
+	Distributions *distribution.Service
 }
 
 // New builds the services over d and c for cfg. cfg.DingTalk is used as
@@ -73,5 +75,6 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.WorkCalendar = workcal.NewService(d)
 	s.Payout = payout.NewService(d, cfg, log)
 	s.Adjustments = adjustment.NewService(d, s.Establishment, s.Workflow)
+	s.Distributions = distribution.NewService(d, s.Establishment, s.Workflow)
 	return s
 }
