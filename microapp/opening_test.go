@@ -2,6 +2,7 @@ package microapp_test
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -32,7 +33,7 @@ func TestOpeningBalancesOverHTTP(t *testing.T) {
 		t.Fatalf("template = %q", head)
 	}
 
-	rows, _ := openingtest.Users(t, e.db, openingtest.Seed())
+	rows, userIDs := openingtest.Users(t, e.db, openingtest.Seed())
 	file := openingtest.XLSX(t, rows)
 	path := "/api/v1/projects/" + itoa(w.projA) + "/opening-balances"
 
@@ -72,6 +73,17 @@ func TestOpeningBalancesOverHTTP(t *testing.T) {
 	if it := items[1].(map[string]any); it["name"] != "金涛" || it["principal_paid"] != "288940.00" || it["interest"] != "-111573.50" ||
 		it["flags"].(map[string]any)["left"] != true || it["flags"].(map[string]any)["exited"] != false {
 		t.Fatalf("row 2 = %v", it)
+	}
+
+	// 我的跟投 of an opening partner (金涛) shows what was paid, from the ledger.
+	tok, _, err := e.deps.Auth.SignInUser(context.Background(), userIDs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := e.must(200, e.do(tok, "GET", "/api/v1/me/holdings", nil)).Body["items"].([]any)
+	if len(h) != 1 || h[0].(map[string]any)["paid"] != "288940.00" || h[0].(map[string]any)["principal"] != "288940.00" ||
+		h[0].(map[string]any)["returned"] != "0.00" {
+		t.Fatalf("holdings = %v", h)
 	}
 
 	// The same file again: the first import, nothing written.
