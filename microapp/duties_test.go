@@ -11,6 +11,7 @@ import (
 	"hehuo/internal/civil"
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding/holdingtest"
+	"hehuo/internal/opening/openingtest"
 	"hehuo/internal/org"
 	"hehuo/internal/payment"
 	"hehuo/internal/round"
@@ -142,6 +143,10 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		"PUT /api/v1/projects/:id/payout-accounts/:user_id": func() response {
 			return e.do(acct, "PUT", fmt.Sprintf("/api/v1/projects/%d/payout-accounts/%d", w.projA, acctID),
 				map[string]any{"bank": "招商银行", "branch": "上海分行", "holder": "会计合伙人", "number": "6214830000001234", "version": 0, "reason": "代填"})
+		},
+		"POST /api/v1/projects/:id/opening-balances": func() response {
+			return e.uploadFile(acct, fmt.Sprintf("/api/v1/projects/%d/opening-balances", w.projA1), "opening.xlsx",
+				openingtest.XLSX(t, []openingtest.Row{{Name: "会计合伙人", Account: "dt_会计合伙人", Paid: "1000", Interest: "0"}}))
 		},
 		"POST /api/v1/adjustments/:id/review": func() response {
 			return e.do(biz, "POST", fmt.Sprintf("/api/v1/adjustments/%d/review", underReview), map[string]any{"approve": true, "version": 1})

@@ -31,6 +31,7 @@ import (
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
+	"hehuo/internal/opening"
 	"hehuo/internal/org"
 	"hehuo/internal/payment"
 	"hehuo/internal/payout"
@@ -64,6 +65,7 @@ type Deps struct {
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
+	Opening       *opening.Service
 	Log           *slog.Logger
 	Version       string
 }
@@ -132,6 +134,8 @@ func New(d Deps) *Server {
 	s.payoutRoutes()
 	s.deskRoutes()
 	s.adjustmentRoutes()
+	s.openingRoutes()
+	s.reportDistributionRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -246,5 +250,6 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments, WorkCalendar: ws.WorkCalendar,
 		Payout: ws.Payout, Adjustments: ws.Adjustments, Distributions: ws.Distributions,
+		Opening: ws.Opening,
 	}
 }
