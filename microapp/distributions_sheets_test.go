@@ -108,6 +108,31 @@ func (e *env) seedBatches(projectID int64) (int64, []int64) {
 	return profit, partners
 }
 
+// mustDistributionFixture stores an unlocked draft first profit batch of the
+// project with a line (F 0) for each partner, and returns its id.
+func (e *env) mustDistributionFixture(projectID int64, partners ...int64) int64 {
+	e.t.Helper()
+	var id int64
+	if err := e.db.Get(&id, `INSERT INTO distribution_batches (project_id, kind, seq, status, distribution_date, record_date, unlocked, created_by_name)
+		VALUES ($1, 'profit', 1, 'draft', '2024-06-30', '2024-06-30', true, '测试') RETURNING id`, projectID); err != nil {
+		e.t.Fatal(err)
+	}
+	for i, p := range partners {
+		e.db.MustExec(`INSERT INTO distribution_lines (batch_id, partner_id, user_id, payee_partner_id, seq)
+			SELECT $1, p.id, p.user_id, p.id, $3 FROM partners p WHERE p.id = $2`, id, p, i+1)
+	}
+	return id
+}
+
+// fillDistributionPath puts a real batch id into /distributions/:id paths.
+func fillDistributionPath(p string, batchID int64) string {
+	const prefix = "/api/v1/distributions/:id"
+	if strings.HasPrefix(p, prefix) {
+		return "/api/v1/distributions/" + itoa(batchID) + p[len(prefix):]
+	}
+	return p
+}
+
 // xlsxRows reads the first sheet of a workbook as its cells display.
 func xlsxRows(t *testing.T, b []byte) [][]string {
 	t.Helper()
