@@ -360,7 +360,8 @@ func parseCellAmount(raw string) (decimal.Decimal, string) {
 		if e == nil || e.Code != "amount_too_precise" {
 			return decimal.Zero, fmt.Sprintf("应为金额数字，实际为「%s」", clip(raw))
 		}
-		n, nerr := money.ParseNumber(s)
+		// Parse refused only the precision: the syntax is a plain decimal.
+		n, nerr := decimal.NewFromString(s)
 		if nerr != nil || significantDigits(s) < 15 || n.Sub(n.Round(2)).Abs().GreaterThan(decimal.New(1, -6)) {
 			return decimal.Zero, fmt.Sprintf("金额最多两位小数，实际为「%s」", clip(raw))
 		}
