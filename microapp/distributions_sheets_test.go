@@ -111,9 +111,9 @@ func (e *env) seedBatches(projectID int64) (principal, profit int64, partners []
 	return principal, profit, partners
 }
 
-// mustDistributionFixture stores an unlocked draft first profit batch of the
+// mustManualBatch stores an unlocked draft first profit batch of the
 // project with a line (F 0) for each partner, and returns its id.
-func (e *env) mustDistributionFixture(projectID int64, partners ...int64) int64 {
+func (e *env) mustManualBatch(projectID int64, partners ...int64) int64 {
 	e.t.Helper()
 	var id int64
 	if err := e.db.Get(&id, `INSERT INTO distribution_batches (project_id, kind, seq, status, distribution_date, record_date, unlocked, created_by_name)
@@ -148,15 +148,6 @@ func (e *env) uploadWithVersion(token, path string, content []byte, version stri
 	out := response{Status: res.StatusCode, Raw: raw}
 	json.Unmarshal(raw, &out.Body)
 	return out
-}
-
-// fillDistributionPath puts a real batch id into /distributions/:id paths.
-func fillDistributionPath(p string, batchID int64) string {
-	const prefix = "/api/v1/distributions/:id"
-	if strings.HasPrefix(p, prefix) {
-		return "/api/v1/distributions/" + itoa(batchID) + p[len(prefix):]
-	}
-	return p
 }
 
 // xlsxRows reads the first sheet of a workbook as its cells display.
@@ -342,7 +333,7 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 	}
 	// An import from a template of an earlier version: 409, nothing changed.
 	stale := fingerprint(t, e.db)
-	e.refused(409, "version_conflict", e.uploadWithVersion(acct, base+"/import", good, "1"))
+	e.refused(409, "stale_version", e.uploadWithVersion(acct, base+"/import", good, "1"))
 	if fingerprint(t, e.db) != stale {
 		t.Fatal("a stale import changed the database")
 	}

@@ -97,7 +97,7 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		VALUES ($1, $2, $3, 'city', 100000, 90000, -10000, 0, 0, 0)`, underReview, bizLine, bizID)
 
 	// Project A1: an unlocked profit batch holding the accountant's line (the manual import).
-	manualBatch := e.mustDistributionFixture(w.projA1, own, other)
+	manualBatch := e.mustManualBatch(w.projA1, own, other)
 
 	rounds := func(id int64, rest string) string { return fmt.Sprintf("/api/v1/rounds/%d%s", id, rest) }
 	invitation := map[string]any{"user_id": acctID, "tier": "city", "min_amount": "100000", "max_amount": "900000",
@@ -190,8 +190,9 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.must(201, e.payDo(acct, "duties-2", "POST", rounds(approved, "/payments"),
 		map[string]any{"user_id": otherID, "amount": "1000", "paid_on": today.String()}))
 	e.must(200, e.do(acct, "PATCH", rounds(calculated, "/allocation/lines/"+itoa(other)), map[string]any{"allocated": "90000", "reason": "调整"}))
-	e.must(200, e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/import", manualBatch), sheet(t, [][]any{
-		header(distribution.ImportColumns(distribution.KindProfit, 1)), {2, other, "另一合伙人", "", "100.00"}})))
+	othersBatch := e.mustManualBatch(w.projA, other)
+	e.must(200, e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/import", othersBatch), sheet(t, [][]any{
+		header(distribution.ImportColumns(distribution.KindProfit, 1)), {1, other, "另一合伙人", "", "100.00"}})))
 }
 
 // A reviewer never reviews their own submission: a user who is both

@@ -21,17 +21,29 @@ import (
 
 // actionLabels names every action Record may write.
 var actionLabels = map[string]string{
-	"adjustment.create":               "新建立项调整",
-	"adjustment.submit":               "立项调整送审",
-	"adjustment.review_approve":       "立项调整审核通过",
-	"adjustment.review_return":        "立项调整审核退回",
-	"adjustment.in_approval":          "立项调整发起审批",
-	"adjustment.returned":             "立项调整审批未通过",
-	"adjustment.agreed":               "立项调整审批通过",
-	"adjustment.settle":               "登记变更缴款",
-	"adjustment.settlement_reverse":   "冲销变更缴款",
-	"adjustment.notice":               "发送变更缴款通知",
-	"adjustment.notice_test":          "测试变更缴款通知",
+	"adjustment.create":             "新建立项调整",
+	"adjustment.submit":             "立项调整送审",
+	"adjustment.review_approve":     "立项调整审核通过",
+	"adjustment.review_return":      "立项调整审核退回",
+	"adjustment.in_approval":        "立项调整发起审批",
+	"adjustment.returned":           "立项调整审批未通过",
+	"adjustment.agreed":             "立项调整审批通过",
+	"adjustment.settle":             "登记变更缴款",
+	"adjustment.settlement_reverse": "冲销变更缴款",
+	"adjustment.notice":             "发送变更缴款通知",
+	"adjustment.notice_test":        "测试变更缴款通知",
+	// distributions (core-a): batches, lines, calculation, review
+	"distribution.create":             "新建分配批次",
+	"distribution.update":             "修改分配批次",
+	"distribution.delete":             "删除分配批次",
+	"distribution.line_update":        "修改分配明细",
+	"distribution.calculate":          "分配测算",
+	"distribution.save":               "保存分配测算",
+	"distribution.submit":             "申请发布审核",
+	"distribution.review_approve":     "分配审核通过",
+	"distribution.review_return":      "分配审核退回",
+	"distribution.unlock":             "解锁编辑分配",
+	"distribution.lock":               "退出编辑分配",
 	"allocation.compute":              "认购明细测算",
 	"allocation.edit":                 "修改分配金额",
 	"attachment.upload":               "上传附件",
@@ -203,7 +215,7 @@ var fieldLabels = map[string]string{
 	"old_principal": "原本金", "new_principal": "新本金", "due_date": "缴款截止日", "cadence": "催缴节奏",
 	"imported": "导入条数", "day": "日期", "test": "测试发送",
 	// distributions
-	"totals": "合计", "changed": "变更条数",
+	"changed": "变更条数",
 	// payout accounts and notices
 	"bank": "开户行", "branch": "支行", "holder": "户名", "number_masked": "账号", "confirmed_at": "确认时间",
 	"total": "合计", "payments": "缴款", "receipts": "到账", "interest": "资金利息", "capital_interest": "资金利息",
@@ -212,6 +224,11 @@ var fieldLabels = map[string]string{
 	"deliveries_reset": "重新发送的接收人数", "api_base": "接口地址", "login_base": "登录地址", "oapi_base": "旧版接口地址",
 	"stream": "事件推送（Stream）", "grades": "职级", "other_mandatory_min": "其他强投人员最低金额",
 	"voluntary_min": "自愿认购最低金额", "departments": "部门", "attempts": "尝试次数", "last_error": "最后错误", "template": "模板", "body": "内容", "msg_type": "消息格式",
+	// distributions (core-a)
+	"distribution_date": "分配日期", "record_date": "股权登记日", "return_ratio": "本次返还比例", "amount_entered": "直接填写分配金额",
+	"profit_ratio": "本次分配比例", "partnership_ratio": "合伙投资占比", "sales_target_on": "销售去化达标时间",
+	"collection_target_on": "销售回款达标时间", "actual_peak_id": "实际资金峰值确认ID", "unlocked": "解锁编辑", "totals": "合计",
+	"c": "其它", "c_reason": "其它说明", "d": "本金分配（不含其它）", "e": "本金分配（含其它）", "f": "利润分配", "manual": "手工录入",
 }
 
 var (
