@@ -66,7 +66,7 @@ var seedTable = []seedLine{
 
 // seedBatches writes, as the batch service and the approval would leave
 // them, the seed's approved principal batch (100%, 分配日期 2020-06-19, C
-// empty) over 34 invented partners and an unlocked draft first profit batch
+// empty) over 34 invented partners and a draft first profit batch
 // (2020-01-01) with F at 0, and returns the two batches' ids and the
 // partners' ids in 序号 order.
 func (e *env) seedBatches(projectID int64) (principal, profit int64, partners []int64) {
@@ -97,7 +97,7 @@ func (e *env) seedBatches(projectID int64) (principal, profit int64, partners []
 		e.t.Fatal(err)
 	}
 	if err := e.db.Get(&profit, `INSERT INTO distribution_batches (project_id, kind, seq, status, distribution_date, record_date,
-		amount, amount_entered, unlocked, created_by_name) VALUES ($1, 'profit', 1, 'draft', '2020-01-01', '2020-01-01', 131980.42, true, true, '环沪会计')
+		amount, amount_entered, created_by_name) VALUES ($1, 'profit', 1, 'draft', '2020-01-01', '2020-01-01', 131980.42, true, '环沪会计')
 		RETURNING id`, projectID); err != nil {
 		e.t.Fatal(err)
 	}
@@ -251,6 +251,17 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 	}
 	good := editTemplate(t, tpl, map[string]any{"E3": 111573.50, "E10": 10199.50, "E11": 10207.42})
 
+	// Locked until the business admin unlocks it (解锁编辑): 422, nothing read.
+	locked := fingerprint(t, e.db)
+	e.refused(422, "distribution_locked", e.upload(acct, base+"/import", good))
+	if fingerprint(t, e.db) != locked {
+		t.Fatal("an import into a locked batch changed the database")
+	}
+	biz := e.signIn("hhadmin", bizadminPassword)
+	if u := e.must(200, e.do(biz, "POST", base+"/unlock", map[string]any{"version": 1})).Body; u["unlocked"] != true || str(u["title"]) != "第1次利润分配(手工)" {
+		t.Fatalf("unlocked: %v %v", u["unlocked"], u["title"])
+	}
+
 	// Bad files change nothing, each refused naming its row and column.
 	before := fingerprint(t, e.db)
 	bad := []struct {
@@ -294,14 +305,6 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 			}
 		}
 	}
-	// Locked (not unlocked, or locked again once agreed): 422, nothing read.
-	e.db.MustExec(`UPDATE distribution_batches SET unlocked = false WHERE id = $1`, batch)
-	locked := fingerprint(t, e.db)
-	e.refused(422, "distribution_locked", e.upload(acct, base+"/import", good))
-	if fingerprint(t, e.db) != locked {
-		t.Fatal("an import into a locked batch changed the database")
-	}
-	e.db.MustExec(`UPDATE distribution_batches SET unlocked = true WHERE id = $1`, batch)
 	if fingerprint(t, e.db) != before {
 		t.Fatal("a refused import changed the database")
 	}
@@ -313,7 +316,7 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 
 	// The seed's F column through 导入.
 	b := e.must(200, e.upload(acct, base+"/import", good)).Body
-	if str(b["status"]) != "draft" || num(b["version"]) != 2 || b["unlocked"] != true {
+	if str(b["status"]) != "draft" || num(b["version"]) != 3 || b["unlocked"] != true {
 		t.Fatalf("batch after the import: status %v version %v", b["status"], b["version"])
 	}
 	lines := b["lines"].([]any)
@@ -333,7 +336,7 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 	}
 	// An import from a template of an earlier version: 409, nothing changed.
 	stale := fingerprint(t, e.db)
-	e.refused(409, "stale_version", e.uploadWithVersion(acct, base+"/import", good, "1"))
+	e.refused(409, "stale_version", e.uploadWithVersion(acct, base+"/import", good, "2"))
 	if fingerprint(t, e.db) != stale {
 		t.Fatal("a stale import changed the database")
 	}
