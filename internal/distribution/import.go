@@ -263,7 +263,8 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, id int64, version i
 }
 
 // parseImport checks every row of the sheet against batch b: the partner
-// (合伙人ID of a line of the batch, 姓名 matching, once), and each amount
+// (合伙人ID of a line of the batch, 姓名 matching — with or without the
+// 退/离 flags the sheet shows — and once), and each amount
 // (a number, not negative, at most two decimals; E = D + C). It returns the
 // rows to apply, or every error found.
 func parseImport(b Batch, rows [][]string) ([]importedLine, []apperr.RowError) {
@@ -303,7 +304,7 @@ func parseImport(b Batch, rows [][]string) ([]importedLine, []apperr.RowError) {
 				bad(colPartner, "合伙人ID %d 不在本分配批次中", pid)
 			} else if prev, dup := seen[pid]; dup {
 				bad(colPartner, "与第%d行的合伙人重复", prev)
-			} else if l.Name != cell(2) {
+			} else if name := cell(2); name != l.Name && name != flaggedName(l) {
 				bad(colName, "姓名应为「%s」，实际为「%s」", l.Name, clip(cell(2)))
 			}
 			seen[pid] = n
