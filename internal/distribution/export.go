@@ -56,7 +56,6 @@ type sheetRow struct {
 	profits       []decimal.Decimal // one per profit column
 	total         decimal.Decimal   // 分配合计 不含其它
 	manual        string            // who and when, for a manual value
-	partnerID     int64
 }
 
 // sheetView is the batch's table as the screen shows it: 序号, 姓名, the
@@ -138,7 +137,7 @@ func view(ctx context.Context, q sqlx.QueryerContext, id int64) (sheetView, erro
 	rowOf := map[int64]int{}
 	for _, l := range b.Lines {
 		rowOf[l.PartnerID] = len(v.rows)
-		v.rows = append(v.rows, sheetRow{seq: l.Seq, name: flaggedName(l), partnerID: l.PartnerID, total: l.Total.Decimal,
+		v.rows = append(v.rows, sheetRow{seq: l.Seq, name: flaggedName(l), total: l.Total.Decimal,
 			profits: make([]decimal.Decimal, len(cols)), manual: manualMark(l)})
 	}
 	firstPrincipal := map[int64]bool{}
