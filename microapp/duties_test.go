@@ -96,8 +96,11 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.db.MustExec(`INSERT INTO adjustment_lines (adjustment_id, partner_id, user_id, tier, old_principal, new_principal, delta, paid, top_up, refund)
 		VALUES ($1, $2, $3, 'city', 100000, 90000, -10000, 0, 0, 0)`, underReview, bizLine, bizID)
 
-	// Project A1: an unlocked profit batch holding the accountant's line (the manual import).
-	manualBatch := e.mustManualBatch(w.projA1, own, other)
+	// Project A1: a draft distribution batch holding the accountant's and the business admin's lines.
+	batch := e.mustDistributionFixture(w.projA1)
+	e.db.MustExec(`INSERT INTO distribution_lines (batch_id, partner_id, user_id, payee_partner_id, seq, a)
+		VALUES ($1, $2, $3, $2, 1, 1000), ($1, $4, $5, $4, 2, 1000)`, batch, own, acctID, bizLine, bizID)
+	dist := func(rest string) string { return fmt.Sprintf("/api/v1/distributions/%d%s", batch, rest) }
 
 	rounds := func(id int64, rest string) string { return fmt.Sprintf("/api/v1/rounds/%d%s", id, rest) }
 	invitation := map[string]any{"user_id": acctID, "tier": "city", "min_amount": "100000", "max_amount": "900000",
@@ -137,8 +140,8 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 			return e.upload(acct, rounds(approved, "/payments/import"), statement(t, [][]any{{"B900", "J900", "会计合伙人", "1000", today.String()}}))
 		},
 		"POST /api/v1/distributions/:id/import": func() response {
-			return e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/import", manualBatch), sheet(t, [][]any{
-				header(distribution.ImportColumns(distribution.KindProfit, 1)), {1, own, "会计合伙人", "", "100.00"}}))
+			return e.upload(acct, dist("/import"), sheet(t, [][]any{
+				header(distribution.ImportColumns(distribution.KindPrincipal, 1)), {1, own, "会计合伙人", "", "100.00", "100.00"}}))
 		},
 		"POST /api/v1/adjustments/:id/settlements": func() response {
 			return e.payDo(acct, "duties-2", "POST", fmt.Sprintf("/api/v1/adjustments/%d/settlements", agreed),
@@ -150,6 +153,24 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		"PUT /api/v1/projects/:id/payout-accounts/:user_id": func() response {
 			return e.do(acct, "PUT", fmt.Sprintf("/api/v1/projects/%d/payout-accounts/%d", w.projA, acctID),
 				map[string]any{"bank": "招商银行", "branch": "上海分行", "holder": "会计合伙人", "number": "6214830000001234", "version": 0, "reason": "代填"})
+		},
+		"POST /api/v1/projects/:id/distributions": func() response {
+			return e.do(acct, "POST", fmt.Sprintf("/api/v1/projects/%d/distributions", w.projA), map[string]any{"kind": "principal"})
+		},
+		"PATCH /api/v1/distributions/:id": func() response {
+			return e.do(acct, "PATCH", dist(""), map[string]any{"version": 1, "return_ratio": "1"})
+		},
+		"DELETE /api/v1/distributions/:id": func() response { return e.do(acct, "DELETE", dist(""), nil) },
+		"PATCH /api/v1/distributions/:id/lines/:partner_id": func() response {
+			return e.do(acct, "PATCH", dist("/lines/"+itoa(other)), map[string]any{"version": 1, "c": "100", "c_reason": "补发"})
+		},
+		"POST /api/v1/distributions/:id/calculate": func() response { return e.do(acct, "POST", dist("/calculate"), map[string]any{"version": 1}) },
+		"POST /api/v1/distributions/:id/save":      func() response { return e.do(acct, "POST", dist("/save"), map[string]any{"version": 1}) },
+		"POST /api/v1/distributions/:id/submit":    func() response { return e.do(acct, "POST", dist("/submit"), map[string]any{"version": 1}) },
+		"POST /api/v1/distributions/:id/lock":      func() response { return e.do(acct, "POST", dist("/lock"), map[string]any{"version": 1}) },
+		"POST /api/v1/distributions/:id/unlock":    func() response { return e.do(biz, "POST", dist("/unlock"), map[string]any{"version": 1}) },
+		"POST /api/v1/distributions/:id/review": func() response {
+			return e.do(biz, "POST", dist("/review"), map[string]any{"approve": true, "version": 1})
 		},
 		"POST /api/v1/adjustments/:id/review": func() response {
 			return e.do(biz, "POST", fmt.Sprintf("/api/v1/adjustments/%d/review", underReview), map[string]any{"approve": true, "version": 1})

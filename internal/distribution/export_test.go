@@ -59,15 +59,15 @@ func TestImportIntoAProfitBatchAndItsSheet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.s.Import(ctx, w.acct, b.ID, 0, bytes.NewReader(nil)); codeOf(err) != "distribution_locked" {
-		t.Fatalf("import before 解锁编辑: %v", err)
-	}
-	if b, err = w.s.Unlock(ctx, w.bizadmin, b.ID, VersionInput{Version: b.Version}); err != nil {
-		t.Fatal(err)
-	}
 	w.d.MustExec(`UPDATE partners SET left_on = '2026-01-01' WHERE id = $1`, w.parts[1])
 	_, tpl, err := w.s.Template(ctx, b.ID)
 	if err != nil {
+		t.Fatal(err)
+	}
+	before := w.fingerprint(t)
+	_, err = w.s.Import(ctx, w.acct, b.ID, 0, bytes.NewReader(tpl))
+	w.refused(t, "distribution_locked", err, before)
+	if b, err = w.s.Unlock(ctx, w.bizadmin, b.ID, VersionInput{Version: b.Version}); err != nil {
 		t.Fatal(err)
 	}
 	rows := workbookRows(t, tpl)
@@ -78,7 +78,7 @@ func TestImportIntoAProfitBatchAndItsSheet(t *testing.T) {
 
 	own := w.acct
 	own.ID = &w.users[2]
-	before := w.fingerprint(t)
+	before = w.fingerprint(t)
 	_, err = w.s.Import(ctx, own, b.ID, 0, bytes.NewReader(file))
 	w.refused(t, "own_line", err, before)
 

@@ -191,12 +191,10 @@ type importedLine struct {
 // holding the importer's own line is refused whole (403 own_line).
 func (s *Service) Import(ctx context.Context, a audit.Actor, id int64, version int, r io.Reader) (Batch, error) {
 	// The kind fixes the columns; it never changes, so reading it before
-	// the transaction holds no lock while the file is parsed.
+	// the transaction holds no lock while the file is parsed. The batch's
+	// state is checked inside, after the own-line rule, as every write does.
 	head, err := load(ctx, s.db, id, false)
 	if err != nil {
-		return Batch{}, err
-	}
-	if err := manualEditable(head); err != nil {
 		return Batch{}, err
 	}
 	rows, err := sheet.ReadRaw(r, sheet.MaxFileSize, ImportColumns(head.Kind, head.Seq), maxImportRows)
