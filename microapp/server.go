@@ -137,6 +137,7 @@ func New(d Deps) *Server {
 	s.openingRoutes()
 	s.reportDistributionRoutes()
 	s.distributionRoutes()
+	s.distributionSheetRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
