@@ -15,6 +15,7 @@ import (
 	"hehuo/internal/civil"
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
+	"hehuo/internal/partner"
 	"hehuo/internal/position"
 	"hehuo/internal/project"
 	"hehuo/internal/workflow"
@@ -47,6 +48,10 @@ func (s *Service) batchEffect(k Kind) workflow.Effect {
 			}
 			if b.Status != StatusReviewed {
 				return workflow.Form{}, apperr.Rule("distribution_not_reviewed", "subject_id", "分配批次审核通过后才能发起审批（当前：%s）", b.Status.Label())
+			}
+			// Staff never act on their own line: not even by sending it to approval.
+			if err := partner.RefuseOwnLine(ctx, tx, l.Actor, b.partners()...); err != nil {
+				return workflow.Form{}, err
 			}
 			if err := checkPostable(b); err != nil {
 				return workflow.Form{}, err
