@@ -136,6 +136,7 @@ func New(d Deps) *Server {
 	s.adjustmentRoutes()
 	s.openingRoutes()
 	s.reportDistributionRoutes()
+	s.actualPeakRoutes()
 	s.distributionRoutes()
 	s.distributionSheetRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
