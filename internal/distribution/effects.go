@@ -87,12 +87,7 @@ func (s *Service) batchEffect(k Kind) workflow.Effect {
 			return setBatchStatus(ctx, tx, b, StatusSaved, inst.ID, "distribution.returned", nil)
 		},
 		Sheet: func(ctx context.Context, q sqlx.QueryerContext, inst workflow.Instance) (string, []byte, error) {
-			name, xlsx, err := s.Sheet(ctx, q, inst.SubjectID)
-			// Until the calculation sheet is built the form goes without it.
-			if e := apperr.As(err); e != nil && e.Code == "not_built" {
-				return "", nil, nil
-			}
-			return name, xlsx, err
+			return s.Sheet(ctx, q, inst.SubjectID)
 		},
 	}
 }

@@ -427,7 +427,17 @@ func TestPrincipalBatchAgreedPostsOnce(t *testing.T) {
 	}
 	detail, err := f.wf.Detail(f.ctx, inst.ID)
 	must(t, err)
-	if len(detail.Attachments) != 1 || detail.Attachments[0].Slot != "项目现金流量表" || detail.Title != "事业合伙投资-本金分配审批" || detail.Label != "本金分配" {
+	// The upload in its slot, and the calculation sheet the effect attached.
+	var uploads, sheets int
+	for _, a := range detail.Attachments {
+		switch {
+		case a.Role == "upload" && a.Slot == "项目现金流量表":
+			uploads++
+		case a.Role == "sheet" && strings.HasSuffix(a.Name, "_泰安-锦艺誉峯_本金分配计算表.xlsx"):
+			sheets++
+		}
+	}
+	if len(detail.Attachments) != 2 || uploads != 1 || sheets != 1 || detail.Title != "事业合伙投资-本金分配审批" || detail.Label != "本金分配" {
 		t.Errorf("detail %+v", detail)
 	}
 
