@@ -24,6 +24,9 @@ const (
 	KindProfit AccountKind = "profit"
 	// KindOther is other:{project}:{partner}, other adjustments paid or charged (debit).
 	KindOther AccountKind = "other"
+	// KindPayable is payable:{project}:{partner}, principal a distribution
+	// approved for the partner (or whoever holds the stake) and not yet paid out (credit).
+	KindPayable AccountKind = "payable"
 	// KindProjectCompany is project_company:{project}, money invested in the project company (debit).
 	KindProjectCompany AccountKind = "project_company"
 	// KindExternal is external:{party}, money outside the partnership: a partner's
@@ -38,6 +41,7 @@ var chart = map[AccountKind]struct{ project, partner bool }{
 	KindInterest:       {project: true},
 	KindProfit:         {project: true, partner: true},
 	KindOther:          {project: true, partner: true},
+	KindPayable:        {project: true, partner: true},
 	KindProjectCompany: {project: true},
 }
 
@@ -63,6 +67,9 @@ func Profit(project, partner int64) string { return code(KindProfit, project, pa
 
 // Other is the code of a partner's other adjustments (C) in a project.
 func Other(project, partner int64) string { return code(KindOther, project, partner) }
+
+// Payable is the code of what a distribution approved for a partner and not yet paid out.
+func Payable(project, partner int64) string { return code(KindPayable, project, partner) }
 
 // ProjectCompany is the code of the money the partnership put in a project company.
 func ProjectCompany(project int64) string { return code(KindProjectCompany, project) }
