@@ -96,6 +96,7 @@ func (b *Batch) describe() {
 		t.Total.Decimal = t.Total.Add(l.Total.Decimal)
 	}
 	b.Totals = t
+	b.describePayouts()
 }
 
 // Title is a batch's name on the stage bar and the OA form: 本金分配,
@@ -138,10 +139,6 @@ func (s *Service) actualPeakEffect() workflow.Effect { return workflow.Effect{} 
 // batchEffect is the effect of a batch kind's process (effects.go).
 // TODO(core-b): replace this stub.
 func (s *Service) batchEffect(k Kind) workflow.Effect { return workflow.Effect{} }
-
-// queueNotices queues the 分配通知 of an approved batch (notices.go).
-// TODO(payouts): replace this stub.
-func (s *Service) queueNotices(ctx context.Context, tx *sqlx.Tx, b Batch) error { return nil }
 
 // Sheet is the batch's calculation sheet (测算表) attached to the OA form and
 // served as export.xlsx: the file name and the workbook (export.go).
