@@ -106,7 +106,7 @@ type PayoutImportResult struct {
 
 // Errors of the payouts.
 var (
-	ErrNotApproved   = apperr.Rule("distribution_not_approved", "", "分配批次审批通过后才能登记打款")
+	ErrNotApproved    = apperr.Rule("distribution_not_approved", "", "分配批次审批通过后才能登记打款")
 	errLineNotInBatch = apperr.NotFound("distribution_line_not_found", "该合伙人不在本分配批次中")
 )
 
