@@ -132,14 +132,6 @@ func (s *Service) registerEffects(wf *workflow.Service) {
 	}
 }
 
-// actualPeakEffect is the actual_peak process's effect (actualpeak.go).
-// TODO(core-b): replace this stub.
-func (s *Service) actualPeakEffect() workflow.Effect { return workflow.Effect{} }
-
-// batchEffect is the effect of a batch kind's process (effects.go).
-// TODO(core-b): replace this stub.
-func (s *Service) batchEffect(k Kind) workflow.Effect { return workflow.Effect{} }
-
 // Sheet is the batch's calculation sheet (测算表) attached to the OA form and
 // served as export.xlsx: the file name and the workbook (export.go).
 // TODO(manual): replace this stub.
