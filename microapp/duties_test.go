@@ -102,6 +102,8 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.db.MustExec(`INSERT INTO distribution_lines (batch_id, partner_id, user_id, payee_partner_id, seq, a)
 		VALUES ($1, $2, $3, $2, 1, 1000), ($1, $4, $5, $4, 2, 1000)`, batch, own, acctID, bizLine, bizID)
 	dist := func(rest string) string { return fmt.Sprintf("/api/v1/distributions/%d%s", batch, rest) }
+	// An approved distribution batch of project A with the accountant's line (登记打款).
+	payoutBatch := approvedBatch(t, e.db, w.projA, "principal", map[int64][2]string{own: {"1000", "0"}, other: {"1000", "0"}})
 
 	rounds := func(id int64, rest string) string { return fmt.Sprintf("/api/v1/rounds/%d%s", id, rest) }
 	invitation := map[string]any{"user_id": acctID, "tier": "city", "min_amount": "100000", "max_amount": "900000",
@@ -176,6 +178,14 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		"POST /api/v1/distributions/:id/unlock":    func() response { return e.do(biz, "POST", dist("/unlock"), map[string]any{"version": 1}) },
 		"POST /api/v1/distributions/:id/review": func() response {
 			return e.do(biz, "POST", dist("/review"), map[string]any{"approve": true, "version": 1})
+		},
+		"POST /api/v1/distributions/:id/payouts": func() response {
+			return e.payDo(acct, "duties-3", "POST", fmt.Sprintf("/api/v1/distributions/%d/payouts", payoutBatch),
+				map[string]any{"partner_id": own, "paid_on": today.String()})
+		},
+		"POST /api/v1/distributions/:id/payouts/import": func() response {
+			return e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/payouts/import", payoutBatch),
+				sheet(t, [][]any{{"户名", "金额", "打款日期"}, {"会计合伙人", "1000.00", today.String()}}))
 		},
 		"POST /api/v1/adjustments/:id/review": func() response {
 			return e.do(biz, "POST", fmt.Sprintf("/api/v1/adjustments/%d/review", underReview), map[string]any{"approve": true, "version": 1})

@@ -139,6 +139,7 @@ func New(d Deps) *Server {
 	s.actualPeakRoutes()
 	s.distributionRoutes()
 	s.distributionSheetRoutes()
+	s.distributionPayoutRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s

@@ -57,6 +57,10 @@ var actionLabels = map[string]string{
 	"batch.create":                    "新增批次",
 	"dingtalk_robot.create":           "新增钉钉机器人",
 	"distribution.import":             "导入分配金额（手工）",
+	"distribution.payout":             "登记分配打款",
+	"distribution.payout_import":      "导入分配打款",
+	"distribution.bank_file":          "导出银行付款文件",
+	"distribution.notice_test":        "测试分配通知",
 	"dingtalk_robot.update":           "修改钉钉机器人",
 	"dingtalk_robot.delete":           "删除钉钉机器人",
 	"dingtalk_robot.seal_webhook":     "加密机器人地址",
@@ -147,6 +151,7 @@ var entityLabels = map[string]string{
 	"dingtalk_robot":        "钉钉机器人",
 	"dingtalk_settings":     "钉钉设置",
 	"distribution":          "分配批次",
+	"distribution_payout":   "分配打款",
 	"directory":             "钉钉通讯录",
 	"establishment_terms":   "跟投条款",
 	"financing_rate":        "资金成本利率",
@@ -239,6 +244,7 @@ var fieldLabels = map[string]string{
 	"stream": "事件推送（Stream）", "grades": "职级", "other_mandatory_min": "其他强投人员最低金额",
 	"voluntary_min": "自愿认购最低金额", "departments": "部门", "attempts": "尝试次数", "last_error": "最后错误", "template": "模板", "body": "内容", "msg_type": "消息格式",
 	// opening balances (期初数据导入)
+	"payee_partner_id": "收款合伙人ID", "paid_amount": "打款金额", "batch_status": "批次状态",
 	"file_name": "文件名", "file_hash": "文件指纹", "rows": "行数", "principal_paid": "已缴本金",
 	"principal_returned": "已返还本金", "profit_received": "已分配利润",
 	// distributions (core-a)
