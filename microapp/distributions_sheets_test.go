@@ -117,7 +117,7 @@ func (e *env) mustManualBatch(projectID int64, partners ...int64) int64 {
 	e.t.Helper()
 	var id int64
 	if err := e.db.Get(&id, `INSERT INTO distribution_batches (project_id, kind, seq, status, distribution_date, record_date, unlocked, created_by_name)
-		VALUES ($1, 'profit', 1, 'draft', '2024-06-30', '2024-06-30', true, '测试') RETURNING id`, projectID); err != nil {
+		VALUES ($1, 'profit', (SELECT coalesce(max(seq), 0) + 1 FROM distribution_batches WHERE project_id = $1 AND kind = 'profit'), 'draft', '2024-06-30', '2024-06-30', true, '测试') RETURNING id`, projectID); err != nil {
 		e.t.Fatal(err)
 	}
 	for i, p := range partners {

@@ -102,8 +102,10 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.db.MustExec(`INSERT INTO distribution_lines (batch_id, partner_id, user_id, payee_partner_id, seq, a)
 		VALUES ($1, $2, $3, $2, 1, 1000), ($1, $4, $5, $4, 2, 1000)`, batch, own, acctID, bizLine, bizID)
 	dist := func(rest string) string { return fmt.Sprintf("/api/v1/distributions/%d%s", batch, rest) }
-	// An approved distribution batch of project A with the accountant's line (登记打款).
-	payoutBatch := approvedBatch(t, e.db, w.projA, "principal", map[int64][2]string{own: {"1000", "0"}, other: {"1000", "0"}})
+	// An approved profit batch of project A with the accountant's line (登记打款):
+	// profit, so that the accountant still holds principal in project A
+	// for the create case above.
+	payoutBatch := approvedBatch(t, e.db, w.projA, "profit", map[int64][2]string{own: {"0", "1000"}, other: {"0", "1000"}})
 
 	rounds := func(id int64, rest string) string { return fmt.Sprintf("/api/v1/rounds/%d%s", id, rest) }
 	invitation := map[string]any{"user_id": acctID, "tier": "city", "min_amount": "100000", "max_amount": "900000",
@@ -226,9 +228,9 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.must(201, e.payDo(acct, "duties-2", "POST", rounds(approved, "/payments"),
 		map[string]any{"user_id": otherID, "amount": "1000", "paid_on": today.String()}))
 	e.must(200, e.do(acct, "PATCH", rounds(calculated, "/allocation/lines/"+itoa(other)), map[string]any{"allocated": "90000", "reason": "调整"}))
-	othersBatch := e.mustManualBatch(w.projA, other)
+	othersBatch := e.mustManualBatch(w.projA, other) // 第2次利润分配: the payout batch is the first
 	e.must(200, e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/import", othersBatch), sheet(t, [][]any{
-		header(distribution.ImportColumns(distribution.KindProfit, 1)), {1, other, "另一合伙人", "", "100.00"}})))
+		header(distribution.ImportColumns(distribution.KindProfit, 2)), {1, other, "另一合伙人", "", "100.00"}})))
 }
 
 // A reviewer never reviews their own submission: a user who is both
