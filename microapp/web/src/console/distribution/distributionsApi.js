@@ -17,9 +17,11 @@ export const distributions = {
   /** act runs calculate, save, submit, unlock or lock with the batch's version. */
   act: (id, action, version) => request('POST', `/distributions/${id}/${action}`, { body: { version } }),
   review: (id, approve, reason, version) => request('POST', `/distributions/${id}/review`, { body: { approve, reason, version } }),
-  importFile: (id, file) => {
+  /** importFile uploads the filled template; version is the batch's the template came from. */
+  importFile: (id, file, version) => {
     const form = new FormData()
     form.append('file', file)
+    if (version) form.append('version', String(version))
     return request('POST', `/distributions/${id}/import`, { form })
   },
   /** payout registers one line as paid; key is the dialog's Idempotency-Key. */

@@ -16,7 +16,12 @@ const FIGURES = {
   total: '分配合计（不含其它）',
   principal: '本金',
   weight: '分配占比',
+  manual: '手工录入',
 }
+
+// The steps shown beside each column: its own, and what it was made from
+// (X for F; the manual entry for D, E and F).
+const RELATED = { d: ['d', 'manual'], e: ['e', 'manual'], f: ['x', 'f', 'manual'] }
 
 const INPUTS = {
   a: 'A',
@@ -78,7 +83,8 @@ export function stepsOf(trace, figure) {
     const own = trace[figure] ?? trace[figure.toUpperCase()]
     return Array.isArray(own) ? own : []
   }
-  const own = trace.filter((s) => columnOf(s.figure) === figure)
+  const cols = RELATED[figure] || [figure]
+  const own = trace.filter((s) => cols.includes(columnOf(s.figure)))
   if (own.length) return own
   return trace.some((s) => FIGURES[columnOf(s.figure)]) ? [] : trace
 }
