@@ -9,6 +9,7 @@ import (
 	"hehuo/internal/adjustment"
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
+	"hehuo/internal/distribution"
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding/holdingtest"
 	"hehuo/internal/org"
@@ -95,6 +96,9 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.db.MustExec(`INSERT INTO adjustment_lines (adjustment_id, partner_id, user_id, tier, old_principal, new_principal, delta, paid, top_up, refund)
 		VALUES ($1, $2, $3, 'city', 100000, 90000, -10000, 0, 0, 0)`, underReview, bizLine, bizID)
 
+	// Project A1: an unlocked profit batch holding the accountant's line (the manual import).
+	manualBatch := e.mustDistributionFixture(w.projA1, own, other)
+
 	rounds := func(id int64, rest string) string { return fmt.Sprintf("/api/v1/rounds/%d%s", id, rest) }
 	invitation := map[string]any{"user_id": acctID, "tier": "city", "min_amount": "100000", "max_amount": "900000",
 		"deadline": deadline.String(), "version": 1}
@@ -131,6 +135,10 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		},
 		"POST /api/v1/rounds/:id/payments/import": func() response {
 			return e.upload(acct, rounds(approved, "/payments/import"), statement(t, [][]any{{"B900", "J900", "会计合伙人", "1000", today.String()}}))
+		},
+		"POST /api/v1/distributions/:id/import": func() response {
+			return e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/import", manualBatch), sheet(t, [][]any{
+				header(distribution.ImportColumns(distribution.KindProfit, 1)), {1, own, "会计合伙人", "", "100.00"}}))
 		},
 		"POST /api/v1/adjustments/:id/settlements": func() response {
 			return e.payDo(acct, "duties-2", "POST", fmt.Sprintf("/api/v1/adjustments/%d/settlements", agreed),
@@ -182,6 +190,8 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.must(201, e.payDo(acct, "duties-2", "POST", rounds(approved, "/payments"),
 		map[string]any{"user_id": otherID, "amount": "1000", "paid_on": today.String()}))
 	e.must(200, e.do(acct, "PATCH", rounds(calculated, "/allocation/lines/"+itoa(other)), map[string]any{"allocated": "90000", "reason": "调整"}))
+	e.must(200, e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/import", manualBatch), sheet(t, [][]any{
+		header(distribution.ImportColumns(distribution.KindProfit, 1)), {2, other, "另一合伙人", "", "100.00"}})))
 }
 
 // A reviewer never reviews their own submission: a user who is both
