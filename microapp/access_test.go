@@ -66,7 +66,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	processID, attachmentID := e.mustProcessFixture(w.projA)
 	// An adjustment of project A, for /adjustments paths.
 	adjustmentID := e.mustAdjustmentFixture(w.projA)
-	// A distribution batch of project A, for /distributions paths.
+	// A draft distribution batch of project A, for /distributions paths.
 	distributionID := e.mustDistributionFixture(w.projA)
 	// The accountant is granted city B only; the matrix probes project A.
 	e.must(200, e.do(admin, "PUT", "/api/v1/org-units/"+itoa(w.cityB)+"/grants",

@@ -108,9 +108,9 @@ func (e *env) seedBatches(projectID int64) (int64, []int64) {
 	return profit, partners
 }
 
-// mustDistributionFixture stores an unlocked draft first profit batch of the
+// mustManualDistributionFixture stores an unlocked draft first profit batch of the
 // project with a line (F 0) for each partner, and returns its id.
-func (e *env) mustDistributionFixture(projectID int64, partners ...int64) int64 {
+func (e *env) mustManualDistributionFixture(projectID int64, partners ...int64) int64 {
 	e.t.Helper()
 	var id int64
 	if err := e.db.Get(&id, `INSERT INTO distribution_batches (project_id, kind, seq, status, distribution_date, record_date, unlocked, created_by_name)
@@ -122,15 +122,6 @@ func (e *env) mustDistributionFixture(projectID int64, partners ...int64) int64 
 			SELECT $1, p.id, p.user_id, p.id, $3 FROM partners p WHERE p.id = $2`, id, p, i+1)
 	}
 	return id
-}
-
-// fillDistributionPath puts a real batch id into /distributions/:id paths.
-func fillDistributionPath(p string, batchID int64) string {
-	const prefix = "/api/v1/distributions/:id"
-	if strings.HasPrefix(p, prefix) {
-		return "/api/v1/distributions/" + itoa(batchID) + p[len(prefix):]
-	}
-	return p
 }
 
 // xlsxRows reads the first sheet of a workbook as its cells display.

@@ -97,7 +97,7 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		VALUES ($1, $2, $3, 'city', 100000, 90000, -10000, 0, 0, 0)`, underReview, bizLine, bizID)
 
 	// Project A1: an unlocked profit batch holding the accountant's line (the manual import).
-	manualBatch := e.mustDistributionFixture(w.projA1, own, other)
+	manualBatch := e.mustManualDistributionFixture(w.projA1, own, other)
 
 	rounds := func(id int64, rest string) string { return fmt.Sprintf("/api/v1/rounds/%d%s", id, rest) }
 	invitation := map[string]any{"user_id": acctID, "tier": "city", "min_amount": "100000", "max_amount": "900000",
