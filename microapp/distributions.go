@@ -66,7 +66,7 @@ func (s *Server) distributionRoutes() {
 		Method: http.MethodPatch, Path: "/api/v1/distributions/:id", Tag: "distributions",
 		Summary: "Change a batch's inputs (version; absent fields unchanged, \"\" clears one) while it is draft, calculated, saved " +
 			"or rejected; the batch goes back to draft. Otherwise 422 distribution_locked; stale version → 409.",
-		Access:  Access{Roles: editors, LineWrite: true}, Request: distribution.UpdateInput{}, Response: distribution.Batch{},
+		Access: Access{Roles: editors, LineWrite: true}, Request: distribution.UpdateInput{}, Response: distribution.Batch{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.distributionInScope(c, p)
 			if err != nil {
@@ -96,7 +96,7 @@ func (s *Server) distributionRoutes() {
 		Summary: "Edit a line (version of the batch): c (其它, any sign) with c_reason (required when c ≠ 0: 422 c_reason_required); " +
 			"d, e, f typed by hand only while the batch is unlocked (422 distribution_locked), marked manual with who and when. " +
 			"The batch goes back to draft.",
-		Access:  Access{Roles: editors, LineWrite: true}, Request: distribution.LineInput{}, Response: distribution.Batch{},
+		Access: Access{Roles: editors, LineWrite: true}, Request: distribution.LineInput{}, Response: distribution.Batch{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.distributionInScope(c, p)
 			if err != nil {
@@ -118,7 +118,7 @@ func (s *Server) distributionRoutes() {
 		Summary: "分配测算: compute the batch by RULES R6 (D = round(A × ratio, fen) + B, E = D + C) and R7 (X split pro rata to " +
 			"principal by largest remainder) with a trace per figure; manual lines keep their amounts beside the computed ones. " +
 			"Blank inputs → 422 inputs_incomplete naming each (details: [{field, label}]); a negative E → 422 line_negative.",
-		Access:  Access{Roles: editors, LineWrite: true}, Request: distribution.CalculateInput{}, Response: distribution.Batch{},
+		Access: Access{Roles: editors, LineWrite: true}, Request: distribution.CalculateInput{}, Response: distribution.Batch{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.distributionInScope(c, p)
 			if err != nil {
@@ -136,7 +136,7 @@ func (s *Server) distributionRoutes() {
 	version := func(path, summary string, roles []string, call func(*gin.Context, auth.Principal, int64, distribution.VersionInput) (distribution.Batch, error)) {
 		s.handle(Route{
 			Method: http.MethodPost, Path: path, Tag: "distributions", Summary: summary,
-			Access:  Access{Roles: roles, LineWrite: true}, Request: distribution.VersionInput{}, Response: distribution.Batch{},
+			Access: Access{Roles: roles, LineWrite: true}, Request: distribution.VersionInput{}, Response: distribution.Batch{},
 			Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 				id, err := s.distributionInScope(c, p)
 				if err != nil {
@@ -174,7 +174,7 @@ func (s *Server) distributionRoutes() {
 		Method: http.MethodPost, Path: "/api/v1/distributions/:id/review", Tag: "distributions",
 		Summary: "Review a submitted batch (business admin; {approve, reason, version}): approve → reviewed, the batch's process " +
 			"may be launched; refuse → rejected with the reason (required). Never one's own submission (403 own_submission).",
-		Access:  Access{Roles: bizadmin, LineWrite: true}, Request: distribution.ReviewInput{}, Response: distribution.Batch{},
+		Access: Access{Roles: bizadmin, LineWrite: true}, Request: distribution.ReviewInput{}, Response: distribution.Batch{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := s.distributionInScope(c, p)
 			if err != nil {

@@ -42,8 +42,8 @@ var chart = map[AccountKind]struct{ project, partner bool }{
 	KindInterest:       {project: true},
 	KindProfit:         {project: true, partner: true},
 	KindOther:          {project: true, partner: true},
-	KindProjectCompany: {project: true},
 	KindPayable:        {project: true, partner: true},
+	KindProjectCompany: {project: true},
 }
 
 // Account is one account of the chart, parsed from its code.
