@@ -26,6 +26,12 @@ export const distributions = {
   },
   /** payout registers one line as paid; key is the dialog's Idempotency-Key. */
   payout: (id, key, body) => request('POST', `/distributions/${id}/payouts`, { body, headers: { 'Idempotency-Key': key } }),
+  /** importPayouts registers the payouts of the bank's file (all rows or none; a file imported again is skipped). */
+  importPayouts: (id, file) => {
+    const form = new FormData()
+    form.append('file', file)
+    return request('POST', `/distributions/${id}/payouts/import`, { form })
+  },
   templatePath: (id) => `/distributions/${id}/template.xlsx`,
   exportPath: (id) => `/distributions/${id}/export.xlsx`,
   bankFilePath: (id) => `/distributions/${id}/bank-file.xlsx`,
