@@ -161,12 +161,13 @@ func fillTemplate(t *testing.T, raw []byte, amounts map[string]string) string {
 // project whose partners paid as in RULES R4 and whose actual peak is
 // agreed, creates a principal batch at 100 %, calculates and saves it — the
 // table shows R6's D column to the fen; then the business admin unlocks a
-// profit batch (解锁编辑) and the accountant imports its F column (R7's
-// split of 100,000.00), each line marked 手工. No console error on the way.
+// profit batch (解锁编辑) of another project (one open batch per project)
+// and the accountant imports its F column (R7's split of 100,000.00), each
+// line marked 手工. No console error on the way.
 func TestConsoleDistributionPrincipalAndManualProfit(t *testing.T) {
 	ctx := browser(t)
 	w := newLiveServer(t)
-	_, acct, proj := w.projectWithTerms()
+	admin, acct, proj := w.projectWithTerms()
 	pid, _ := strconv.ParseInt(proj, 10, 64)
 
 	// R4's four partners, allocated and paid on R4's dates.
@@ -257,8 +258,24 @@ func TestConsoleDistributionPrincipalAndManualProfit(t *testing.T) {
 		chromedp.WaitVisible(`//*[@data-test="trace"][contains(.,"299,320.68")]`),
 	)
 
+	// A project has one open batch at a time: the profit batch is another
+	// project's, 泰安-锦艺誉峯, where the same four partners paid in full.
+	var city int64
+	if err := w.deps.DB.Get(&city, `SELECT city_company_id FROM projects WHERE id = $1`, pid); err != nil {
+		t.Fatal(err)
+	}
+	proj2 := idOf(w.call(admin, "POST", "/api/v1/projects", map[string]any{
+		"name": "泰安-锦艺誉峯", "city_company_id": city, "land_acquired_on": "2019-12-30", "is_open": true,
+	}, 201)["id"])
+	pid2, _ := strconv.ParseInt(proj2, 10, 64)
+	holdingtest.Round(t, w.deps.DB, pid2, "approved", allocated)
+	for _, p := range partners {
+		holdingtest.Pay(t, w.deps.DB, pid2, p.id, p.amount)
+	}
+	page = w.srv.URL + "/distribution?project=" + proj2
+
 	// A first profit batch of 100,000.00, unlocked by the business admin.
-	profit := w.call(acct, "POST", "/api/v1/projects/"+proj+"/distributions", map[string]any{
+	profit := w.call(acct, "POST", "/api/v1/projects/"+proj2+"/distributions", map[string]any{
 		"kind": "profit", "distribution_date": distDate, "record_date": recordDate, "amount": "100000.00",
 	}, 201)
 	batch := idOf(profit["id"])
