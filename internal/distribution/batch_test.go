@@ -507,3 +507,25 @@ func TestLiquidationOnceAndDelete(t *testing.T) {
 		t.Fatalf("list %v %v", list, err)
 	}
 }
+
+// A liquidation returns all the principal left (R6 at 100%, B and C) and
+// pays the profit entered (R7); 分配合计 is D + F.
+func TestLiquidationReturnsAllAndPaysTheProfit(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.agreePeak(t)
+	b, err := w.s.CreateBatch(ctx, w.acct, w.project, CreateInput{Kind: "liquidation", BatchFields: BatchFields{
+		DistributionDate: str("2027-06-30"), RecordDate: str("2027-06-20"), Amount: str("100000")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = w.s.Calculate(ctx, w.acct, b.ID, CalculateInput{}); err != nil {
+		t.Fatal(err)
+	}
+	checkLines(t, b, "d", "500000.00", "299320.68", "295549.42", "222060.21")
+	checkLines(t, b, "f", "37878.79", "22727.27", "22510.83", "16883.11")
+	checkLines(t, b, "total", "537878.79", "322047.95", "318060.25", "238943.32")
+	if b.Title != "清算分配" || !b.Totals.F.Equal(dec("100000")) {
+		t.Fatalf("batch %s totals %+v", b.Title, b.Totals)
+	}
+}
