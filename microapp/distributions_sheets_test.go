@@ -2,7 +2,11 @@ package microapp_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -62,12 +66,12 @@ var seedTable = []seedLine{
 
 // seedBatches writes, as the batch service and the approval would leave
 // them, the seed's approved principal batch (100%, 分配日期 2020-06-19, C
-// empty) over 34 invented partners and an unlocked draft first profit batch
-// (2020-01-01) with F at 0, and returns the profit batch's id and the
+// empty) over 34 invented partners and a draft first profit batch
+// (2020-01-01) with F at 0, and returns the two batches' ids and the
 // partners' ids in 序号 order.
-func (e *env) seedBatches(projectID int64) (int64, []int64) {
+func (e *env) seedBatches(projectID int64) (principal, profit int64, partners []int64) {
 	e.t.Helper()
-	partners := make([]int64, len(seedTable))
+	partners = make([]int64, len(seedTable))
 	for i, l := range seedTable {
 		var user int64
 		if err := e.db.Get(&user, `INSERT INTO users (name, dingtalk_userid) VALUES ($1, $2) RETURNING id`,
@@ -88,13 +92,12 @@ func (e *env) seedBatches(projectID int64) (int64, []int64) {
 			e.t.Fatal(err)
 		}
 	}
-	var principal, profit int64
 	if err := e.db.Get(&principal, `INSERT INTO distribution_batches (project_id, kind, seq, status, distribution_date, record_date,
 		return_ratio, created_by_name) VALUES ($1, 'principal', 1, 'approved', '2020-06-19', '2020-06-19', 1, '环沪会计') RETURNING id`, projectID); err != nil {
 		e.t.Fatal(err)
 	}
 	if err := e.db.Get(&profit, `INSERT INTO distribution_batches (project_id, kind, seq, status, distribution_date, record_date,
-		amount, amount_entered, unlocked, created_by_name) VALUES ($1, 'profit', 1, 'draft', '2020-01-01', '2020-01-01', 131980.42, true, true, '环沪会计')
+		amount, amount_entered, created_by_name) VALUES ($1, 'profit', 1, 'draft', '2020-01-01', '2020-01-01', 131980.42, true, '环沪会计')
 		RETURNING id`, projectID); err != nil {
 		e.t.Fatal(err)
 	}
@@ -105,12 +108,12 @@ func (e *env) seedBatches(projectID int64) (int64, []int64) {
 		e.db.MustExec(`INSERT INTO distribution_lines (batch_id, partner_id, user_id, payee_partner_id, seq)
 			SELECT $1, p.id, p.user_id, p.id, $3 FROM partners p WHERE p.id = $2`, profit, partners[i], i+1)
 	}
-	return profit, partners
+	return principal, profit, partners
 }
 
-// mustManualDistributionFixture stores an unlocked draft first profit batch of the
+// mustManualBatch stores an unlocked draft first profit batch of the
 // project with a line (F 0) for each partner, and returns its id.
-func (e *env) mustManualDistributionFixture(projectID int64, partners ...int64) int64 {
+func (e *env) mustManualBatch(projectID int64, partners ...int64) int64 {
 	e.t.Helper()
 	var id int64
 	if err := e.db.Get(&id, `INSERT INTO distribution_batches (project_id, kind, seq, status, distribution_date, record_date, unlocked, created_by_name)
@@ -122,6 +125,29 @@ func (e *env) mustManualDistributionFixture(projectID int64, partners ...int64) 
 			SELECT $1, p.id, p.user_id, p.id, $3 FROM partners p WHERE p.id = $2`, id, p, i+1)
 	}
 	return id
+}
+
+// uploadWithVersion uploads an import with the batch version it was exported from.
+func (e *env) uploadWithVersion(token, path string, content []byte, version string) response {
+	e.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "import.xlsx")
+	fw.Write(content)
+	mw.WriteField("version", version)
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.http.URL+path, &buf)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := response{Status: res.StatusCode, Raw: raw}
+	json.Unmarshal(raw, &out.Body)
+	return out
 }
 
 // xlsxRows reads the first sheet of a workbook as its cells display.
@@ -209,7 +235,7 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 	acctID, acct := e.mustUser("环沪会计", "accountant")
 	e.must(200, e.do(admin, "PUT", "/api/v1/org-units/"+itoa(w.cityA)+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))
-	batch, partners := e.seedBatches(w.projA)
+	principal, batch, partners := e.seedBatches(w.projA)
 	base := "/api/v1/distributions/" + itoa(batch)
 
 	// The template: the batch's lines, F prefilled with the current 0.00.
@@ -224,6 +250,17 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 		t.Fatalf("template row 3 = %q", rows[2])
 	}
 	good := editTemplate(t, tpl, map[string]any{"E3": 111573.50, "E10": 10199.50, "E11": 10207.42})
+
+	// Locked until the business admin unlocks it (解锁编辑): 422, nothing read.
+	locked := fingerprint(t, e.db)
+	e.refused(422, "distribution_locked", e.upload(acct, base+"/import", good))
+	if fingerprint(t, e.db) != locked {
+		t.Fatal("an import into a locked batch changed the database")
+	}
+	biz := e.signIn("hhadmin", bizadminPassword)
+	if u := e.must(200, e.do(biz, "POST", base+"/unlock", map[string]any{"version": 1})).Body; u["unlocked"] != true || str(u["title"]) != "第1次利润分配(手工)" {
+		t.Fatalf("unlocked: %v %v", u["unlocked"], u["title"])
+	}
 
 	// Bad files change nothing, each refused naming its row and column.
 	before := fingerprint(t, e.db)
@@ -268,14 +305,6 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 			}
 		}
 	}
-	// Locked (not unlocked, or locked again once agreed): 422, nothing read.
-	e.db.MustExec(`UPDATE distribution_batches SET unlocked = false WHERE id = $1`, batch)
-	locked := fingerprint(t, e.db)
-	e.refused(422, "distribution_locked", e.upload(acct, base+"/import", good))
-	if fingerprint(t, e.db) != locked {
-		t.Fatal("an import into a locked batch changed the database")
-	}
-	e.db.MustExec(`UPDATE distribution_batches SET unlocked = true WHERE id = $1`, batch)
 	if fingerprint(t, e.db) != before {
 		t.Fatal("a refused import changed the database")
 	}
@@ -287,7 +316,7 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 
 	// The seed's F column through 导入.
 	b := e.must(200, e.upload(acct, base+"/import", good)).Body
-	if str(b["status"]) != "draft" || num(b["version"]) != 2 || b["unlocked"] != true {
+	if str(b["status"]) != "draft" || num(b["version"]) != 3 || b["unlocked"] != true {
 		t.Fatalf("batch after the import: status %v version %v", b["status"], b["version"])
 	}
 	lines := b["lines"].([]any)
@@ -304,6 +333,12 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 	}
 	if f := str(b["totals"].(map[string]any)["f"]); f != "131980.42" {
 		t.Fatalf("Σ F = %s, want 131980.42", f)
+	}
+	// An import from a template of an earlier version: 409, nothing changed.
+	stale := fingerprint(t, e.db)
+	e.refused(409, "stale_version", e.uploadWithVersion(acct, base+"/import", good, "2"))
+	if fingerprint(t, e.db) != stale {
+		t.Fatal("a stale import changed the database")
 	}
 	var entries int
 	e.db.Get(&entries, `SELECT count(*) FROM audit_log WHERE action = 'distribution.import' AND entity_id = $1`, batch)
@@ -352,6 +387,23 @@ func TestDistributionManualImportAndSheetLikeTheSeed(t *testing.T) {
 	want := []string{"合计", "8,570,917.00", "-1,119,979.05", "7,450,937.95", "7,450,937.95", "131,980.42", "7,582,918.37"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("合计 row %q, want %q", sum, want)
+	}
+
+	// The principal batch's own sheet: its lines, 分配合计 = D, no F yet.
+	res = e.must(200, e.do(acct, "GET", "/api/v1/distributions/"+itoa(principal)+"/export.xlsx", nil))
+	if cd := res.Header.Get("Content-Disposition"); !strings.Contains(cd, url.PathEscape("泰安-锦艺誉峯_本金分配计算表.xlsx")) {
+		t.Fatalf("Content-Disposition %q", cd)
+	}
+	sheet = xlsxRows(t, res.Raw)
+	if head := strings.Join(sheet[distribution.SheetFirstRow-3], "|"); head != "序号|姓名|事业合伙本金|资金利息|其它|其它说明|本金分配 不含其它|本金分配 含其它|分配合计 不含其它|手工" {
+		t.Fatalf("principal sheet header %s", head)
+	}
+	sum = sheet[distribution.SheetFirstRow-1+len(seedTable)]
+	if got := strings.Join(sum[1:], "|"); got != "合计|8,570,917.00|-1,119,979.05|0.00||7,450,937.95|7,450,937.95|7,450,937.95" {
+		t.Fatalf("principal 合计 row %s", got)
+	}
+	if r := sheet[distribution.SheetFirstRow]; cell(r, 1) != "金涛 离" || cell(r, 8) != "177,366.50" || cell(r, 9) != "" {
+		t.Fatalf("principal row 2 %q", r)
 	}
 
 	// Another city's accountant does not see the batch (404).

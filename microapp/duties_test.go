@@ -96,8 +96,6 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.db.MustExec(`INSERT INTO adjustment_lines (adjustment_id, partner_id, user_id, tier, old_principal, new_principal, delta, paid, top_up, refund)
 		VALUES ($1, $2, $3, 'city', 100000, 90000, -10000, 0, 0, 0)`, underReview, bizLine, bizID)
 
-	// Project A1: an unlocked profit batch holding the accountant's line (the manual import).
-	manualBatch := e.mustManualDistributionFixture(w.projA1, own, other)
 	// An approved distribution batch of project A with the accountant's line (登记打款).
 	payoutBatch := approvedBatch(t, e.db, w.projA, "principal", map[int64][2]string{own: {"1000", "0"}, other: {"1000", "0"}})
 	// Project A1: a draft distribution batch holding the accountant's and the business admin's lines.
@@ -144,8 +142,8 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 			return e.upload(acct, rounds(approved, "/payments/import"), statement(t, [][]any{{"B900", "J900", "会计合伙人", "1000", today.String()}}))
 		},
 		"POST /api/v1/distributions/:id/import": func() response {
-			return e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/import", manualBatch), sheet(t, [][]any{
-				header(distribution.ImportColumns(distribution.KindProfit, 1)), {1, own, "会计合伙人", "", "100.00"}}))
+			return e.upload(acct, dist("/import"), sheet(t, [][]any{
+				header(distribution.ImportColumns(distribution.KindPrincipal, 1)), {1, own, "会计合伙人", "", "100.00", "100.00"}}))
 		},
 		"POST /api/v1/adjustments/:id/settlements": func() response {
 			return e.payDo(acct, "duties-2", "POST", fmt.Sprintf("/api/v1/adjustments/%d/settlements", agreed),
@@ -223,8 +221,9 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.must(201, e.payDo(acct, "duties-2", "POST", rounds(approved, "/payments"),
 		map[string]any{"user_id": otherID, "amount": "1000", "paid_on": today.String()}))
 	e.must(200, e.do(acct, "PATCH", rounds(calculated, "/allocation/lines/"+itoa(other)), map[string]any{"allocated": "90000", "reason": "调整"}))
-	e.must(200, e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/import", manualBatch), sheet(t, [][]any{
-		header(distribution.ImportColumns(distribution.KindProfit, 1)), {2, other, "另一合伙人", "", "100.00"}})))
+	othersBatch := e.mustManualBatch(w.projA, other)
+	e.must(200, e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/import", othersBatch), sheet(t, [][]any{
+		header(distribution.ImportColumns(distribution.KindProfit, 1)), {1, other, "另一合伙人", "", "100.00"}})))
 }
 
 // A reviewer never reviews their own submission: a user who is both
