@@ -579,3 +579,21 @@ func TestNoticesQueuedForTheDistributionDay(t *testing.T) {
 		t.Fatalf("%d test deliveries", n)
 	}
 }
+
+// A liquidation settles the project (read-only) when it is approved; its
+// own payouts are still registered, while a payout of an earlier batch of
+// the settled project is refused like every other write.
+func TestLiquidationPayoutsOnASettledProject(t *testing.T) {
+	ctx := context.Background()
+	w := newPayWorld(t)
+	principal := w.batch(t, KindPrincipal, 1, StatusApproved, day, payLine{name: "张三", a: "100000", e: "50000"})
+	liquidation := w.batch(t, KindLiquidation, 1, StatusApproved, day, payLine{name: "张三", a: "50000", e: "50000", f: "1234.56"})
+	w.d.MustExec(`UPDATE projects SET is_settled = true WHERE id = $1`, w.project)
+	p, err := w.s.RegisterPayout(ctx, w.clerk, liquidation, "liq", PayoutInput{PartnerID: w.partners["张三"], PaidOn: day})
+	if err != nil || p.PaidAmount.String() != "51234.56" || p.BatchStatus != StatusPaid {
+		t.Fatalf("liquidation payout %+v %v", p, err)
+	}
+	_, err = w.s.RegisterPayout(ctx, w.clerk, principal, "old", PayoutInput{PartnerID: w.partners["张三"], PaidOn: day})
+	wantCode(t, err, apperr.KindRule, "project_settled")
+	ledgertest.AssertReconciles(t, w.d)
+}

@@ -42,7 +42,6 @@ var chart = map[AccountKind]struct{ project, partner bool }{
 	KindInterest:       {project: true},
 	KindProfit:         {project: true, partner: true},
 	KindOther:          {project: true, partner: true},
-	KindPayable:        {project: true, partner: true},
 	KindProjectCompany: {project: true},
 }
 
