@@ -239,7 +239,7 @@ var fieldLabels = map[string]string{
 	// distributions (core-a)
 	"distribution_date": "分配日期", "record_date": "股权登记日", "return_ratio": "本次返还比例", "amount_entered": "直接填写分配金额",
 	"profit_ratio": "本次分配比例", "partnership_ratio": "合伙投资占比", "sales_target_on": "销售去化达标时间",
-	"collection_target_on": "销售回款达标时间", "actual_peak_id": "实际资金峰值确认ID", "unlocked": "解锁编辑",
+	"collection_target_on": "销售回款达标时间", "actual_peak_id": "实际资金峰值确认ID", "unlocked": "解锁编辑", "totals": "合计",
 	"c": "其它", "c_reason": "其它说明", "d": "本金分配（不含其它）", "e": "本金分配（含其它）", "f": "利润分配", "manual": "手工录入",
 }
 

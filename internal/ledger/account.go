@@ -43,6 +43,7 @@ var chart = map[AccountKind]struct{ project, partner bool }{
 	KindProfit:         {project: true, partner: true},
 	KindOther:          {project: true, partner: true},
 	KindProjectCompany: {project: true},
+	KindPayable:        {project: true, partner: true},
 }
 
 // Account is one account of the chart, parsed from its code.
