@@ -114,6 +114,8 @@ type batchState struct {
 func setBatchStatus(ctx context.Context, tx *sqlx.Tx, b Batch, status Status, processID int64, action string, ledgerTx *int64) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE distribution_batches SET status = $2, process_id = $3,
 		approved_at = CASE WHEN $2 = 'approved' THEN now() ELSE approved_at END, ledger_tx_id = coalesce($4, ledger_tx_id),
+		-- 完成后锁定 (R8): an agreed batch is locked again; its manual lines keep their marks.
+		unlocked = unlocked AND $2 <> 'approved',
 		version = version + 1, updated_at = now() WHERE id = $1`, b.ID, status, processID, ledgerTx); err != nil {
 		return fmt.Errorf("%s: %w", action, err)
 	}
@@ -283,7 +285,7 @@ func amountOrDash(d decimal.Decimal) string {
 func (s *Service) batchForm(ctx context.Context, tx *sqlx.Tx, b Batch) (workflow.Form, error) {
 	f := workflow.Form{Note: b.Note}
 	field := func(name, value string) { f.Fields = append(f.Fields, workflow.FormField{Name: name, Value: value}) }
-	field("本次分配节点", b.Kind.Title(b.Seq, b.Unlocked))
+	field("本次分配节点", b.Title)
 	switch b.Kind {
 	case KindProfit:
 		f.Label = "利润分配" + strconv.Itoa(b.Seq)

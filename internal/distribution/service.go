@@ -84,7 +84,13 @@ func load(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batc
 func (b *Batch) describe() {
 	b.KindLabel = b.Kind.Label()
 	b.StatusLabel = b.Status.Label()
-	b.Title = b.Kind.Title(b.Seq, b.Unlocked)
+	// 手工: the batch is open for hand entry, or a line was entered by hand
+	// (the mark stays after the batch is locked again).
+	manual := b.Unlocked
+	for _, l := range b.Lines {
+		manual = manual || l.Manual
+	}
+	b.Title = b.Kind.Title(b.Seq, manual)
 	var t Totals
 	for _, l := range b.Lines {
 		t.A.Decimal = t.A.Add(l.A.Decimal)
