@@ -62,6 +62,7 @@ var actionLabels = map[string]string{
 	"mandatory_list.update":           "修改强制跟投名单",
 	"notice.retry":                    "重发通知",
 	"notify_template.update":          "修改通知模板",
+	"opening.import":                  "导入期初数据",
 	"org_unit.create":                 "新增组织",
 	"org_unit.update":                 "修改组织",
 	"payment.confirm":                 "缴款确认",
@@ -131,6 +132,7 @@ var entityLabels = map[string]string{
 	"milestones":            "关键节点",
 	"notice":                "通知",
 	"notify_template":       "通知模板",
+	"opening_import":        "期初数据导入",
 	"org_unit":              "组织",
 	"payment":               "缴款",
 	"payout_account":        "分配账户",
@@ -208,6 +210,9 @@ var fieldLabels = map[string]string{
 	"deliveries_reset": "重新发送的接收人数", "api_base": "接口地址", "login_base": "登录地址", "oapi_base": "旧版接口地址",
 	"stream": "事件推送（Stream）", "grades": "职级", "other_mandatory_min": "其他强投人员最低金额",
 	"voluntary_min": "自愿认购最低金额", "departments": "部门", "attempts": "尝试次数", "last_error": "最后错误", "template": "模板", "body": "内容", "msg_type": "消息格式",
+	// opening balances (期初数据导入)
+	"file_name": "文件名", "file_hash": "文件指纹", "rows": "行数", "principal_paid": "已缴本金",
+	"principal_returned": "已返还本金", "profit_received": "已分配利润",
 }
 
 var (

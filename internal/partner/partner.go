@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"hehuo/internal/apperr"
+	"hehuo/internal/civil"
 	"hehuo/internal/db"
 )
 
@@ -79,4 +80,20 @@ func Get(ctx context.Context, q sqlx.QueryerContext, id int64) (Partner, error) 
 		return p, fmt.Errorf("get partner %d: %w", id, err)
 	}
 	return p, nil
+}
+
+// MarkFlags sets the 退 (exited) and 离 (left) flags of partner id as of on,
+// keeping a date already recorded: opening balances bring them from the old
+// system (exits, issue 12, will set them too). A false flag clears nothing.
+func MarkFlags(ctx context.Context, tx *sqlx.Tx, id int64, exited, left bool, on civil.Date) error {
+	if !exited && !left {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE partners SET
+			exited_on = CASE WHEN $2 THEN coalesce(exited_on, $4) ELSE exited_on END,
+			left_on = CASE WHEN $3 THEN coalesce(left_on, $4) ELSE left_on END
+		WHERE id = $1`, id, exited, left, on); err != nil {
+		return fmt.Errorf("flags of partner %d: %w", id, err)
+	}
+	return nil
 }

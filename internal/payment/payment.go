@@ -385,3 +385,14 @@ func paidOnInReach(ctx context.Context, q sqlx.QueryerContext, roundID int64, pa
 	}
 	return nil
 }
+
+// ProjectHasPayments reports whether any payment (reversed or not) was ever
+// confirmed in project projectID: opening balances (internal/opening) are
+// only for a project whose money has not started moving in Hehuo.
+func ProjectHasPayments(ctx context.Context, q sqlx.QueryerContext, projectID int64) (bool, error) {
+	var ok bool
+	if err := sqlx.GetContext(ctx, q, &ok, `SELECT EXISTS (SELECT 1 FROM payments WHERE project_id = $1)`, projectID); err != nil {
+		return false, fmt.Errorf("payments of project %d: %w", projectID, err)
+	}
+	return ok, nil
+}

@@ -28,6 +28,9 @@ import (
 //     settlements, reversals) and reads them for its own screens;
 //   - ledger_postings, ledger_balances: internal/ledger writes them and
 //     reads them for its statements, balances and Reconcile;
+//   - opening_balances: internal/opening writes them (期初数据导入) and
+//     reads them for its own screen; they carry the capital interest to
+//     date that position adds to Interest;
 //   - internal/position is the one read model across areas: principal in
 //     force, paid, outstanding, interest and profit for everyone else.
 //
@@ -39,9 +42,10 @@ var moneyTables = map[string][]string{
 	"adjustment_lines": {"internal/adjustment", "internal/position"},
 	"ledger_postings":  {"internal/ledger", "internal/position"},
 	"ledger_balances":  {"internal/ledger", "internal/position"},
+	"opening_balances": {"internal/opening", "internal/position"},
 }
 
-var tableRE = regexp.MustCompile(`\b(allocation_lines|adjustment_lines|ledger_postings|ledger_balances)\b`)
+var tableRE = regexp.MustCompile(`\b(allocation_lines|adjustment_lines|ledger_postings|ledger_balances|opening_balances)\b`)
 
 // mentions returns, per table, the string literals of a Go source that
 // name it (SQL, or a table name passed to COPY).

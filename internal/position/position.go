@@ -87,7 +87,8 @@ type Position struct {
 	// Interest is the capital interest charged and not yet deducted (R4, ≤ 0):
 	// per round, on that round's payments from the funding date, rounded once
 	// per partner; plus, per agreed adjustment, on its top-ups from the date
-	// the peak change took effect (R5). Filled only when asked (Query.Interest).
+	// the peak change took effect (R5); plus the interest to date opening
+	// balances brought (opening.go). Filled only when asked (Query.Interest).
 	Interest decimal.Decimal `db:"-"`
 	// ProfitAllocated is profit allocated to the partner: credits to profit:{project}:{partner}.
 	ProfitAllocated decimal.Decimal `db:"profit_allocated"`
@@ -248,6 +249,9 @@ func (s *Service) Positions(ctx context.Context, conn sqlx.QueryerContext, q Que
 	}
 	interest, err := s.interest(ctx, conn, q)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.openingInterest(ctx, conn, q, interest); err != nil {
 		return nil, err
 	}
 	for i := range out {
