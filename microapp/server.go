@@ -132,6 +132,7 @@ func New(d Deps) *Server {
 	s.payoutRoutes()
 	s.deskRoutes()
 	s.adjustmentRoutes()
+	s.distributionSheetRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s

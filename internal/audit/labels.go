@@ -37,6 +37,7 @@ var actionLabels = map[string]string{
 	"attachment.upload":               "上传附件",
 	"batch.create":                    "新增批次",
 	"dingtalk_robot.create":           "新增钉钉机器人",
+	"distribution.import":             "导入分配金额（手工）",
 	"dingtalk_robot.update":           "修改钉钉机器人",
 	"dingtalk_robot.delete":           "删除钉钉机器人",
 	"dingtalk_robot.seal_webhook":     "加密机器人地址",
@@ -124,6 +125,7 @@ var entityLabels = map[string]string{
 	"batch":                 "批次",
 	"dingtalk_robot":        "钉钉机器人",
 	"dingtalk_settings":     "钉钉设置",
+	"distribution":          "分配批次",
 	"directory":             "钉钉通讯录",
 	"establishment_terms":   "跟投条款",
 	"financing_rate":        "资金成本利率",
@@ -202,6 +204,8 @@ var fieldLabels = map[string]string{
 	"settled": "已结算", "pool_delta": "额度变动", "top_up": "补缴", "refund": "退款", "delta": "变动",
 	"old_principal": "原本金", "new_principal": "新本金", "due_date": "缴款截止日", "cadence": "催缴节奏",
 	"imported": "导入条数", "day": "日期", "test": "测试发送",
+	// distributions
+	"totals": "合计", "changed": "变更条数",
 	// payout accounts and notices
 	"bank": "开户行", "branch": "支行", "holder": "户名", "number_masked": "账号", "confirmed_at": "确认时间",
 	"total": "合计", "payments": "缴款", "receipts": "到账", "interest": "资金利息", "capital_interest": "资金利息",

@@ -142,10 +142,3 @@ func (s *Service) batchEffect(k Kind) workflow.Effect { return workflow.Effect{}
 // queueNotices queues the 分配通知 of an approved batch (notices.go).
 // TODO(payouts): replace this stub.
 func (s *Service) queueNotices(ctx context.Context, tx *sqlx.Tx, b Batch) error { return nil }
-
-// Sheet is the batch's calculation sheet (测算表) attached to the OA form and
-// served as export.xlsx: the file name and the workbook (export.go).
-// TODO(manual): replace this stub.
-func (s *Service) Sheet(ctx context.Context, q sqlx.QueryerContext, id int64) (name string, xlsx []byte, err error) {
-	return "", nil, apperr.Rule("not_built", "", "本功能即将上线")
-}

@@ -41,6 +41,18 @@ var errUnzippedTooLarge = apperr.Invalid("import_too_large", "file", "文件解�
 // keep matching the sheet, and trailing empty rows are dropped. No data
 // rows, or more than maxRows, is an error.
 func Read(r io.Reader, maxBytes int64, columns []string, maxRows int) ([][]string, error) {
+	return read(r, maxBytes, columns, maxRows, excelize.Options{})
+}
+
+// ReadRaw is Read with the cells' stored values rather than their displayed
+// text: an amount column keeps every decimal typed (1.234 under a #,##0.00
+// format is "1.234", not "1.23"), so an import can refuse what the sheet
+// hides instead of rounding it silently.
+func ReadRaw(r io.Reader, maxBytes int64, columns []string, maxRows int) ([][]string, error) {
+	return read(r, maxBytes, columns, maxRows, excelize.Options{RawCellValue: true})
+}
+
+func read(r io.Reader, maxBytes int64, columns []string, maxRows int, opts excelize.Options) ([][]string, error) {
 	content, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
 	if err != nil {
 		return nil, apperr.Invalid("import_not_xlsx", "file", "文件读取失败，请重新上传")
@@ -68,7 +80,7 @@ func Read(r io.Reader, maxBytes int64, columns []string, maxRows int) ([][]strin
 	if !it.Next() {
 		return nil, apperr.Invalid("import_empty", "file", "工作表为空")
 	}
-	header, err := it.Columns()
+	header, err := it.Columns(opts)
 	if err != nil {
 		return nil, apperr.Invalid("import_not_xlsx", "file", "无法读取工作表")
 	}
@@ -86,7 +98,7 @@ func Read(r io.Reader, maxBytes int64, columns []string, maxRows int) ([][]strin
 	var rows [][]string
 	empty := 0
 	for it.Next() {
-		row, err := it.Columns()
+		row, err := it.Columns(opts)
 		if err != nil {
 			return nil, apperr.Invalid("import_not_xlsx", "file", "无法读取工作表")
 		}
