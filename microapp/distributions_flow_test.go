@@ -2,10 +2,15 @@ package microapp_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/shopspring/decimal"
 
 	"hehuo/internal/holding/holdingtest"
 	"hehuo/internal/ledger"
+	"hehuo/internal/opening/openingtest"
 	"hehuo/internal/position"
 )
 
@@ -175,4 +180,217 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// seedWorld is the seed's project: 常州项目 with R1's terms and its peak
+// agreed, whose 34 partners (invented names, the seed's 序号, flags, A and
+// B) come in as opening balances (期初数据导入) through the API, each with a
+// confirmed payout account, and the actual peak agreed in DingTalk.
+func (e *env) seedWorld() (flowWorld, []distPartner) {
+	t := e.t
+	t.Helper()
+	f := e.flowWorld()
+	e.termsAndPeak(f)
+	rows := openingtest.Seed()
+	if len(rows) != len(seedLines) {
+		t.Fatalf("openingtest has %d rows, the seed 34", len(rows))
+	}
+	ps := make([]distPartner, len(rows))
+	for i, l := range seedLines {
+		r := rows[i]
+		// The fixture and this transcription agree (two readings of the seed).
+		if r.Paid != l.a || r.Interest != l.b || r.Exited != l.exited || r.Left != l.left {
+			t.Fatalf("seed row %d: openingtest %+v, distribution table %+v", l.seq, r, l)
+		}
+		ps[i] = distPartner{userid: fmt.Sprintf("seed_%02d", l.seq), name: l.name}
+		ps[i].user = e.partnerUser(ps[i].userid, l.name, "")
+		e.confirmPayout(ps[i].user, l.name)
+		rows[i].Name, rows[i].Account = l.name, ps[i].userid
+	}
+	e.must(201, e.uploadFile(f.acct, "/api/v1/projects/"+f.proj+"/opening-balances", "期初数据.xlsx", openingtest.XLSX(t, rows)))
+	for i := range ps {
+		ps[i].partner = holdingtest.Partner(t, e.db, ps[i].user)
+	}
+	e.reconciles("the opening balances")
+	e.agreedActualPeak(f, openingtest.SeedPaid)
+	return f, ps
+}
+
+// wantSeedLines checks a batch's lines against the seed's table: 序号,
+// name, flags and the columns cols (of a, b, c, d, e, f, total) to the fen.
+func wantSeedLines(t *testing.T, what string, b map[string]any, ps []distPartner, cols ...string) {
+	t.Helper()
+	ls := lines(b)
+	if len(ls) != len(seedLines) {
+		t.Fatalf("%s: %d lines, want 34", what, len(ls))
+	}
+	for i, l := range seedLines {
+		got := ls[ps[i].partner]
+		if got == nil {
+			t.Fatalf("%s: no line for %s", what, l.name)
+		}
+		flags, _ := got["flags"].(map[string]any)
+		if num(got["seq"]) != int64(l.seq) || str(got["name"]) != l.name || flags["exited"] != l.exited || flags["left"] != l.left {
+			t.Errorf("%s: line %v %v %v, want %d %s 退 %v 离 %v", what, got["seq"], got["name"], got["flags"], l.seq, l.name, l.exited, l.left)
+		}
+		want := map[string]string{}
+		for _, c := range cols {
+			want[c] = map[string]string{"a": l.a, "b": l.b, "c": "0.00", "d": l.d, "e": l.d, "f": l.f, "total": l.total}[c]
+		}
+		wantAmounts(t, fmt.Sprintf("%s %d %s", what, l.seq, l.name), got, want)
+	}
+}
+
+// Must show: the seed's 34-line table (如何进行手动-非测算-利润分配). Opening
+// balances bring the seed's A and B; a principal batch at 100% with C empty
+// is calculated, saved, reviewed and agreed in DingTalk; then the business
+// admin unlocks the first profit batch (解锁编辑) and the accountant imports
+// the seed's F column through 导出模板 / 导入; it is saved, reviewed and
+// agreed. The batches and their export.xlsx show exactly A 8,570,917.00,
+// B −1,119,979.05, D = E 7,450,937.95, F 131,980.42, 分配合计 7,582,918.37,
+// line by line to the fen; the ledger reconciles after each step.
+func TestDistributionSeedTableThroughTheAPI(t *testing.T) {
+	e := newEnv(t).withPayoutKey()
+	e.startBot()
+	f, ps := e.seedWorld()
+
+	b := e.newBatch(f, map[string]any{"kind": "principal", "distribution_date": "2020-06-19", "record_date": "2020-06-19", "return_ratio": "1"})
+	b = e.calculated(f, b)
+	wantSeedLines(t, "本金分配 saved", b, ps, "a", "b", "c", "d", "e", "total")
+	seedTotalsOf(t, "本金分配", b, seedTotals.d)
+	b = e.approved(f, b)
+	wantSeedLines(t, "本金分配 approved", b, ps, "a", "b", "c", "d", "e", "total")
+	e.reconciles("the principal batch")
+	wantSeedSheet(t, e.must(200, e.do(f.acct, "GET", batchPath(b["id"], "/export.xlsx"), nil)).Raw, nil)
+
+	// The manual first profit batch: unlocked, the F column imported.
+	p := e.newBatch(f, map[string]any{"kind": "profit", "distribution_date": "2020-07-01", "record_date": "2020-06-19"})
+	e.refused(422, "distribution_locked", e.uploadFile(f.acct, batchPath(p["id"], "/import"), "利润分配.xlsx", []byte("x")))
+	p = e.must(200, e.do(f.biz, "POST", batchPath(p["id"], "/unlock"), map[string]any{"version": p["version"]})).Body
+	if p["unlocked"] != true || !strings.Contains(str(p["title"]), "手工") {
+		t.Fatalf("unlocked batch: %v %v", p["unlocked"], p["title"])
+	}
+	tpl := e.must(200, e.do(f.acct, "GET", batchPath(p["id"], "/template.xlsx"), nil)).Raw
+	rows := readSheet(t, tpl)
+	if len(rows) != 35 || rows[0][0] != "序号" || rows[0][2] != "姓名" {
+		t.Fatalf("template: %v", rows[:1])
+	}
+	file := [][]any{header(rows[0])}
+	for _, r := range rows[1:] {
+		seq := mustInt(t, r[0])
+		row := []any{r[0], r[1], r[2], r[3], seedLines[seq-1].f}
+		file = append(file, row)
+	}
+	p = e.must(200, e.uploadFile(f.acct, batchPath(p["id"], "/import"), "利润分配.xlsx", xlsxOf(t, file))).Body
+	for _, l := range lines(p) {
+		if l["manual"] != true || str(l["manual_by_name"]) != "环沪会计" || l["manual_at"] == nil {
+			t.Fatalf("an imported line is not marked manual with who and when: %v", l)
+		}
+	}
+	p = e.calculated(f, p)
+	wantSeedLines(t, "第1次利润分配 saved", p, ps, "f", "total")
+	seedTotalsOf(t, "第1次利润分配", p, seedTotals.total)
+	p = e.approved(f, p)
+	wantSeedLines(t, "第1次利润分配 approved", p, ps, "f", "total")
+	if p["unlocked"] == true {
+		t.Errorf("the profit batch is still unlocked after its process was agreed (完成后锁定)")
+	}
+	e.reconciles("the profit batch")
+	wantSeedSheet(t, e.must(200, e.do(f.acct, "GET", batchPath(p["id"], "/export.xlsx"), nil)).Raw, []string{"第1次利润"})
+}
+
+// seedTotalsOf checks a batch's 合计 row against the seed's.
+func seedTotalsOf(t *testing.T, what string, b map[string]any, total string) {
+	t.Helper()
+	want := map[string]string{"total": total}
+	if str(b["kind"]) == "principal" {
+		want = map[string]string{"a": seedTotals.a, "b": seedTotals.b, "c": "0.00", "d": seedTotals.d, "e": seedTotals.d, "total": total}
+	} else {
+		want["f"] = seedTotals.f
+	}
+	tot, _ := b["totals"].(map[string]any)
+	wantAmounts(t, what+" 合计", tot, want)
+}
+
+// wantSeedSheet reads an export.xlsx back and checks it shows the seed's
+// table as the seed prints it: 序号, 姓名 with 退/离, A–E, the profit
+// columns profits, 分配合计 and the 合计 row, amounts as #,##0.00.
+func wantSeedSheet(t *testing.T, raw []byte, profits []string) {
+	t.Helper()
+	rows := readSheet(t, raw)
+	head := -1
+	for i, r := range rows {
+		if len(r) > 1 && r[0] == "序号" && r[1] == "姓名" {
+			head = i
+			break
+		}
+	}
+	if head < 0 || len(rows) < head+2+34+1 {
+		t.Fatalf("export: no table of 34 lines: %v", rows)
+	}
+	col := map[string]int{}
+	for i, h := range rows[head] {
+		col[h] = i
+	}
+	for _, h := range append([]string{"事业合伙本金", "资金利息", "其它", "本金分配 不含其它", "本金分配 含其它", "分配合计 不含其它"}, profits...) {
+		if _, ok := col[h]; !ok {
+			t.Fatalf("export: no column %s in %v", h, rows[head])
+		}
+	}
+	cell := func(r []string, h string) string {
+		if i := col[h]; i < len(r) {
+			return r[i]
+		}
+		return ""
+	}
+	fmtAmount := grouped
+	for i, l := range seedLines {
+		r := rows[head+2+i]
+		name := l.name
+		if l.left {
+			name += " 离"
+		}
+		if l.exited {
+			name += " 退"
+		}
+		total := l.d
+		if len(profits) > 0 {
+			total = l.total
+		}
+		got := []string{r[0], r[1], cell(r, "事业合伙本金"), cell(r, "资金利息"), cell(r, "本金分配 不含其它"), cell(r, "本金分配 含其它"), cell(r, "分配合计 不含其它")}
+		want := []string{itoa(int64(l.seq)), name, fmtAmount(l.a), fmtAmount(l.b), fmtAmount(l.d), fmtAmount(l.d), fmtAmount(total)}
+		for _, p := range profits {
+			got, want = append(got, cell(r, p)), append(want, fmtAmount(l.f))
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("export line %d:\n got %v\nwant %v", l.seq, got, want)
+		}
+	}
+	sum := rows[head+2+34]
+	total := seedTotals.d
+	if len(profits) > 0 {
+		total = seedTotals.total
+	}
+	got := []string{sum[1], cell(sum, "事业合伙本金"), cell(sum, "资金利息"), cell(sum, "本金分配 不含其它"), cell(sum, "本金分配 含其它"), cell(sum, "分配合计 不含其它")}
+	want := []string{"合计", fmtAmount(seedTotals.a), fmtAmount(seedTotals.b), fmtAmount(seedTotals.d), fmtAmount(seedTotals.d), fmtAmount(total)}
+	for _, p := range profits {
+		got, want = append(got, cell(sum, p)), append(want, fmtAmount(seedTotals.f))
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("export 合计:\n got %v\nwant %v", got, want)
+	}
+}
+
+// grouped writes an amount as the seed prints it (#,##0.00): 8,570,917.00.
+func grouped(s string) string {
+	d := decimal.RequireFromString(s)
+	sign, digits := "", d.Abs().StringFixed(2)
+	if d.IsNegative() {
+		sign = "-"
+	}
+	whole, frac, _ := strings.Cut(digits, ".")
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	return sign + whole + "." + frac
 }
