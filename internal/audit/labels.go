@@ -21,17 +21,29 @@ import (
 
 // actionLabels names every action Record may write.
 var actionLabels = map[string]string{
-	"adjustment.create":               "新建立项调整",
-	"adjustment.submit":               "立项调整送审",
-	"adjustment.review_approve":       "立项调整审核通过",
-	"adjustment.review_return":        "立项调整审核退回",
-	"adjustment.in_approval":          "立项调整发起审批",
-	"adjustment.returned":             "立项调整审批未通过",
-	"adjustment.agreed":               "立项调整审批通过",
-	"adjustment.settle":               "登记变更缴款",
-	"adjustment.settlement_reverse":   "冲销变更缴款",
-	"adjustment.notice":               "发送变更缴款通知",
-	"adjustment.notice_test":          "测试变更缴款通知",
+	"adjustment.create":             "新建立项调整",
+	"adjustment.submit":             "立项调整送审",
+	"adjustment.review_approve":     "立项调整审核通过",
+	"adjustment.review_return":      "立项调整审核退回",
+	"adjustment.in_approval":        "立项调整发起审批",
+	"adjustment.returned":           "立项调整审批未通过",
+	"adjustment.agreed":             "立项调整审批通过",
+	"adjustment.settle":             "登记变更缴款",
+	"adjustment.settlement_reverse": "冲销变更缴款",
+	"adjustment.notice":             "发送变更缴款通知",
+	"adjustment.notice_test":        "测试变更缴款通知",
+	// distributions (core-a): batches, lines, calculation, review
+	"distribution.create":             "新建分配批次",
+	"distribution.update":             "修改分配批次",
+	"distribution.delete":             "删除分配批次",
+	"distribution.line_update":        "修改分配明细",
+	"distribution.calculate":          "分配测算",
+	"distribution.save":               "保存分配测算",
+	"distribution.submit":             "申请发布审核",
+	"distribution.review_approve":     "分配审核通过",
+	"distribution.review_return":      "分配审核退回",
+	"distribution.unlock":             "解锁编辑分配",
+	"distribution.lock":               "退出编辑分配",
 	"allocation.compute":              "认购明细测算",
 	"allocation.edit":                 "修改分配金额",
 	"attachment.upload":               "上传附件",
@@ -125,8 +137,8 @@ var entityLabels = map[string]string{
 	"batch":                 "批次",
 	"dingtalk_robot":        "钉钉机器人",
 	"dingtalk_settings":     "钉钉设置",
-	"distribution":          "分配批次",
 	"directory":             "钉钉通讯录",
+	"distribution":          "分配批次",
 	"establishment_terms":   "跟投条款",
 	"financing_rate":        "资金成本利率",
 	"invitation":            "合伙人邀请",
@@ -217,6 +229,11 @@ var fieldLabels = map[string]string{
 	// opening balances (期初数据导入)
 	"file_name": "文件名", "file_hash": "文件指纹", "rows": "行数", "principal_paid": "已缴本金",
 	"principal_returned": "已返还本金", "profit_received": "已分配利润",
+	// distributions (core-a)
+	"distribution_date": "分配日期", "record_date": "股权登记日", "return_ratio": "本次返还比例", "amount_entered": "直接填写分配金额",
+	"profit_ratio": "本次分配比例", "partnership_ratio": "合伙投资占比", "sales_target_on": "销售去化达标时间",
+	"collection_target_on": "销售回款达标时间", "actual_peak_id": "实际资金峰值确认ID", "unlocked": "解锁编辑",
+	"c": "其它", "c_reason": "其它说明", "d": "本金分配（不含其它）", "e": "本金分配（含其它）", "f": "利润分配", "manual": "手工录入",
 }
 
 var (
