@@ -133,6 +133,7 @@ func New(d Deps) *Server {
 	s.deskRoutes()
 	s.adjustmentRoutes()
 	s.distributionSheetRoutes()
+	s.actualPeakRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s

@@ -44,6 +44,13 @@ var actionLabels = map[string]string{
 	"distribution.review_return":      "分配审核退回",
 	"distribution.unlock":             "解锁编辑分配",
 	"distribution.lock":               "退出编辑分配",
+	"actual_peak.create":              "新建实际资金峰值确认",
+	"actual_peak.in_approval":         "实际资金峰值确认发起审批",
+	"actual_peak.agreed":              "实际资金峰值确认审批通过",
+	"actual_peak.returned":            "实际资金峰值确认审批未通过",
+	"distribution.in_approval":        "分配发起审批",
+	"distribution.approved":           "分配审批通过并记账",
+	"distribution.returned":           "分配审批未通过",
 	"allocation.compute":              "认购明细测算",
 	"allocation.edit":                 "修改分配金额",
 	"attachment.upload":               "上传附件",
@@ -101,6 +108,7 @@ var actionLabels = map[string]string{
 	"process.reset":                   "重置流程",
 	"project.create":                  "新增项目",
 	"project.update":                  "修改项目",
+	"project.settle":                  "项目清算",
 	"round.create":                    "新建合伙方案",
 	"round.open":                      "发送认购通知，开放认购",
 	"round.notice_test":               "发送测试认购通知",
@@ -128,6 +136,8 @@ var actionLabels = map[string]string{
 
 // entityLabels names every entity (对象) an entry may be about.
 var entityLabels = map[string]string{
+	"actual_peak":           "实际资金峰值确认",
+	"distribution":          "分配批次",
 	"adjustment":            "立项调整",
 	"adjustment_settlement": "变更缴款",
 	"allocation":            "认购明细",
@@ -138,7 +148,6 @@ var entityLabels = map[string]string{
 	"dingtalk_robot":        "钉钉机器人",
 	"dingtalk_settings":     "钉钉设置",
 	"directory":             "钉钉通讯录",
-	"distribution":          "分配批次",
 	"establishment_terms":   "跟投条款",
 	"financing_rate":        "资金成本利率",
 	"invitation":            "合伙人邀请",
@@ -205,6 +214,9 @@ var fieldLabels = map[string]string{
 	"risk_acknowledged": "已确认风险提示", "subscribed_at": "认购时间", "subscribed_by": "认购登记人",
 	"edited": "已修改", "edited_at": "修改时间", "edited_by": "修改人", "lines": "明细", "edited_lines": "修改的明细行", "recipients": "接收人",
 	"computed_at": "测算时间", "computed_by": "测算人", "status_name": "状态名称",
+	// distributions (effects of their processes)
+	"actual_peak_capital": "资金峰值-实际", "agreed_at": "确认时间", "ledger_tx_id": "记账凭证ID", "label": "流程名称",
+	"slots": "附件栏", "payable": "应付分配款",
 	// processes and attachments
 	"instance_id": "钉钉审批实例ID", "process_code": "审批模板编码", "initiator": "发起人", "initiator_id": "发起人ID",
 	"initiator_name": "发起人", "started_at": "发起时间", "finished_at": "完成时间", "result": "结果",

@@ -131,14 +131,6 @@ func (s *Service) registerEffects(wf *workflow.Service) {
 	}
 }
 
-// actualPeakEffect is the actual_peak process's effect (actualpeak.go).
-// TODO(core-b): replace this stub.
-func (s *Service) actualPeakEffect() workflow.Effect { return workflow.Effect{} }
-
-// batchEffect is the effect of a batch kind's process (effects.go).
-// TODO(core-b): replace this stub.
-func (s *Service) batchEffect(k Kind) workflow.Effect { return workflow.Effect{} }
-
 // queueNotices queues the 分配通知 of an approved batch (notices.go).
 // TODO(payouts): replace this stub.
 func (s *Service) queueNotices(ctx context.Context, tx *sqlx.Tx, b Batch) error { return nil }

@@ -26,6 +26,10 @@ const (
 	KindOther AccountKind = "other"
 	// KindProjectCompany is project_company:{project}, money invested in the project company (debit).
 	KindProjectCompany AccountKind = "project_company"
+	// KindPayable is payable:{project}:{payee}, money a distribution approved
+	// for a payee and not yet paid out (credit): the approval credits it,
+	// the payout (登记打款) debits it against the bank.
+	KindPayable AccountKind = "payable"
 	// KindExternal is external:{party}, money outside the partnership: a partner's
 	// own pocket (external:{partner}) or a named party (external:platform, external:group).
 	KindExternal AccountKind = "external"
@@ -39,6 +43,7 @@ var chart = map[AccountKind]struct{ project, partner bool }{
 	KindProfit:         {project: true, partner: true},
 	KindOther:          {project: true, partner: true},
 	KindProjectCompany: {project: true},
+	KindPayable:        {project: true, partner: true},
 }
 
 // Account is one account of the chart, parsed from its code.
@@ -63,6 +68,9 @@ func Profit(project, partner int64) string { return code(KindProfit, project, pa
 
 // Other is the code of a partner's other adjustments (C) in a project.
 func Other(project, partner int64) string { return code(KindOther, project, partner) }
+
+// Payable is the code of what a distribution owes payee in a project, approved and not yet paid out.
+func Payable(project, payee int64) string { return code(KindPayable, project, payee) }
 
 // ProjectCompany is the code of the money the partnership put in a project company.
 func ProjectCompany(project int64) string { return code(KindProjectCompany, project) }

@@ -14,6 +14,7 @@ func TestParseAccount(t *testing.T) {
 		{Profit(12, 7), KindProfit, 12, 7},
 		{Other(12, 7), KindOther, 12, 7},
 		{ProjectCompany(12), KindProjectCompany, 12, 0},
+		{Payable(12, 7), KindPayable, 12, 7},
 		{External("platform"), KindExternal, 0, 0},
 		{External("group"), KindExternal, 0, 0},
 		{ExternalPartner(7), KindExternal, 0, 7},
@@ -33,7 +34,7 @@ func TestParseAccount(t *testing.T) {
 func TestParseAccountRefuses(t *testing.T) {
 	for _, code := range []string{
 		"", "bank", "bank:", "bank:0", "bank:012", "bank:-1", "bank:1:2", "bank:x",
-		"principal:1", "principal:1:", "principal:1:2:3", "principal:1:0",
+		"principal:1", "principal:1:", "principal:1:2:3", "principal:1:0", "payable:1",
 		"cash:1", "Bank:1", "external", "external:", "external:Platform", "external:a:b",
 		"external:0", "external:01", "bank:99999999999999999999", " bank:1",
 	} {

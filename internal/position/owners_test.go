@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"hehuo/internal/adjustment"
+	"hehuo/internal/distribution"
 	"hehuo/internal/position"
 	"hehuo/internal/round"
 )
@@ -31,6 +32,9 @@ import (
 //   - opening_balances: internal/opening writes them (期初数据导入) and
 //     reads them for its own screen; they carry the capital interest to
 //     date that position adds to Interest;
+//   - distribution_lines: internal/distribution writes them (batches,
+//     calculation, manual entry, payouts) and reads them for its screens;
+//     position reads the B they deducted (R6);
 //   - internal/position is the one read model across areas: principal in
 //     force, paid, outstanding, interest and profit for everyone else.
 //
@@ -38,14 +42,15 @@ import (
 // builders for tests, never linked into the binary; they may write
 // fixtures directly.
 var moneyTables = map[string][]string{
-	"allocation_lines": {"internal/round", "internal/position"},
-	"adjustment_lines": {"internal/adjustment", "internal/position"},
-	"ledger_postings":  {"internal/ledger", "internal/position"},
-	"ledger_balances":  {"internal/ledger", "internal/position"},
-	"opening_balances": {"internal/opening", "internal/position"},
+	"allocation_lines":   {"internal/round", "internal/position"},
+	"adjustment_lines":   {"internal/adjustment", "internal/position"},
+	"ledger_postings":    {"internal/ledger", "internal/position"},
+	"ledger_balances":    {"internal/ledger", "internal/position"},
+	"opening_balances":   {"internal/opening", "internal/position"},
+	"distribution_lines": {"internal/distribution", "internal/position"},
 }
 
-var tableRE = regexp.MustCompile(`\b(allocation_lines|adjustment_lines|ledger_postings|ledger_balances|opening_balances)\b`)
+var tableRE = regexp.MustCompile(`\b(allocation_lines|adjustment_lines|ledger_postings|ledger_balances|opening_balances|distribution_lines)\b`)
 
 // mentions returns, per table, the string literals of a Go source that
 // name it (SQL, or a table name passed to COPY).
@@ -150,6 +155,10 @@ func TestPredicatesUseTheOwnersStates(t *testing.T) {
 	}
 	if want := "a.status = '" + adjustment.StatusAgreed + "'"; position.AdjustmentAgreed != want {
 		t.Errorf("AdjustmentAgreed = %q, want %q", position.AdjustmentAgreed, want)
+	}
+	if want := "b.status IN ('" + string(distribution.StatusApproved) + "', '" + string(distribution.StatusPaid) + "') AND b.kind IN ('" +
+		string(distribution.KindPrincipal) + "', '" + string(distribution.KindLiquidation) + "')"; position.DistributionPosted != want {
+		t.Errorf("DistributionPosted = %q, want %q", position.DistributionPosted, want)
 	}
 	if position.KindAdjustmentRefund != "adjustment_"+adjustment.DirectionRefund ||
 		position.KindAdjustmentTopUp != "adjustment_"+adjustment.DirectionTopUp {

@@ -43,6 +43,12 @@ const (
 	AdjustmentAgreed = "a.status = '" + adjustmentAgreed + "'"
 
 	adjustmentAgreed = "agreed"
+	// DistributionPosted: a distribution batch (b) whose approval is on the
+	// ledger; its lines' B (capital interest) is deducted (R6: once). The
+	// literals are distribution.StatusApproved and StatusPaid, and its
+	// kinds that carry B (distribution imports this package, so a test
+	// checks they agree).
+	DistributionPosted = "b.status IN ('approved', 'paid') AND b.kind IN ('principal', 'liquidation')"
 	// KindAdjustmentRefund is the ledger kind of an adjustment's refund
 	// (退款): principal going back because the principal in force fell, as
 	// opposed to principal returned by a distribution.
@@ -88,7 +94,9 @@ type Position struct {
 	// per round, on that round's payments from the funding date, rounded once
 	// per partner; plus, per agreed adjustment, on its top-ups from the date
 	// the peak change took effect (R5); plus the interest to date opening
-	// balances brought (opening.go). Filled only when asked (Query.Interest).
+	// balances brought (opening.go); less the B of the partner's lines in
+	// posted principal and liquidation batches (R6: B is deducted once).
+	// Filled only when asked (Query.Interest).
 	Interest decimal.Decimal `db:"-"`
 	// ProfitAllocated is profit allocated to the partner: credits to profit:{project}:{partner}.
 	ProfitAllocated decimal.Decimal `db:"profit_allocated"`
@@ -354,6 +362,18 @@ const receiptsSQL = `
 	WHERE st.direction = 'top_up' AND {{where_s}}
 	ORDER BY 1, 2, 3, 4`
 
+// deductedSQL sums, per (project, partner), the B already deducted by
+// posted principal and liquidation batches, in one set-based query.
+const deductedSQL = `SELECT b.project_id, l.partner_id, sum(l.b) AS b
+	FROM distribution_lines l JOIN distribution_batches b ON b.id = l.batch_id
+	WHERE ` + DistributionPosted + ` AND l.b <> 0 AND {{where}}
+	GROUP BY b.project_id, l.partner_id`
+
+var (
+	deductedByProjects = strings.NewReplacer("{{where}}", "b.project_id = ANY($1)").Replace(deductedSQL)
+	deductedByPartner  = strings.NewReplacer("{{where}}", "l.partner_id = $1").Replace(deductedSQL)
+)
+
 var (
 	receiptsByProjects = strings.NewReplacer("{{where_p}}", "project_id = ANY($1)", "{{where_s}}", "a.project_id = ANY($1)").Replace(receiptsSQL)
 	receiptsByPartner  = strings.NewReplacer("{{where_p}}", "partner_id = $1", "{{where_s}}", "st.partner_id = $1").Replace(receiptsSQL)
@@ -412,6 +432,30 @@ func (s *Service) interest(ctx context.Context, conn sqlx.QueryerContext, q Quer
 		b := calc.CapitalInterestAmount(from, *f.Rate, ps)
 		k := key{r.ProjectID, r.PartnerID}
 		out[k] = out[k].Add(b)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	var deducted []struct {
+		ProjectID int64           `db:"project_id"`
+		PartnerID int64           `db:"partner_id"`
+		B         decimal.Decimal `db:"b"`
+	}
+	if q.PartnerID != 0 {
+		err = sqlx.SelectContext(ctx, conn, &deducted, deductedByPartner, q.PartnerID)
+	} else {
+		err = sqlx.SelectContext(ctx, conn, &deducted, deductedByProjects, pq.Int64Array(q.ProjectIDs))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("position: interest deducted: %w", err)
+	}
+	for _, d := range deducted {
+		k := key{d.ProjectID, d.PartnerID}
+		if b, ok := out[k]; ok {
+			// A batch that deducted more than was charged (a figure entered
+			// by hand) leaves nothing to deduct, never a credit.
+			out[k] = decimal.Min(decimal.Zero, b.Sub(d.B))
+		}
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"hehuo/internal/apperr"
+	"hehuo/internal/audit"
 	"hehuo/internal/db"
 )
 
@@ -40,4 +41,28 @@ func Writable(ctx context.Context, q sqlx.QueryerContext, projectID int64) error
 		return apperr.Rule("project_not_open", "", "项目未开放，不能办理该业务")
 	}
 	return nil
+}
+
+// Settle marks the project settled (清算) when its liquidation (清算分配)
+// is agreed, in the caller's transaction tx: from then on Writable refuses
+// every business write (422 project_settled). The change is audited as the
+// actor's; settling a settled project changes nothing.
+func Settle(ctx context.Context, tx *sqlx.Tx, projectID int64, a audit.Actor) error {
+	before, err := get(ctx, tx, projectID)
+	if err != nil {
+		return err
+	}
+	if before.IsSettled {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE projects SET is_settled = true, version = version + 1, updated_at = now()
+		WHERE id = $1`, projectID); err != nil {
+		return fmt.Errorf("settle project %d: %w", projectID, err)
+	}
+	after, err := get(ctx, tx, projectID)
+	if err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, a, audit.Entry{Action: "project.settle", Entity: "project", EntityID: projectID,
+		ProjectID: &projectID, Before: before, After: after})
 }

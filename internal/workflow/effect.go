@@ -43,21 +43,29 @@ type KindInfo struct {
 	Title string `json:"title"`
 	// PerProject kinds have the project itself as their subject (subject 0).
 	PerProject bool `json:"per_project"`
+	// Slots are the kind's named attachment slots (the seed's 添加附件
+	// rows of the form): a file linked in a slot shows under its label.
+	Slots []string `json:"slots"`
 }
+
+// distributionSlots are the named attachments of the seed's distribution
+// forms (事业合伙投资-利润1分配审批).
+var distributionSlots = []string{"股东投入与分配明细表（签字版材料）", "项目现金流量表", "项目动态利润测算"}
 
 // Kinds lists every kind in the order of the seed's 项目流程 page.
 var Kinds = []KindInfo{
-	{KindPeakCapital, "项目资金峰值", false, "事业合伙投资-项目资金峰值审批", true},
-	{KindEstablishment, "事业合伙立项", false, "事业合伙投资-立项审批", false},
-	{KindPeakChange, "资金峰值调整", false, "事业合伙投资-资金峰值调整审批", false},
-	{KindAdjustment, "立项信息变更", false, "事业合伙投资-立项信息变更审批", false},
-	{KindSupplementary, "事业合伙补充立项", true, "事业合伙投资-补充立项审批", false},
-	{KindActualPeak, "实际资金峰值确认", true, "事业合伙投资-实际资金峰值确认审批", false},
-	{KindPrincipalDistribution, "本金分配", false, "事业合伙投资-本金分配审批", false},
-	{KindProfitDistribution, "利润分配", true, "事业合伙投资-利润分配审批", false},
-	{KindLiquidation, "清算分配", false, "事业合伙投资-清算分配审批", false},
-	{KindDisclosure, "披露", true, "事业合伙投资-披露审批", false},
-	{KindExit, "退出", false, "事业合伙投资-退出审批", false},
+	{KindPeakCapital, "项目资金峰值", false, "事业合伙投资-项目资金峰值审批", true, nil},
+	{KindEstablishment, "事业合伙立项", false, "事业合伙投资-立项审批", false, nil},
+	{KindPeakChange, "资金峰值调整", false, "事业合伙投资-资金峰值调整审批", false, nil},
+	{KindAdjustment, "立项信息变更", false, "事业合伙投资-立项信息变更审批", false, nil},
+	{KindSupplementary, "事业合伙补充立项", true, "事业合伙投资-补充立项审批", false, nil},
+	{KindActualPeak, "实际资金峰值确认", true, "事业合伙投资-实际资金峰值确认审批", false, nil},
+	{KindPrincipalDistribution, "本金分配", false, "事业合伙投资-本金分配审批", false, distributionSlots},
+	// Each profit batch is its own process, named 利润分配n by its Prepare.
+	{KindProfitDistribution, "利润分配", true, "事业合伙投资-利润分配审批", false, distributionSlots},
+	{KindLiquidation, "清算分配", false, "事业合伙投资-清算分配审批", false, distributionSlots},
+	{KindDisclosure, "披露", true, "事业合伙投资-披露审批", false, nil},
+	{KindExit, "退出", false, "事业合伙投资-退出审批", false, nil},
 }
 
 // Info returns the description of k; ok is false for an unknown kind.
@@ -128,6 +136,22 @@ type FormField struct {
 // Form is the subject's part of the OA form: its figures, in order.
 type Form struct {
 	Fields []FormField `json:"fields"`
+	// Note is the subject's own 情况说明, used when the launcher typed none.
+	Note string `json:"-"`
+	// Label names this instance on the process list (利润分配2) and Title
+	// its OA form (事业合伙投资-利润2分配审批); "" keeps the kind's.
+	Label string `json:"-"`
+	Title string `json:"-"`
+}
+
+// HasSlot reports whether slot is one of the kind's named attachment slots.
+func (i KindInfo) HasSlot(slot string) bool {
+	for _, s := range i.Slots {
+		if s == slot {
+			return true
+		}
+	}
+	return false
 }
 
 // Instance is one launched process as Hehuo records it.
@@ -147,6 +171,21 @@ type Instance struct {
 	FinishedAt  *time.Time `json:"finished_at" db:"finished_at"`
 	LaunchError string     `json:"launch_error" db:"launch_error"`
 	Version     int        `json:"version" db:"version"`
+	// Label and Title name the instance (利润分配2, 事业合伙投资-利润2分配审批):
+	// as its effect's Prepare gave them, else the kind's.
+	Label string `json:"label" db:"label"`
+	Title string `json:"title" db:"title"`
+}
+
+// named fills Label and Title from the kind when Prepare gave none.
+func (i *Instance) named() {
+	info, _ := i.Kind.Info()
+	if i.Label == "" {
+		i.Label = i.Kind.Label()
+	}
+	if i.Title == "" {
+		i.Title = info.Title
+	}
 }
 
 // BusinessKey is the 流水号 put into the OA form, by which a retried launch

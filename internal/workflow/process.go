@@ -65,7 +65,7 @@ func (s *Service) ProcessCode(kind Kind) string {
 }
 
 const instanceColumns = `id, project_id, subject_id, kind, status, coalesce(instance_id, '') AS instance_id, result,
-	process_code, initiator_id, initiator_name, department, started_at, finished_at, launch_error, version`
+	process_code, initiator_id, initiator_name, department, started_at, finished_at, launch_error, version, label, title`
 
 // Get returns one process.
 func (s *Service) Get(ctx context.Context, id int64) (Instance, error) {
@@ -85,6 +85,7 @@ func get(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Insta
 	if err != nil {
 		return inst, fmt.Errorf("get process %d: %w", id, err)
 	}
+	inst.named()
 	return inst, nil
 }
 
@@ -95,6 +96,15 @@ type LaunchInput struct {
 	Form      map[string]string `json:"form"` // 情况说明 …, keyed by label
 	// AttachmentIDs are files uploaded to the project before, linked from the form.
 	AttachmentIDs []int64 `json:"attachment_ids"`
+	// Slots are files linked in the kind's named attachment slots
+	// (KindInfo.Slots), by slot label: {"项目现金流量表": [12]}.
+	Slots map[string][]int64 `json:"slots"`
+}
+
+// slotFiles are the files of one named slot.
+type slotFiles struct {
+	name  string
+	files []attachment.Attachment
 }
 
 // checkInput cleans the user's part of the form: known kind, labels and
@@ -133,10 +143,32 @@ func checkInput(projectID int64, in *LaunchInput) error {
 		clean[key] = val
 	}
 	in.Form = clean
-	if len(in.AttachmentIDs) > 20 {
+	n := len(in.AttachmentIDs)
+	for slot, ids := range in.Slots {
+		if !info.HasSlot(slot) {
+			return apperr.Invalid("attachment_slot_unknown", "slots", "「%s」流程没有附件栏「%s」", info.Label, slot)
+		}
+		n += len(ids)
+	}
+	if n > 20 {
 		return apperr.Invalid("attachments_too_many", "attachment_ids", "附件不能超过20个")
 	}
 	return nil
+}
+
+// slotAttachments checks the files of each named slot of kind, in the
+// kind's order of slots (every slot, empty ones too).
+func (s *Service) slotAttachments(ctx context.Context, q sqlx.QueryerContext, projectID int64, kind Kind, in map[string][]int64) ([]slotFiles, error) {
+	info, _ := kind.Info()
+	out := make([]slotFiles, 0, len(info.Slots))
+	for _, slot := range info.Slots {
+		files, err := s.projectAttachments(ctx, q, projectID, in[slot])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, slotFiles{name: slot, files: files})
+	}
+	return out, nil
 }
 
 // Preview runs the kind's Prepare without storing anything and returns the
@@ -164,7 +196,11 @@ func (s *Service) Preview(ctx context.Context, a audit.Actor, projectID int64, i
 		if err != nil {
 			return err
 		}
-		form = s.buildForm("（发起后生成）", head, f, in.Form, atts, nil)
+		slots, err := s.slotAttachments(ctx, tx, projectID, in.Kind, in.Slots)
+		if err != nil {
+			return err
+		}
+		form = s.buildForm("（发起后生成）", head, f, in.Form, atts, slots, nil)
 		return errPreview
 	})
 	if errors.Is(err, errPreview) {
@@ -233,7 +269,7 @@ var reserved = map[string]bool{"流水号": true, "发起人": true, "发起部�
 // 流水号 (the business key a retry looks for), 发起人, 发起部门, 项目名称,
 // 取得方式, the subject's figures, 情况说明 (and other typed fields), then
 // the calculation sheet and the attachments as links into Hehuo.
-func (s *Service) buildForm(key string, h formHeader, f Form, input map[string]string, atts []attachment.Attachment, sheet *attachment.Attachment) []FormField {
+func (s *Service) buildForm(key string, h formHeader, f Form, input map[string]string, atts []attachment.Attachment, slots []slotFiles, sheet *attachment.Attachment) []FormField {
 	acq := h.acquisition
 	if acq == "" {
 		acq = "—"
@@ -244,7 +280,11 @@ func (s *Service) buildForm(key string, h formHeader, f Form, input map[string]s
 	}
 	out := []FormField{{"流水号", key}, {"发起人", h.initiator}, {"发起部门", dept}, {"项目名称", h.projectName}, {"取得方式", acq}}
 	out = append(out, f.Fields...)
-	out = append(out, FormField{"情况说明", orDash(input["情况说明"])})
+	note := input["情况说明"]
+	if note == "" {
+		note = f.Note
+	}
+	out = append(out, FormField{"情况说明", orDash(note)})
 	for _, k := range sortedKeys(input) {
 		if k != "情况说明" {
 			out = append(out, FormField{k, orDash(input[k])})
@@ -252,6 +292,13 @@ func (s *Service) buildForm(key string, h formHeader, f Form, input map[string]s
 	}
 	if sheet != nil {
 		out = append(out, FormField{"计算表", s.link(*sheet)})
+	}
+	for _, sl := range slots {
+		var links []string
+		for _, a := range sl.files {
+			links = append(links, s.link(a))
+		}
+		out = append(out, FormField{sl.name, orDash(strings.Join(links, "\n"))})
 	}
 	var links []string
 	for _, a := range atts {
@@ -369,14 +416,18 @@ func (s *Service) Launch(ctx context.Context, a audit.Actor, projectID int64, in
 		if err != nil {
 			return err
 		}
+		slots, err := s.slotAttachments(ctx, tx, projectID, in.Kind, in.Slots)
+		if err != nil {
+			return err
+		}
 		input, _ := json.Marshal(in.Form)
 		err = sqlx.GetContext(ctx, tx, &inst.ID, `
 			INSERT INTO processes (project_id, kind, subject_id, status, process_code, initiator_id, initiator_name,
-				department, input, launch_lease_until)
-			VALUES ($1, $2, $3, 'launching', $4, $5, $6, $7, $8, now() + $9::interval)
+				department, input, launch_lease_until, label, title)
+			VALUES ($1, $2, $3, 'launching', $4, $5, $6, $7, $8, now() + $9::interval, $10, $11)
 			RETURNING id`,
 			projectID, in.Kind, in.SubjectID, s.ProcessCode(in.Kind), head.initiatorID, head.initiator, head.department,
-			string(input), fmt.Sprintf("%d seconds", int(launchLease.Seconds())))
+			string(input), fmt.Sprintf("%d seconds", int(launchLease.Seconds())), f.Label, f.Title)
 		if _, ok := db.IsUniqueViolation(err); ok {
 			return apperr.Conflict("process_running", "「%s」流程正在发起或审批中，不能重复发起", in.Kind.Label())
 		}
@@ -400,14 +451,33 @@ func (s *Service) Launch(ctx context.Context, a audit.Actor, projectID int64, in
 				sheet = &sa
 			}
 		}
-		form = s.buildForm(inst.BusinessKey(), head, f, in.Form, atts, sheet)
+		form = s.buildForm(inst.BusinessKey(), head, f, in.Form, atts, slots, sheet)
 		formJSON, _ := json.Marshal(form)
 		if _, err := tx.ExecContext(ctx, `UPDATE processes SET form = $2 WHERE id = $1`, inst.ID, string(formJSON)); err != nil {
 			return fmt.Errorf("store form: %w", err)
 		}
-		for _, at := range atts {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO process_attachments (process_id, attachment_id, role) VALUES ($1, $2, 'upload')`, inst.ID, at.ID); err != nil {
+		linked := map[int64]bool{}
+		link := func(at attachment.Attachment, slot string) error {
+			if linked[at.ID] { // one file named twice is linked once, where first named
+				return nil
+			}
+			linked[at.ID] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO process_attachments (process_id, attachment_id, role, slot) VALUES ($1, $2, 'upload', $3)`,
+				inst.ID, at.ID, slot); err != nil {
 				return fmt.Errorf("link attachment: %w", err)
+			}
+			return nil
+		}
+		for _, sl := range slots {
+			for _, at := range sl.files {
+				if err := link(at, sl.name); err != nil {
+					return err
+				}
+			}
+		}
+		for _, at := range atts {
+			if err := link(at, ""); err != nil {
+				return err
 			}
 		}
 		if sheet != nil {

@@ -172,7 +172,7 @@ func (s *Service) alert(ctx context.Context, tx *sqlx.Tx, inst Instance, finishe
 	_, _, err := notify.Enqueue(ctx, tx, notify.Notice{
 		Kind: notify.KindRobot, OrgUnitID: &p.City, ProjectID: &projectID, Template: "approval_result",
 		Data: map[string]any{
-			"project_name": p.Name, "process_name": inst.Kind.Label(), "result": resultLabels[inst.Status],
+			"project_name": p.Name, "process_name": inst.Label, "result": resultLabels[inst.Status],
 			"finished_at": finished.In(civil.Shanghai).Format("2006-01-02 15:04"),
 			"link":        fmt.Sprintf("/process?project=%d&process=%d", inst.ProjectID, inst.ID),
 		},

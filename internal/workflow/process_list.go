@@ -47,6 +47,9 @@ func (s *Service) List(ctx context.Context, projectID int64, canLaunch, canReset
 	if err := s.db.SelectContext(ctx, &all, `SELECT `+instanceColumns+` FROM processes WHERE project_id = $1 ORDER BY id`, projectID); err != nil {
 		return nil, fmt.Errorf("list processes of project %d: %w", projectID, err)
 	}
+	for i := range all {
+		all[i].named()
+	}
 	out := make([]KindRows, 0, len(Kinds))
 	for _, k := range Kinds {
 		e, ok := s.effect(k.Kind)
@@ -85,6 +88,7 @@ func (s *Service) List(ctx context.Context, projectID int64, canLaunch, canReset
 type LinkedFile struct {
 	attachment.Attachment
 	Role string `json:"role"` // upload or sheet (计算表)
+	Slot string `json:"slot"` // the named slot it was linked in, "" for 附件
 }
 
 // Detail is one process as 查看 shows it.
@@ -108,8 +112,7 @@ func (s *Service) Detail(ctx context.Context, id int64) (Detail, error) {
 	if err != nil {
 		return Detail{}, err
 	}
-	info, _ := inst.Kind.Info()
-	d := Detail{Instance: inst, StatusLabel: inst.Status.Label(), Label: info.Label, Title: info.Title,
+	d := Detail{Instance: inst, StatusLabel: inst.Status.Label(), Label: inst.Label, Title: inst.Title,
 		BusinessKey: inst.BusinessKey(), Form: []FormField{}, Input: map[string]string{}, Attachments: []LinkedFile{}}
 	var raw struct {
 		Form     string     `db:"form"`
@@ -124,7 +127,7 @@ func (s *Service) Detail(ctx context.Context, id int64) (Detail, error) {
 	json.Unmarshal([]byte(raw.Input), &d.Input)
 	d.LaunchAttempts, d.ResetAt = raw.Attempts, raw.ResetAt
 	if err := sqlx.SelectContext(ctx, s.db, &d.Attachments, `
-		SELECT a.id, a.project_id, a.name, a.size, a.sha256, a.content_type, a.created_at, pa.role
+		SELECT a.id, a.project_id, a.name, a.size, a.sha256, a.content_type, a.created_at, pa.role, pa.slot
 		FROM process_attachments pa JOIN attachments a ON a.id = pa.attachment_id
 		WHERE pa.process_id = $1 ORDER BY pa.role DESC, a.id`, id); err != nil {
 		return d, fmt.Errorf("read attachments of process %d: %w", id, err)
