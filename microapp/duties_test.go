@@ -95,6 +95,9 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.db.MustExec(`INSERT INTO adjustment_lines (adjustment_id, partner_id, user_id, tier, old_principal, new_principal, delta, paid, top_up, refund)
 		VALUES ($1, $2, $3, 'city', 100000, 90000, -10000, 0, 0, 0)`, underReview, bizLine, bizID)
 
+	// An approved distribution batch of project A with the accountant's line (登记打款).
+	payoutBatch := approvedBatch(t, e.db, w.projA, "principal", map[int64][2]string{own: {"1000", "0"}, other: {"1000", "0"}})
+
 	rounds := func(id int64, rest string) string { return fmt.Sprintf("/api/v1/rounds/%d%s", id, rest) }
 	invitation := map[string]any{"user_id": acctID, "tier": "city", "min_amount": "100000", "max_amount": "900000",
 		"deadline": deadline.String(), "version": 1}
@@ -142,6 +145,14 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		"PUT /api/v1/projects/:id/payout-accounts/:user_id": func() response {
 			return e.do(acct, "PUT", fmt.Sprintf("/api/v1/projects/%d/payout-accounts/%d", w.projA, acctID),
 				map[string]any{"bank": "招商银行", "branch": "上海分行", "holder": "会计合伙人", "number": "6214830000001234", "version": 0, "reason": "代填"})
+		},
+		"POST /api/v1/distributions/:id/payouts": func() response {
+			return e.payDo(acct, "duties-3", "POST", fmt.Sprintf("/api/v1/distributions/%d/payouts", payoutBatch),
+				map[string]any{"partner_id": own, "paid_on": today.String()})
+		},
+		"POST /api/v1/distributions/:id/payouts/import": func() response {
+			return e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/payouts/import", payoutBatch),
+				sheet(t, [][]any{{"户名", "金额", "打款日期"}, {"会计合伙人", "1000.00", today.String()}}))
 		},
 		"POST /api/v1/adjustments/:id/review": func() response {
 			return e.do(biz, "POST", fmt.Sprintf("/api/v1/adjustments/%d/review", underReview), map[string]any{"approve": true, "version": 1})

@@ -134,6 +134,7 @@ func New(d Deps) *Server {
 	s.adjustmentRoutes()
 	s.distributionSheetRoutes()
 	s.actualPeakRoutes()
+	s.distributionPayoutRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s

@@ -96,6 +96,7 @@ func (b *Batch) describe() {
 		t.Total.Decimal = t.Total.Add(l.Total.Decimal)
 	}
 	b.Totals = t
+	b.describePayouts()
 }
 
 // Title is a batch's name on the stage bar and the OA form: 本金分配,
@@ -130,7 +131,3 @@ func (s *Service) registerEffects(wf *workflow.Service) {
 		}
 	}
 }
-
-// queueNotices queues the 分配通知 of an approved batch (notices.go).
-// TODO(payouts): replace this stub.
-func (s *Service) queueNotices(ctx context.Context, tx *sqlx.Tx, b Batch) error { return nil }

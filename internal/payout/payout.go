@@ -376,3 +376,45 @@ func Of(ctx context.Context, q sqlx.QueryerContext, userIDs []int64) (map[int64]
 	}
 	return out, nil
 }
+
+// BankAccount is a confirmed payout account with its number in clear. Only
+// the bank payout file (分配 → 银行付款文件) holds one; it never goes into
+// JSON, a log or the audit log.
+type BankAccount struct {
+	UserID int64
+	Bank   string
+	Branch string
+	Holder string
+	Number string `json:"-"`
+}
+
+// UnsealForBankFile returns the confirmed accounts of userIDs with their
+// numbers unsealed, keyed by user; users without a confirmed account are
+// missing. It is the one place a number leaves its seal, for the bank
+// payout file only, and it records entry (the export, which must not carry
+// the numbers) in tx, so no number is unsealed without a trace in the
+// 系统日志.
+func (s *Service) UnsealForBankFile(ctx context.Context, tx *sqlx.Tx, a audit.Actor, entry audit.Entry, userIDs []int64) (map[int64]BankAccount, error) {
+	box, err := s.box()
+	if err != nil {
+		return nil, err
+	}
+	var rows []row
+	if err := tx.SelectContext(ctx, &rows, `SELECT `+columns+` FROM payout_accounts WHERE user_id = ANY($1) AND status = $2`,
+		pq.Array(userIDs), StatusConfirmed); err != nil {
+		return nil, fmt.Errorf("read payout accounts: %w", err)
+	}
+	out := make(map[int64]BankAccount, len(rows))
+	for _, r := range rows {
+		n, err := box.Open(numberPurpose, r.NumberEnc)
+		if err != nil {
+			// Never the number, nor the sealed text, in the error.
+			return nil, fmt.Errorf("unseal the payout account of user %d: %w", r.UserID, err)
+		}
+		out[r.UserID] = BankAccount{UserID: r.UserID, Bank: r.Bank, Branch: r.Branch, Holder: r.Holder, Number: n}
+	}
+	if err := audit.Record(ctx, tx, a, entry); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
