@@ -9,6 +9,10 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"hehuo/internal/audit"
+	"hehuo/internal/establishment"
+	"hehuo/internal/workflow"
+
 	"hehuo/internal/db"
 	"hehuo/internal/db/dbtest"
 	"hehuo/internal/ledger/ledgertest"
@@ -82,4 +86,83 @@ func copyLines(tb testing.TB, d *db.DB, n int) time.Duration {
 	return time.Since(start)
 }
 
-var _ = ledgertest.AssertReconciles
+// A principal batch for 10,000 partners, calculated and persisted with its
+// postings: create → calculate → save → submit → review → the process's
+// Launched and Agreed effects (in approval, then approved: one ledger
+// transaction of 30,001 postings), timed as one; set beside a COPY of as
+// many rows into a scratch table (reported, not gating; target < 300 ms).
+//
+//	go test ./internal/distribution -run '^$' -bench PrincipalBatch10000 -benchtime 3x
+func BenchmarkPrincipalBatch10000(b *testing.B) {
+	ctx := context.Background()
+	acctID, bizID := int64(0), int64(0)
+	var batchTotal, copyTotal time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		d, project := benchWorld(b)
+		if err := d.Get(&acctID, `INSERT INTO users (name) VALUES ('基准会计') RETURNING id`); err != nil {
+			b.Fatal(err)
+		}
+		if err := d.Get(&bizID, `INSERT INTO users (name) VALUES ('基准业务管理员') RETURNING id`); err != nil {
+			b.Fatal(err)
+		}
+		acct := audit.Actor{ID: &acctID, Name: "基准会计"}
+		biz := audit.Actor{ID: &bizID, Name: "基准业务管理员"}
+		s := NewService(d, establishment.NewService(d, nil), nil)
+		day, ratio := "2025-06-30", "1"
+		b.StartTimer()
+
+		start := time.Now()
+		batch, err := s.CreateBatch(ctx, acct, project, CreateInput{Kind: string(KindPrincipal),
+			BatchFields: BatchFields{DistributionDate: &day, RecordDate: &day, ReturnRatio: &ratio}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		last := time.Now()
+		steps := map[string]time.Duration{"create": last.Sub(start)}
+		step := func(what string, f func() (Batch, error)) {
+			if batch, err = f(); err != nil {
+				b.Fatalf("%s: %v", what, err)
+			}
+			steps[what] = time.Since(last)
+			last = time.Now()
+		}
+		step("calculate", func() (Batch, error) { return s.Calculate(ctx, acct, batch.ID, CalculateInput{Version: batch.Version}) })
+		step("save", func() (Batch, error) { return s.Save(ctx, acct, batch.ID, VersionInput{Version: batch.Version}) })
+		step("submit", func() (Batch, error) { return s.Submit(ctx, acct, batch.ID, VersionInput{Version: batch.Version}) })
+		step("review", func() (Batch, error) {
+			return s.Review(ctx, biz, batch.ID, ReviewInput{Approve: true, Version: batch.Version})
+		})
+		effect := s.batchEffect(KindPrincipal)
+		inst := workflow.Instance{ID: 1, ProjectID: project, SubjectID: batch.ID, Kind: workflow.KindPrincipalDistribution}
+		if err := d.InTx(ctx, func(tx *sqlx.Tx) error {
+			if err := effect.Launched(ctx, tx, inst); err != nil {
+				return err
+			}
+			return effect.Agreed(ctx, tx, inst)
+		}); err != nil {
+			b.Fatalf("approval: %v", err)
+		}
+		took := time.Since(start)
+		b.StopTimer()
+		steps["approval"] = time.Since(last)
+		b.Logf("steps: %v", steps)
+
+		batch, err = s.Get(ctx, batch.ID)
+		if err != nil || batch.Status != StatusApproved || len(batch.Lines) != benchPartners ||
+			batch.Totals.D.StringFixed(2) != "658505500.00" {
+			b.Fatalf("approved batch: %s, %d lines, D %s (%v)", batch.Status, len(batch.Lines), batch.Totals.D.StringFixed(2), err)
+		}
+		ledgertest.AssertReconciles(b, d)
+		copied := copyLines(b, d, benchPartners)
+		batchTotal, copyTotal = batchTotal+took, copyTotal+copied
+		b.StartTimer()
+	}
+	batchMS := float64(batchTotal.Microseconds()) / 1000 / float64(b.N)
+	copyMS := float64(copyTotal.Microseconds()) / 1000 / float64(b.N)
+	b.ReportMetric(batchMS, "batch-ms")
+	b.ReportMetric(copyMS, "copy-ms")
+	b.ReportMetric(batchMS/copyMS, "x-copy")
+	b.Logf("principal batch of %d partners: %.1f ms (target < 300 ms); COPY of as many rows: %.1f ms; ratio %.1f×",
+		benchPartners, batchMS, copyMS, batchMS/copyMS)
+}
