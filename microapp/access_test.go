@@ -66,6 +66,8 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	processID, attachmentID := e.mustProcessFixture(w.projA)
 	// An adjustment of project A, for /adjustments paths.
 	adjustmentID := e.mustAdjustmentFixture(w.projA)
+	// A draft distribution batch of project A, for /distributions paths.
+	distributionID := e.mustDistributionFixture(w.projA)
 	// The accountant is granted city B only; the matrix probes project A.
 	e.must(200, e.do(admin, "PUT", "/api/v1/org-units/"+itoa(w.cityB)+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))
@@ -77,7 +79,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 			continue
 		}
 		path := fillProcessPath(fillRoundPath(fillNotifyPath(fillPath(r, w.projA, w.cityA, acctID), noticeID), roundID, invitationID), processID, attachmentID)
-		path = fillAdjustmentPath(path, adjustmentID)
+		path = fillDistributionPath(fillAdjustmentPath(path, adjustmentID), distributionID)
 		body := bodyFor(r, w, acctID)
 		write := r.Method != http.MethodGet
 

@@ -82,12 +82,6 @@ func (s *Server) distributionSheetRoutes() {
 	})
 }
 
-// distributionInScope reads the batch id of the path and checks its project
-// is in the caller's scope (404 otherwise, as for a missing batch).
-func (s *Server) distributionInScope(c *gin.Context, p auth.Principal) (int64, error) {
-	return s.subjectInScope(c, p, s.deps.Distributions.ProjectOf, apperr.NotFound("distribution_not_found", "分配批次不存在"))
-}
-
 // sendXLSX answers a workbook built whole, as an attachment named name.
 func sendXLSX(c *gin.Context, name string, b []byte) {
 	c.Header("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))

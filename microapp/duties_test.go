@@ -97,6 +97,11 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 
 	// An approved distribution batch of project A with the accountant's line (登记打款).
 	payoutBatch := approvedBatch(t, e.db, w.projA, "principal", map[int64][2]string{own: {"1000", "0"}, other: {"1000", "0"}})
+	// Project A1: a draft distribution batch holding the accountant's and the business admin's lines.
+	batch := e.mustDistributionFixture(w.projA1)
+	e.db.MustExec(`INSERT INTO distribution_lines (batch_id, partner_id, user_id, payee_partner_id, seq, a)
+		VALUES ($1, $2, $3, $2, 1, 1000), ($1, $4, $5, $4, 2, 1000)`, batch, own, acctID, bizLine, bizID)
+	dist := func(rest string) string { return fmt.Sprintf("/api/v1/distributions/%d%s", batch, rest) }
 
 	rounds := func(id int64, rest string) string { return fmt.Sprintf("/api/v1/rounds/%d%s", id, rest) }
 	invitation := map[string]any{"user_id": acctID, "tier": "city", "min_amount": "100000", "max_amount": "900000",
@@ -153,6 +158,24 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		"POST /api/v1/distributions/:id/payouts/import": func() response {
 			return e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/payouts/import", payoutBatch),
 				sheet(t, [][]any{{"户名", "金额", "打款日期"}, {"会计合伙人", "1000.00", today.String()}}))
+		},
+		"POST /api/v1/projects/:id/distributions": func() response {
+			return e.do(acct, "POST", fmt.Sprintf("/api/v1/projects/%d/distributions", w.projA), map[string]any{"kind": "principal"})
+		},
+		"PATCH /api/v1/distributions/:id": func() response {
+			return e.do(acct, "PATCH", dist(""), map[string]any{"version": 1, "return_ratio": "1"})
+		},
+		"DELETE /api/v1/distributions/:id": func() response { return e.do(acct, "DELETE", dist(""), nil) },
+		"PATCH /api/v1/distributions/:id/lines/:partner_id": func() response {
+			return e.do(acct, "PATCH", dist("/lines/"+itoa(other)), map[string]any{"version": 1, "c": "100", "c_reason": "补发"})
+		},
+		"POST /api/v1/distributions/:id/calculate": func() response { return e.do(acct, "POST", dist("/calculate"), map[string]any{"version": 1}) },
+		"POST /api/v1/distributions/:id/save":      func() response { return e.do(acct, "POST", dist("/save"), map[string]any{"version": 1}) },
+		"POST /api/v1/distributions/:id/submit":    func() response { return e.do(acct, "POST", dist("/submit"), map[string]any{"version": 1}) },
+		"POST /api/v1/distributions/:id/lock":      func() response { return e.do(acct, "POST", dist("/lock"), map[string]any{"version": 1}) },
+		"POST /api/v1/distributions/:id/unlock":    func() response { return e.do(biz, "POST", dist("/unlock"), map[string]any{"version": 1}) },
+		"POST /api/v1/distributions/:id/review": func() response {
+			return e.do(biz, "POST", dist("/review"), map[string]any{"approve": true, "version": 1})
 		},
 		"POST /api/v1/adjustments/:id/review": func() response {
 			return e.do(biz, "POST", fmt.Sprintf("/api/v1/adjustments/%d/review", underReview), map[string]any{"approve": true, "version": 1})

@@ -135,6 +135,7 @@ func New(d Deps) *Server {
 	s.distributionSheetRoutes()
 	s.actualPeakRoutes()
 	s.distributionPayoutRoutes()
+	s.distributionRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s

@@ -194,10 +194,11 @@ func TestNoInputAnswers5xx(t *testing.T) {
 	e.mustAllocationFixture(w.projA, roundID)
 	processID, attachmentID := e.mustProcessFixture(w.projA)
 	adjustmentID := e.mustAdjustmentFixture(w.projA)
+	distributionID := e.mustDistributionFixture(w.projA)
 
 	real := func(r microapp.Route) string {
 		p := fillProcessPath(fillRoundPath(fillNotifyPath(fillPath(r, w.projA, w.cityA, partnerID), noticeID), roundID, invitationID), processID, attachmentID)
-		p = fillAdjustmentPath(p, adjustmentID)
+		p = fillDistributionPath(fillAdjustmentPath(p, adjustmentID), distributionID)
 		p = strings.NewReplacer(":partner_id", itoa(partnerID), ":settlement_id", "1", ":rate_id", "1", ":day", "2026-01-05").Replace(p)
 		return p
 	}

@@ -9,7 +9,6 @@ import (
 	"hehuo/internal/money"
 )
 
-
 // RULES R6: D = round(A × ratio, fen) + B, E = D + C.
 func TestPrincipalR6(t *testing.T) {
 	for _, c := range []struct {
