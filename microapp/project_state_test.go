@@ -73,6 +73,8 @@ func TestClosedAndSettledProjectsRefuseEveryWrite(t *testing.T) {
 		{"基础信息", s.acct, "", "PUT", "/api/v1/projects/" + proj + "/basic-info", map[string]any{"address": "常州", "version": 0}},
 		{"关键节点", s.acct, "", "PUT", "/api/v1/projects/" + proj + "/milestones", map[string]any{"milestones": []any{}, "version": 0}},
 		{"盈利指标", s.acct, "", "PUT", "/api/v1/projects/" + proj + "/profit-indicators", map[string]any{"version": 0}},
+		{"实际资金峰值确认", s.acct, "", "POST", "/api/v1/projects/" + proj + "/actual-peaks",
+			map[string]any{"actual_peak_capital": "215000000", "reason": "按实际投入"}},
 	}
 
 	setFlags := func(open, settled bool) {
@@ -110,7 +112,7 @@ func TestClosedAndSettledProjectsRefuseEveryWrite(t *testing.T) {
 		// Reads still work.
 		for _, path := range []string{"/api/v1/projects/" + proj + "/rounds", "/api/v1/rounds/" + rid,
 			"/api/v1/rounds/" + approved + "/payments", "/api/v1/projects/" + proj + "/establishment",
-			"/api/v1/projects/" + proj + "/peak-changes", "/api/v1/adjustments/" + adj} {
+			"/api/v1/projects/" + proj + "/peak-changes", "/api/v1/adjustments/" + adj, "/api/v1/projects/" + proj + "/actual-peaks"} {
 			e.must(200, e.do(s.acct, "GET", path, nil))
 		}
 		// The tree marks the project.

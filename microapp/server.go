@@ -132,10 +132,10 @@ func New(d Deps) *Server {
 	s.payoutRoutes()
 	s.deskRoutes()
 	s.adjustmentRoutes()
-	s.distributionSheetRoutes()
 	s.actualPeakRoutes()
-	s.distributionPayoutRoutes()
 	s.distributionRoutes()
+	s.distributionSheetRoutes()
+	s.distributionPayoutRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s

@@ -137,7 +137,6 @@ var actionLabels = map[string]string{
 // entityLabels names every entity (对象) an entry may be about.
 var entityLabels = map[string]string{
 	"actual_peak":           "实际资金峰值确认",
-	"distribution":          "分配批次",
 	"adjustment":            "立项调整",
 	"adjustment_settlement": "变更缴款",
 	"allocation":            "认购明细",

@@ -15,6 +15,7 @@ import (
 	"hehuo/internal/civil"
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
+	"hehuo/internal/partner"
 	"hehuo/internal/position"
 	"hehuo/internal/project"
 	"hehuo/internal/workflow"
@@ -48,7 +49,11 @@ func (s *Service) batchEffect(k Kind) workflow.Effect {
 			if b.Status != StatusReviewed {
 				return workflow.Form{}, apperr.Rule("distribution_not_reviewed", "subject_id", "分配批次审核通过后才能发起审批（当前：%s）", b.Status.Label())
 			}
-			if err := checkLines(b); err != nil {
+			// Staff never act on their own line: not even by sending it to approval.
+			if err := partner.RefuseOwnLine(ctx, tx, l.Actor, b.partners()...); err != nil {
+				return workflow.Form{}, err
+			}
+			if err := checkPostable(b); err != nil {
 				return workflow.Form{}, err
 			}
 			if k == KindLiquidation {
@@ -123,10 +128,10 @@ func setBatchStatus(ctx context.Context, tx *sqlx.Tx, b Batch, status Status, pr
 		ProjectID: &b.ProjectID, Before: before, After: after})
 }
 
-// checkLines refuses a batch whose lines cannot be posted as they stand
+// checkPostable refuses a batch whose lines cannot be posted as they stand
 // (a hand-entered figure out of line): E = D + C, and the principal a line
 // returns, D − B, lies between 0 and A.
-func checkLines(b Batch) error {
+func checkPostable(b Batch) error {
 	if b.Kind == KindProfit {
 		return nil
 	}
@@ -227,7 +232,7 @@ func (s *Service) approve(ctx context.Context, tx *sqlx.Tx, inst workflow.Instan
 //   - per profit/liquidation line: bank:{project} +F (the profit received)
 //     and profit:{project}:{payee} −F (allocated to the payee).
 //
-// They balance when every line has E = D + C (checkLines).
+// They balance when every line has E = D + C (checkPostable).
 func Postings(b Batch) []ledger.Posting {
 	sums := map[string]decimal.Decimal{}
 	add := func(account string, amount decimal.Decimal) { sums[account] = sums[account].Add(amount) }

@@ -397,6 +397,13 @@ func TestPrincipalBatchAgreedPostsOnce(t *testing.T) {
 	if _, err := f.launch(workflow.KindPrincipalDistribution, id, map[string][]int64{"其它附件": {1}}); code(err) != "attachment_slot_unknown" {
 		t.Fatalf("unknown slot: %v", err)
 	}
+	// A staff member holding a line of the batch never launches it.
+	var own int64
+	must(t, f.d.Get(&own, `UPDATE users SET dingtalk_userid = 'dt_jia' WHERE id = (SELECT user_id FROM partners WHERE id = $1) RETURNING id`, f.partners[0]))
+	f.sim.AddUser(dtsim.User{UserID: "dt_jia", Name: "甲"})
+	if _, err := f.wf.Launch(f.ctx, audit.Actor{ID: &own, Name: "甲"}, f.project, workflow.LaunchInput{Kind: workflow.KindPrincipalDistribution, SubjectID: id}); code(err) != "own_line" {
+		t.Fatalf("launch by a partner of the batch: %v", err)
+	}
 	flow, err := attachment.NewService(f.d).Upload(f.ctx, f.actor, f.project, "现金流量表.pdf", strings.NewReader("%PDF-1.4\n%%EOF\n"))
 	must(t, err)
 	inst, err := f.launch(workflow.KindPrincipalDistribution, id, map[string][]int64{"项目现金流量表": {flow.ID}})

@@ -623,3 +623,76 @@ func TestLaunchedRefusalKeepsTheRowForARetry(t *testing.T) {
 		t.Errorf("retry %+v, %d approvals", again, len(f.sim.Approvals("")))
 	}
 }
+
+// A kind's effect may name each instance (利润分配1, 2 … on the list, the
+// OA form 事业合伙投资-利润n分配审批) and give its subject's 情况说明; the
+// kind's named attachment slots show in the form under their labels, a
+// slot the kind does not have is refused; the robot alert names the
+// instance.
+func TestInstanceLabelsTitlesAndSlots(t *testing.T) {
+	f := newFixture(t)
+	f.wf.Register(workflow.KindProfitDistribution, workflow.Effect{
+		Prepare: func(ctx context.Context, tx *sqlx.Tx, l workflow.Launch) (workflow.Form, error) {
+			n := strconv.FormatInt(l.SubjectID, 10)
+			return workflow.Form{Fields: []workflow.FormField{{Name: "本次分配金额", Value: "131980.42"}}, Note: "批次说明",
+				Label: "利润分配" + n, Title: "事业合伙投资-利润" + n + "分配审批"}, nil
+		},
+	})
+	if info, _ := workflow.KindProfitDistribution.Info(); len(info.Slots) != 3 || info.Slots[0] != "股东投入与分配明细表（签字版材料）" {
+		t.Fatalf("slots %v", info.Slots)
+	}
+	att, err := attachment.NewService(f.d).Upload(f.ctx, f.actor, f.project, "现金流量表.pdf", strings.NewReader("%PDF-1.4\n%%EOF\n"))
+	must(t, err)
+	in := workflow.LaunchInput{Kind: workflow.KindProfitDistribution, SubjectID: 1, Slots: map[string][]int64{"签字版": {att.ID}}}
+	if _, err := f.wf.Launch(f.ctx, f.actor, f.project, in); code(err) != "attachment_slot_unknown" {
+		t.Fatalf("unknown slot: %v", err)
+	}
+	in.Slots = map[string][]int64{"项目现金流量表": {att.ID}}
+	first, err := f.wf.Launch(f.ctx, f.actor, f.project, in)
+	must(t, err)
+	second, err := f.wf.Launch(f.ctx, f.actor, f.project, workflow.LaunchInput{Kind: workflow.KindProfitDistribution, SubjectID: 2,
+		Form: map[string]string{"情况说明": "手工填写的说明"}})
+	must(t, err)
+	form := f.sim.Approvals(dtsim.StatusRunning)[0].Form
+	for name, want := range map[string]string{"情况说明": "批次说明", "股东投入与分配明细表（签字版材料）": "—", "项目动态利润测算": "—", "附件": "—"} {
+		if got := formValue(form, name); got != want {
+			t.Errorf("form %s = %q, want %q", name, got, want)
+		}
+	}
+	if v := formValue(form, "项目现金流量表"); !strings.Contains(v, "现金流量表.pdf http://hehuo.test/api/v1/attachments/") {
+		t.Errorf("slot = %q", v)
+	}
+	if got := formValue(f.sim.Approvals(dtsim.StatusRunning)[1].Form, "情况说明"); got != "手工填写的说明" {
+		t.Errorf("typed 情况说明 = %q", got)
+	}
+	d, err := f.wf.Detail(f.ctx, first.ID)
+	must(t, err)
+	if d.Label != "利润分配1" || d.Title != "事业合伙投资-利润1分配审批" || len(d.Attachments) != 1 || d.Attachments[0].Slot != "项目现金流量表" {
+		t.Errorf("detail %+v", d)
+	}
+	list, err := f.wf.List(f.ctx, f.project, true, false)
+	must(t, err)
+	var rows []string
+	for _, k := range list {
+		for _, r := range k.Processes {
+			rows = append(rows, r.Label+"/"+r.Title)
+		}
+	}
+	if strings.Join(rows, ",") != "利润分配1/事业合伙投资-利润1分配审批,利润分配2/事业合伙投资-利润2分配审批" {
+		t.Errorf("rows %v", rows)
+	}
+	// Another kind keeps the kind's own name.
+	peak, err := f.launch(workflow.KindPeakCapital, 0, nil)
+	must(t, err)
+	if peak.Label != "项目资金峰值" || peak.Title != "事业合伙投资-项目资金峰值审批" {
+		t.Errorf("peak_capital named %q %q", peak.Label, peak.Title)
+	}
+	_, err = f.sim.Decide(second.InstanceID, "agree")
+	must(t, err)
+	f.deliver()
+	_, err = notify.NewDispatcher(f.notify, notify.WithResultDelay(0)).DrainOnce(f.ctx)
+	must(t, err)
+	if msgs := f.sim.RobotMessages(); len(msgs) != 1 || !strings.Contains(string(msgs[0].Msg), "利润分配2") {
+		t.Errorf("robot alert %+v", msgs)
+	}
+}
