@@ -192,11 +192,11 @@ func (e *env) seedWorld() (flowWorld, []distPartner) {
 	f := e.flowWorld()
 	e.termsAndPeak(f)
 	rows := openingtest.Seed()
-	if len(rows) != len(seedLines) {
+	if len(rows) != len(seed34) {
 		t.Fatalf("openingtest has %d rows, the seed 34", len(rows))
 	}
 	ps := make([]distPartner, len(rows))
-	for i, l := range seedLines {
+	for i, l := range seed34 {
 		r := rows[i]
 		// The fixture and this transcription agree (two readings of the seed).
 		if r.Paid != l.a || r.Interest != l.b || r.Exited != l.exited || r.Left != l.left {
@@ -221,10 +221,10 @@ func (e *env) seedWorld() (flowWorld, []distPartner) {
 func wantSeedLines(t *testing.T, what string, b map[string]any, ps []distPartner, cols ...string) {
 	t.Helper()
 	ls := lines(b)
-	if len(ls) != len(seedLines) {
+	if len(ls) != len(seed34) {
 		t.Fatalf("%s: %d lines, want 34", what, len(ls))
 	}
-	for i, l := range seedLines {
+	for i, l := range seed34 {
 		got := ls[ps[i].partner]
 		if got == nil {
 			t.Fatalf("%s: no line for %s", what, l.name)
@@ -257,7 +257,7 @@ func TestDistributionSeedTableThroughTheAPI(t *testing.T) {
 	b := e.newBatch(f, map[string]any{"kind": "principal", "distribution_date": "2020-06-19", "record_date": "2020-06-19", "return_ratio": "1"})
 	b = e.calculated(f, b)
 	wantSeedLines(t, "本金分配 saved", b, ps, "a", "b", "c", "d", "e", "total")
-	seedTotalsOf(t, "本金分配", b, seedTotals.d)
+	seedTotalsOf(t, "本金分配", b, seed34Totals.d)
 	b = e.approved(f, b)
 	wantSeedLines(t, "本金分配 approved", b, ps, "a", "b", "c", "d", "e", "total")
 	e.reconciles("the principal batch")
@@ -278,7 +278,7 @@ func TestDistributionSeedTableThroughTheAPI(t *testing.T) {
 	file := [][]any{header(rows[0])}
 	for _, r := range rows[1:] {
 		seq := mustInt(t, r[0])
-		row := []any{r[0], r[1], r[2], r[3], seedLines[seq-1].f}
+		row := []any{r[0], r[1], r[2], r[3], seed34[seq-1].f}
 		file = append(file, row)
 	}
 	p = e.must(200, e.uploadFile(f.acct, batchPath(p["id"], "/import"), "利润分配.xlsx", xlsxOf(t, file))).Body
@@ -289,7 +289,7 @@ func TestDistributionSeedTableThroughTheAPI(t *testing.T) {
 	}
 	p = e.calculated(f, p)
 	wantSeedLines(t, "第1次利润分配 saved", p, ps, "f", "total")
-	seedTotalsOf(t, "第1次利润分配", p, seedTotals.total)
+	seedTotalsOf(t, "第1次利润分配", p, seed34Totals.total)
 	p = e.approved(f, p)
 	wantSeedLines(t, "第1次利润分配 approved", p, ps, "f", "total")
 	if p["unlocked"] == true {
@@ -304,9 +304,9 @@ func seedTotalsOf(t *testing.T, what string, b map[string]any, total string) {
 	t.Helper()
 	want := map[string]string{"total": total}
 	if str(b["kind"]) == "principal" {
-		want = map[string]string{"a": seedTotals.a, "b": seedTotals.b, "c": "0.00", "d": seedTotals.d, "e": seedTotals.d, "total": total}
+		want = map[string]string{"a": seed34Totals.a, "b": seed34Totals.b, "c": "0.00", "d": seed34Totals.d, "e": seed34Totals.d, "total": total}
 	} else {
-		want["f"] = seedTotals.f
+		want["f"] = seed34Totals.f
 	}
 	tot, _ := b["totals"].(map[string]any)
 	wantAmounts(t, what+" 合计", tot, want)
@@ -344,7 +344,7 @@ func wantSeedSheet(t *testing.T, raw []byte, profits []string) {
 		return ""
 	}
 	fmtAmount := grouped
-	for i, l := range seedLines {
+	for i, l := range seed34 {
 		r := rows[head+2+i]
 		name := l.name
 		if l.left {
@@ -367,14 +367,14 @@ func wantSeedSheet(t *testing.T, raw []byte, profits []string) {
 		}
 	}
 	sum := rows[head+2+34]
-	total := seedTotals.d
+	total := seed34Totals.d
 	if len(profits) > 0 {
-		total = seedTotals.total
+		total = seed34Totals.total
 	}
 	got := []string{sum[1], cell(sum, "事业合伙本金"), cell(sum, "资金利息"), cell(sum, "本金分配 不含其它"), cell(sum, "本金分配 含其它"), cell(sum, "分配合计 不含其它")}
-	want := []string{"合计", fmtAmount(seedTotals.a), fmtAmount(seedTotals.b), fmtAmount(seedTotals.d), fmtAmount(seedTotals.d), fmtAmount(total)}
+	want := []string{"合计", fmtAmount(seed34Totals.a), fmtAmount(seed34Totals.b), fmtAmount(seed34Totals.d), fmtAmount(seed34Totals.d), fmtAmount(total)}
 	for _, p := range profits {
-		got, want = append(got, cell(sum, p)), append(want, fmtAmount(seedTotals.f))
+		got, want = append(got, cell(sum, p)), append(want, fmtAmount(seed34Totals.f))
 	}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("export 合计:\n got %v\nwant %v", got, want)

@@ -13,7 +13,7 @@ import (
 // manual); 序号, the 退/离 flags and every amount are the seed's. The
 // seed's F column is rows 2, 9 and 10 (111,573.50 / 10,199.50 /
 // 10,207.42); 分配合计 is D + F.
-type seedLine struct {
+type seed34Line struct {
 	seq          int
 	name         string
 	exited, left bool
@@ -21,7 +21,7 @@ type seedLine struct {
 	total        string
 }
 
-var seedLines = []seedLine{
+var seed34 = []seed34Line{
 	{1, "安景和", true, false, "746428.00", "-309818.50", "436609.50", "0.00", "436609.50"},
 	{2, "柏若川", false, true, "288940.00", "-111573.50", "177366.50", "111573.50", "288940.00"},
 	{3, "蔡知微", true, true, "57788.00", "-19442.10", "38345.90", "0.00", "38345.90"},
@@ -58,14 +58,14 @@ var seedLines = []seedLine{
 	{34, "汪海宁", true, true, "28894.00", "-9562.73", "19331.27", "0.00", "19331.27"},
 }
 
-// seedTotals is the 合计 row: A, B, D (= E, C being empty), F, 分配合计.
-var seedTotals = struct{ a, b, d, f, total string }{"8570917.00", "-1119979.05", "7450937.95", "131980.42", "7582918.37"}
+// seed34Totals is the 合计 row: A, B, D (= E, C being empty), F, 分配合计.
+var seed34Totals = struct{ a, b, d, f, total string }{"8570917.00", "-1119979.05", "7450937.95", "131980.42", "7582918.37"}
 
 // The transcription itself adds up: D = A + B, 分配合计 = D + F, and the
 // columns sum to the seed's 合计 row.
 func TestDistributionSeedTableAddsUp(t *testing.T) {
 	var a, b, d, f, total decimal.Decimal
-	for i, l := range seedLines {
+	for i, l := range seed34 {
 		la, lb, ld, lf, lt := decimal.RequireFromString(l.a), decimal.RequireFromString(l.b), decimal.RequireFromString(l.d),
 			decimal.RequireFromString(l.f), decimal.RequireFromString(l.total)
 		if l.seq != i+1 || !la.Add(lb).Equal(ld) || !ld.Add(lf).Equal(lt) {
@@ -74,7 +74,7 @@ func TestDistributionSeedTableAddsUp(t *testing.T) {
 		a, b, d, f, total = a.Add(la), b.Add(lb), d.Add(ld), f.Add(lf), total.Add(lt)
 	}
 	got := []string{a.StringFixed(2), b.StringFixed(2), d.StringFixed(2), f.StringFixed(2), total.StringFixed(2)}
-	want := []string{seedTotals.a, seedTotals.b, seedTotals.d, seedTotals.f, seedTotals.total}
+	want := []string{seed34Totals.a, seed34Totals.b, seed34Totals.d, seed34Totals.f, seed34Totals.total}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("seed 合计 %v, want %v", got, want)
 	}

@@ -9,6 +9,7 @@ import (
 	"hehuo/internal/adjustment"
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
+	"hehuo/internal/distribution"
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding/holdingtest"
 	"hehuo/internal/org"
@@ -140,6 +141,10 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		"POST /api/v1/rounds/:id/payments/import": func() response {
 			return e.upload(acct, rounds(approved, "/payments/import"), statement(t, [][]any{{"B900", "J900", "会计合伙人", "1000", today.String()}}))
 		},
+		"POST /api/v1/distributions/:id/import": func() response {
+			return e.upload(acct, dist("/import"), sheet(t, [][]any{
+				header(distribution.ImportColumns(distribution.KindPrincipal, 1)), {1, own, "会计合伙人", "", "100.00", "100.00"}}))
+		},
 		"POST /api/v1/adjustments/:id/settlements": func() response {
 			return e.payDo(acct, "duties-2", "POST", fmt.Sprintf("/api/v1/adjustments/%d/settlements", agreed),
 				map[string]any{"user_id": acctID, "amount": "1000", "settled_on": today.String()})
@@ -216,6 +221,9 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	e.must(201, e.payDo(acct, "duties-2", "POST", rounds(approved, "/payments"),
 		map[string]any{"user_id": otherID, "amount": "1000", "paid_on": today.String()}))
 	e.must(200, e.do(acct, "PATCH", rounds(calculated, "/allocation/lines/"+itoa(other)), map[string]any{"allocated": "90000", "reason": "调整"}))
+	othersBatch := e.mustManualBatch(w.projA, other)
+	e.must(200, e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/import", othersBatch), sheet(t, [][]any{
+		header(distribution.ImportColumns(distribution.KindProfit, 1)), {1, other, "另一合伙人", "", "100.00"}})))
 }
 
 // A reviewer never reviews their own submission: a user who is both

@@ -56,7 +56,6 @@ type sheetRow struct {
 	profits       []decimal.Decimal // one per profit column
 	total         decimal.Decimal   // 分配合计 不含其它
 	manual        string            // who and when, for a manual value
-	partnerID     int64
 }
 
 // sheetView is the batch's table as the screen shows it: 序号, 姓名, the
@@ -90,11 +89,10 @@ type batchLine struct {
 // (R7 pays F only), so it shows the principal already distributed, as the
 // seed's 第n次利润分配 screen does beside its F column: A from the first
 // principal batch (the principal before any return), B–E summed over the
-// project's posted principal batches. 分配合计 counts what was distributed
-// without 其它: D of the principal and liquidation batches and F of the
-// profit and liquidation batches, posted before this one, and this one.
+// project's posted principal batches. 分配合计 is the line's, as the screen
+// shows it (get: D and F distributed up to and including this batch).
 func view(ctx context.Context, q sqlx.QueryerContext, id int64) (sheetView, error) {
-	b, err := load(ctx, q, id, false)
+	b, err := get(ctx, q, id, false)
 	if err != nil {
 		return sheetView{}, err
 	}
@@ -139,7 +137,7 @@ func view(ctx context.Context, q sqlx.QueryerContext, id int64) (sheetView, erro
 	rowOf := map[int64]int{}
 	for _, l := range b.Lines {
 		rowOf[l.PartnerID] = len(v.rows)
-		v.rows = append(v.rows, sheetRow{seq: l.Seq, name: flaggedName(l), partnerID: l.PartnerID,
+		v.rows = append(v.rows, sheetRow{seq: l.Seq, name: flaggedName(l), total: l.Total.Decimal,
 			profits: make([]decimal.Decimal, len(cols)), manual: manualMark(l)})
 	}
 	firstPrincipal := map[int64]bool{}
@@ -160,12 +158,8 @@ func view(ctx context.Context, q sqlx.QueryerContext, id int64) (sheetView, erro
 				r.cReason = strings.TrimPrefix(r.cReason+"；"+l.CReason, "；")
 			}
 		}
-		if l.Kind != KindProfit {
-			r.total = r.total.Add(l.D)
-		}
 		if l.Kind != KindPrincipal {
 			r.profits[colOf[l.BatchID]] = l.F
-			r.total = r.total.Add(l.F)
 		}
 	}
 	v.sum = sheetRow{profits: make([]decimal.Decimal, len(cols))}

@@ -16,8 +16,6 @@ import (
 	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
 	"hehuo/internal/money"
-	"hehuo/internal/partner"
-	"hehuo/internal/project"
 	"hehuo/internal/sheet"
 )
 
@@ -161,21 +159,20 @@ func lineAmount(l Line, key string) decimal.Decimal {
 	}
 }
 
-// ErrLocked refuses a manual entry on a batch not unlocked (解锁编辑) by the business admin.
-var ErrLocked = apperr.Rule("distribution_locked", "", "分配批次未解锁编辑，不能手工录入或导入；请业务管理员先解锁编辑")
+// errNotUnlocked refuses a manual entry on a batch the business admin has
+// not unlocked (解锁编辑, R8); the same code as a typed amount's refusal.
+var errNotUnlocked = apperr.Rule("distribution_locked", "", "手工录入金额须先由业务管理员解锁编辑")
 
-// manualEditable refuses a manual entry on batch b: it must be unlocked
-// (R8) and not yet on its way to approval (what is submitted is exactly what
-// was saved).
+// manualEditable refuses a manual entry on batch b: it must be editable
+// (what is submitted is exactly what was saved) and unlocked.
 func manualEditable(b Batch) error {
+	if !editable[b.Status] {
+		return errLocked
+	}
 	if !b.Unlocked {
-		return ErrLocked
+		return errNotUnlocked
 	}
-	switch b.Status {
-	case StatusDraft, StatusCalculated, StatusSaved, StatusRejected:
-		return nil
-	}
-	return apperr.Rule("distribution_not_editable", "", "分配批次%s，不能再修改金额", b.StatusLabel)
+	return nil
 }
 
 // importedLine is a good row of an import: the line and its amounts by column key.
@@ -190,15 +187,14 @@ type importedLine struct {
 // (calc_d, calc_e, calc_f) stays, so each line shows its difference. The
 // batch goes back to draft: it must be saved again before it is submitted.
 // version, when not 0, is the batch version the sheet was exported from
-// (two accountants importing over each other → 409).
+// (two accountants importing over each other → 409 stale_version). A batch
+// holding the importer's own line is refused whole (403 own_line).
 func (s *Service) Import(ctx context.Context, a audit.Actor, id int64, version int, r io.Reader) (Batch, error) {
 	// The kind fixes the columns; it never changes, so reading it before
-	// the transaction costs no lock while the file is parsed.
+	// the transaction holds no lock while the file is parsed. The batch's
+	// state is checked inside, after the own-line rule, as every write does.
 	head, err := load(ctx, s.db, id, false)
 	if err != nil {
-		return Batch{}, err
-	}
-	if err := manualEditable(head); err != nil {
 		return Batch{}, err
 	}
 	rows, err := sheet.ReadRaw(r, sheet.MaxFileSize, ImportColumns(head.Kind, head.Seq), maxImportRows)
@@ -207,18 +203,14 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, id int64, version i
 	}
 	var out Batch
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		b, err := load(ctx, tx, id, true)
+		// begin: locked, writable, the version the template came from,
+		// and no import into a batch holding the importer's own line.
+		b, err := begin(ctx, tx, a, id, version)
 		if err != nil {
-			return err
-		}
-		if err := project.Writable(ctx, tx, b.ProjectID); err != nil {
 			return err
 		}
 		if err := manualEditable(b); err != nil {
 			return err
-		}
-		if version != 0 && version != b.Version {
-			return apperr.Conflict("version_conflict", "分配批次已被他人修改，请刷新后重新导出模板")
 		}
 		work, errs := parseImport(b, rows)
 		if len(errs) > 0 {
@@ -226,13 +218,6 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, id int64, version i
 				errs = errs[:200]
 			}
 			return apperr.ImportInvalid(errs)
-		}
-		partners := make([]int64, len(work))
-		for i, w := range work {
-			partners[i] = w.partnerID
-		}
-		if err := partner.RefuseOwnLine(ctx, tx, a, partners...); err != nil {
-			return err
 		}
 		before := b.Totals
 		changed := 0
@@ -253,15 +238,16 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, id int64, version i
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE distribution_lines SET d = $3, e = $4, f = $5,
 				manual = true, manual_by = $6, manual_by_name = $7, manual_at = now()
-				WHERE batch_id = $1 AND partner_id = $2`, id, w.partnerID, set["d"], set["e"], set["f"], a.ID, a.Name); err != nil {
+				WHERE batch_id = $1 AND partner_id = $2`, id, w.partnerID, set["d"], set["e"], set["f"], a.ID, actorName(a)); err != nil {
 				return fmt.Errorf("distribution %d import: line %d: %w", id, w.partnerID, err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE distribution_batches SET status = 'draft', version = version + 1, updated_at = now()
-			WHERE id = $1`, id); err != nil {
+		// Back to draft, the saved calculation void (as a typed amount does).
+		if _, err := tx.ExecContext(ctx, `UPDATE distribution_batches SET status = 'draft', saved_hash = '', version = version + 1,
+			updated_at = now() WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("distribution %d import: %w", id, err)
 		}
-		out, err = load(ctx, tx, id, false)
+		out, err = get(ctx, tx, id, false)
 		if err != nil {
 			return err
 		}
@@ -275,7 +261,8 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, id int64, version i
 }
 
 // parseImport checks every row of the sheet against batch b: the partner
-// (合伙人ID of a line of the batch, 姓名 matching, once), and each amount
+// (合伙人ID of a line of the batch, 姓名 matching — with or without the
+// 退/离 flags the sheet shows — and once), and each amount
 // (a number, not negative, at most two decimals; E = D + C). It returns the
 // rows to apply, or every error found.
 func parseImport(b Batch, rows [][]string) ([]importedLine, []apperr.RowError) {
@@ -315,7 +302,7 @@ func parseImport(b Batch, rows [][]string) ([]importedLine, []apperr.RowError) {
 				bad(colPartner, "合伙人ID %d 不在本分配批次中", pid)
 			} else if prev, dup := seen[pid]; dup {
 				bad(colPartner, "与第%d行的合伙人重复", prev)
-			} else if l.Name != cell(2) {
+			} else if name := cell(2); name != l.Name && name != flaggedName(l) {
 				bad(colName, "姓名应为「%s」，实际为「%s」", l.Name, clip(cell(2)))
 			}
 			seen[pid] = n
@@ -360,7 +347,8 @@ func parseCellAmount(raw string) (decimal.Decimal, string) {
 		if e == nil || e.Code != "amount_too_precise" {
 			return decimal.Zero, fmt.Sprintf("应为金额数字，实际为「%s」", clip(raw))
 		}
-		n, nerr := money.ParseNumber(s)
+		// Parse refused only the precision: the syntax is a plain decimal.
+		n, nerr := decimal.NewFromString(s)
 		if nerr != nil || significantDigits(s) < 15 || n.Sub(n.Round(2)).Abs().GreaterThan(decimal.New(1, -6)) {
 			return decimal.Zero, fmt.Sprintf("金额最多两位小数，实际为「%s」", clip(raw))
 		}
