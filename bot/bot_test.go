@@ -139,6 +139,26 @@ func TestMyHoldingsRoundTrip(t *testing.T) {
 	}
 }
 
+// 我的跟投 after a distribution (issue 11): the principal returned is what
+// the approved batch took off the principal account (A′, capital interest
+// included), the profit received only what was paid out.
+func TestMyHoldingsAfterADistribution(t *testing.T) {
+	e := start(t)
+	u := e.user(t, "zhaoliu", "赵六")
+	p := holdingtest.Project(t, e.db, e.city, "泰安-锦艺誉峯")
+	pu := holdingtest.Partner(t, e.db, u.ID)
+	holdingtest.Pay(t, e.db, p, pu, "100000.00")
+	holdingtest.Distribute(t, e.db, p, pu, "80000.00", "-1234.56", "0", true)
+	holdingtest.Distribute(t, e.db, p, pu, "0", "0", "65990.21", true)
+	holdingtest.Distribute(t, e.db, p, pu, "0", "0", "1000.00", false) // approved, not paid yet
+	r := e.say(t, "zhaoliu", "1", "我的跟投")
+	for _, want := range []string{"**泰安-锦艺誉峯**", "已缴：100,000.00 元", "已返还本金：80,000.00 元", "已分配收益：65,990.21 元"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("reply lacks %q:\n%s", want, r)
+		}
+	}
+}
+
 func TestMyHoldingsWithoutStakes(t *testing.T) {
 	e := start(t)
 	e.user(t, "wangwu", "王五")

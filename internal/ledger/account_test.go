@@ -13,7 +13,6 @@ func TestParseAccount(t *testing.T) {
 		{Interest(12), KindInterest, 12, 0},
 		{Profit(12, 7), KindProfit, 12, 7},
 		{Other(12, 7), KindOther, 12, 7},
-		{Payable(12, 7), KindPayable, 12, 7},
 		{ProjectCompany(12), KindProjectCompany, 12, 0},
 		{Payable(12, 7), KindPayable, 12, 7},
 		{External("platform"), KindExternal, 0, 0},

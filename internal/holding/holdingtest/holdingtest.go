@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
 
 	"hehuo/internal/audit"
 	"hehuo/internal/db"
@@ -165,4 +166,35 @@ func Round(tb testing.TB, d *db.DB, projectID int64, status string, allocated ma
 		tb.Fatalf("round of project %d: %v", projectID, err)
 	}
 	return id
+}
+
+// Distribute posts a distribution line of partnerID as the distribution
+// service does (DESIGN §4 with its payable account): the approval —
+// principal +returned, interest −|interest|, payable −E (E = returned −
+// |interest|); bank +profit, profit −profit — and, when paid, the payout:
+// payable +E, profit +profit, bank −(E + profit). Amounts are decimal
+// strings; interest is ≤ 0 as R6's B.
+func Distribute(tb testing.TB, d *db.DB, projectID, partnerID int64, returned, interest, profit string, paid bool) {
+	tb.Helper()
+	a, b, f := money.MustParse(returned), money.MustParse(interest), money.MustParse(profit)
+	e := a.Add(b)
+	var approval, payout []ledger.Posting
+	add := func(ps *[]ledger.Posting, acc string, x decimal.Decimal) {
+		if !x.IsZero() {
+			*ps = append(*ps, ledger.Posting{Account: acc, Amount: x})
+		}
+	}
+	add(&approval, ledger.Principal(projectID, partnerID), a)
+	add(&approval, ledger.Interest(projectID), b)
+	add(&approval, ledger.Payable(projectID, partnerID), e.Neg())
+	add(&approval, ledger.Bank(projectID), f)
+	add(&approval, ledger.Profit(projectID, partnerID), f.Neg())
+	post(tb, d, "distribution_approval", projectID, approval...)
+	if !paid {
+		return
+	}
+	add(&payout, ledger.Payable(projectID, partnerID), e)
+	add(&payout, ledger.Profit(projectID, partnerID), f)
+	add(&payout, ledger.Bank(projectID), e.Add(f).Neg())
+	post(tb, d, "distribution_payout", projectID, payout...)
 }

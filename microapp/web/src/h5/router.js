@@ -34,6 +34,12 @@ export const router = createRouter({
       component: () => import('./views/PaymentsView.vue'),
       meta: { title: '我的缴款' },
     },
+    {
+      path: '/distributions',
+      name: 'distributions',
+      component: () => import('./views/DistributionsView.vue'),
+      meta: { title: '我的分配' },
+    },
     { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: '个人中心' } },
     {
       path: '/payout-account',
