@@ -12,6 +12,7 @@ import (
 	"hehuo/internal/distribution"
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding/holdingtest"
+	"hehuo/internal/opening/openingtest"
 	"hehuo/internal/org"
 	"hehuo/internal/payment"
 	"hehuo/internal/round"
@@ -181,6 +182,10 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		"POST /api/v1/distributions/:id/unlock":    func() response { return e.do(biz, "POST", dist("/unlock"), map[string]any{"version": 1}) },
 		"POST /api/v1/distributions/:id/review": func() response {
 			return e.do(biz, "POST", dist("/review"), map[string]any{"approve": true, "version": 1})
+		},
+		"POST /api/v1/projects/:id/opening-balances": func() response {
+			return e.uploadFile(acct, fmt.Sprintf("/api/v1/projects/%d/opening-balances", w.projA1), "opening.xlsx",
+				openingtest.XLSX(t, []openingtest.Row{{Name: "会计合伙人", Account: "dt_会计合伙人", Paid: "1000", Interest: "0"}}))
 		},
 		"POST /api/v1/adjustments/:id/review": func() response {
 			return e.do(biz, "POST", fmt.Sprintf("/api/v1/adjustments/%d/review", underReview), map[string]any{"approve": true, "version": 1})

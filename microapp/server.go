@@ -31,6 +31,7 @@ import (
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
+	"hehuo/internal/opening"
 	"hehuo/internal/org"
 	"hehuo/internal/payment"
 	"hehuo/internal/payout"
@@ -64,6 +65,7 @@ type Deps struct {
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
+	Opening       *opening.Service
 	Log           *slog.Logger
 	Version       string
 }
@@ -136,6 +138,8 @@ func New(d Deps) *Server {
 	s.distributionRoutes()
 	s.distributionSheetRoutes()
 	s.distributionPayoutRoutes()
+	s.openingRoutes()
+	s.reportDistributionRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -250,5 +254,6 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments, WorkCalendar: ws.WorkCalendar,
 		Payout: ws.Payout, Adjustments: ws.Adjustments, Distributions: ws.Distributions,
+		Opening: ws.Opening,
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
+	"hehuo/internal/opening"
 	"hehuo/internal/org"
 	"hehuo/internal/payment"
 	"hehuo/internal/payout"
@@ -48,6 +49,7 @@ type Services struct {
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
+	Opening       *opening.Service
 }
 
 // New builds the services over d and c for cfg. cfg.DingTalk is used as
@@ -76,5 +78,6 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Payout = payout.NewService(d, cfg, log)
 	s.Adjustments = adjustment.NewService(d, s.Establishment, s.Workflow)
 	s.Distributions = distribution.NewService(d, s.Establishment, s.Workflow)
+	s.Opening = opening.NewService(d)
 	return s
 }
