@@ -147,6 +147,7 @@ var entityLabels = map[string]string{
 	"dingtalk_robot":        "钉钉机器人",
 	"dingtalk_settings":     "钉钉设置",
 	"directory":             "钉钉通讯录",
+	"distribution":          "分配批次",
 	"establishment_terms":   "跟投条款",
 	"financing_rate":        "资金成本利率",
 	"invitation":            "合伙人邀请",
@@ -228,7 +229,7 @@ var fieldLabels = map[string]string{
 	"old_principal": "原本金", "new_principal": "新本金", "due_date": "缴款截止日", "cadence": "催缴节奏",
 	"imported": "导入条数", "day": "日期", "test": "测试发送",
 	// distributions
-	"changed": "变更条数",
+	"totals": "合计", "changed": "变更条数",
 	// payout accounts and notices
 	"bank": "开户行", "branch": "支行", "holder": "户名", "number_masked": "账号", "confirmed_at": "确认时间",
 	"total": "合计", "payments": "缴款", "receipts": "到账", "interest": "资金利息", "capital_interest": "资金利息",
