@@ -219,6 +219,7 @@ func (e *env) seedWorld() (flowWorld, []distPartner) {
 // wantSeedLines checks a batch's lines against the seed's table: 序号,
 // name, flags and the columns cols (of a, b, c, d, e, f, total) to the fen.
 func wantSeedLines(t *testing.T, what string, b map[string]any, ps []distPartner, cols ...string) {
+	profit := str(b["kind"]) == "profit"
 	t.Helper()
 	ls := lines(b)
 	if len(ls) != len(seed34) {
@@ -235,7 +236,10 @@ func wantSeedLines(t *testing.T, what string, b map[string]any, ps []distPartner
 		}
 		want := map[string]string{}
 		for _, c := range cols {
-			want[c] = map[string]string{"a": l.a, "b": l.b, "c": "0.00", "d": l.d, "e": l.d, "f": l.f, "total": l.total}[c]
+			want[c] = map[string]string{"a": l.a, "b": l.b, "c": "0.00", "d": l.d, "e": l.d, "f": l.f, "total": l.d}[c]
+			if profit && c == "total" {
+				want[c] = l.total // 分配合计 across the batches: D + F
+			}
 		}
 		wantAmounts(t, fmt.Sprintf("%s %d %s", what, l.seq, l.name), got, want)
 	}
@@ -265,7 +269,10 @@ func TestDistributionSeedTableThroughTheAPI(t *testing.T) {
 
 	// The manual first profit batch: unlocked, the F column imported.
 	p := e.newBatch(f, map[string]any{"kind": "profit", "distribution_date": "2020-07-01", "record_date": "2020-06-19"})
-	e.refused(422, "distribution_locked", e.uploadFile(f.acct, batchPath(p["id"], "/import"), "利润分配.xlsx", []byte("x")))
+	locked := e.must(200, e.do(f.acct, "GET", batchPath(p["id"], "/template.xlsx"), nil)).Raw
+	e.refusedUnchanged("an import before 解锁编辑", 422, "distribution_locked", func() response {
+		return e.uploadFile(f.acct, batchPath(p["id"], "/import"), "利润分配.xlsx", locked)
+	})
 	p = e.must(200, e.do(f.biz, "POST", batchPath(p["id"], "/unlock"), map[string]any{"version": p["version"]})).Body
 	if p["unlocked"] != true || !strings.Contains(str(p["title"]), "手工") {
 		t.Fatalf("unlocked batch: %v %v", p["unlocked"], p["title"])
