@@ -401,3 +401,67 @@ func grouped(s string) string {
 	}
 	return sign + whole + "." + frac
 }
+
+// Must show: liquidation (清算分配). After an 80% principal batch, the
+// liquidation returns the remaining principal (B already deducted) and pays
+// X = 100,000.00 by R7's split; agreed in DingTalk, every principal account
+// is back to zero (returned = paid for each partner), the project is
+// settled and read-only (a write → 422 project_settled, changing nothing), a
+// second liquidation is refused, and the liquidation's lines are still
+// paid out (登记打款) on the settled project.
+func TestDistributionLiquidationSettlesTheProject(t *testing.T) {
+	e := newEnv(t).withPayoutKey()
+	e.startBot()
+	f, ps := e.r4World()
+	e.agreedActualPeak(f, "220000000")
+	b := e.newBatch(f, map[string]any{"kind": "principal", "distribution_date": "2025-06-30", "record_date": "2025-06-30", "return_ratio": "0.8"})
+	e.approved(f, e.calculated(f, b))
+
+	l := e.newBatch(f, map[string]any{"kind": "liquidation", "distribution_date": "2026-03-31", "record_date": "2026-03-31", "amount": "100000.00"})
+	e.refusedUnchanged("a second liquidation while one is open", 422, "liquidation_exists", func() response {
+		return e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/distributions", map[string]any{"kind": "liquidation"})
+	})
+	l = e.calculated(f, l)
+	want := map[string][]string{
+		"a": {"100000.00", "60000.00", "59428.60", "44571.40"},
+		"b": {"0.00", "0.00", "0.00", "0.00"},
+		"d": {"100000.00", "60000.00", "59428.60", "44571.40"},
+		"e": {"100000.00", "60000.00", "59428.60", "44571.40"},
+		"f": {"37878.79", "22727.27", "22510.83", "16883.11"},
+	}
+	wantLines(t, "清算分配", l, ps, want)
+	l = e.approved(f, l)
+	wantLines(t, "清算分配 approved", l, ps, want)
+	e.reconciles("the liquidation")
+
+	if got := e.principalHeld(f.projA, ps); !equalStrings(got, []string{"0.00", "0.00", "0.00", "0.00"}) {
+		t.Fatalf("principal held after the liquidation: %v", got)
+	}
+	pos := position.NewService(e.db, e.deps.Establishment)
+	for _, p := range ps {
+		got, err := pos.Of(context.Background(), nil, f.projA, p.partner, false)
+		if err != nil || !got.Returned.Equal(got.Paid) || !got.Paid.IsPositive() {
+			t.Errorf("%s after the liquidation: paid %s, returned %s (%v)", p.name, got.Paid, got.Returned, err)
+		}
+	}
+	if proj := e.must(200, e.do(f.admin, "GET", "/api/v1/projects/"+f.proj, nil)).Body; proj["is_settled"] != true {
+		t.Fatalf("project after the liquidation: is_settled %v", proj["is_settled"])
+	}
+	// Read-only: every write is refused and changes nothing.
+	e.refusedUnchanged("a second liquidation", 422, "project_settled", func() response {
+		return e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/distributions", map[string]any{"kind": "liquidation"})
+	})
+	e.refusedUnchanged("a profit batch on a settled project", 422, "project_settled", func() response {
+		return e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/distributions", map[string]any{"kind": "profit", "amount": "1.00"})
+	})
+	e.refusedUnchanged("an actual peak on a settled project", 422, "project_settled", func() response {
+		return e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/actual-peaks", map[string]any{"actual_peak_capital": "1", "reason": "x"})
+	})
+	// The money still goes out: the liquidation's lines are paid.
+	paid := e.must(201, e.payDo(f.acct, "liq-"+ps[0].userid, "POST", batchPath(l["id"], "/payouts"),
+		map[string]any{"partner_id": ps[0].partner, "paid_on": "2026-04-01"})).Body
+	if paid == nil {
+		t.Fatal("no payout")
+	}
+	e.reconciles("a payout after the liquidation")
+}
