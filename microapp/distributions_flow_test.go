@@ -465,3 +465,199 @@ func TestDistributionLiquidationSettlesTheProject(t *testing.T) {
 	}
 	e.reconciles("a payout after the liquidation")
 }
+
+// Must show: bad inputs, each a 4xx with a Chinese message and an English
+// code, changing nothing (table fingerprint) — over R4's world with a fifth
+// partner 戊 who has no confirmed payout account yet; then the approval
+// event delivered twice posts once, and two accountants saving the same
+// batch at once get one 200 and one 409.
+func TestDistributionBadInputsChangeNothing(t *testing.T) {
+	e := newEnv(t).withPayoutKey()
+	e.startBot()
+	f, ps := e.r4World()
+	// 戊: allocated 20,000 in a supplementary round, paid 10,000; no payout account.
+	wu := e.partnerUser("r4_e", "戊", "")
+	w := distPartner{userid: "r4_e", name: "戊", user: wu, partner: holdingtest.Partner(t, e.db, wu)}
+	round2 := itoa(holdingtest.Round(t, e.db, f.projA, "approved", map[int64]string{w.partner: "20000"}))
+	e.must(201, e.payDo(f.acct, "r4-e-1", "POST", "/api/v1/rounds/"+round2+"/payments",
+		map[string]any{"user_id": wu, "amount": "10000", "paid_on": "2024-03-01"}))
+	// Another city's accountant; a partner without a role; a second accountant of city A.
+	otherID, other := e.mustUser("外地会计", "accountant")
+	e.must(200, e.do(f.admin, "PUT", "/api/v1/org-units/"+itoa(f.cityB)+"/grants",
+		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{otherID}}}}))
+	partnerToken := e.signInByAuthCode(ps[1].userid)
+	create := "/api/v1/projects/" + f.proj + "/distributions"
+
+	// Blank inputs, and no agreed actual peak: calculate names each.
+	b := e.must(201, e.do(f.acct, "POST", create, map[string]any{"kind": "principal"})).Body
+	r := e.refusedUnchanged("blank inputs", 422, "inputs_incomplete", func() response {
+		return e.do(f.acct, "POST", batchPath(b["id"], "/calculate"), map[string]any{"version": b["version"]})
+	})
+	for _, named := range []string{"分配日期", "本次返还比例", "实际资金峰值"} {
+		if !strings.Contains(r.Raw2(), named) {
+			t.Errorf("inputs_incomplete does not name %s: %s", named, r.Raw)
+		}
+	}
+	b = e.must(200, e.do(f.acct, "PATCH", batchPath(b["id"], ""), map[string]any{"version": b["version"],
+		"distribution_date": "2025-06-30", "record_date": "2025-06-30", "return_ratio": "1"})).Body
+	r = e.refusedUnchanged("a principal batch before actual_peak is agreed", 422, "inputs_incomplete", func() response {
+		return e.do(f.acct, "POST", batchPath(b["id"], "/calculate"), map[string]any{"version": b["version"]})
+	})
+	if !strings.Contains(r.Raw2(), "实际资金峰值") {
+		t.Errorf("the refusal does not name the actual peak: %s", r.Raw)
+	}
+	e.agreedActualPeak(f, "220000000")
+
+	// Amounts: three decimals; C without a reason.
+	line := func(p distPartner, body map[string]any) response {
+		body["version"] = b["version"]
+		return e.do(f.acct, "PATCH", batchPath(b["id"], "/lines/"+itoa(p.partner)), body)
+	}
+	e.refusedUnchanged("a three-decimal C", 400, "amount_too_precise", func() response {
+		return line(ps[0], map[string]any{"c": "100.005", "c_reason": "补发"})
+	})
+	e.refusedUnchanged("a three-decimal profit amount", 400, "amount_too_precise", func() response {
+		return e.do(f.acct, "POST", create, map[string]any{"kind": "profit", "amount": "1.001"})
+	})
+	e.refusedUnchanged("a return ratio above 100%", 400, "return_ratio_invalid", func() response {
+		return e.do(f.acct, "PATCH", batchPath(b["id"], ""), map[string]any{"version": b["version"], "return_ratio": "1.2"})
+	})
+	e.refusedUnchanged("C without a reason", 422, "c_reason_required", func() response {
+		return line(ps[0], map[string]any{"c": "100.00", "c_reason": " "})
+	})
+
+	// Unsaved, then stale: 戊 pays 5,000 more after the save.
+	b = e.must(200, e.do(f.acct, "POST", batchPath(b["id"], "/calculate"), map[string]any{"version": b["version"]})).Body
+	e.refusedUnchanged("submitting an unsaved calculation", 422, "calculation_unsaved", func() response {
+		return e.do(f.acct, "POST", batchPath(b["id"], "/submit"), map[string]any{"version": b["version"]})
+	})
+	b = e.must(200, e.do(f.acct, "POST", batchPath(b["id"], "/save"), map[string]any{"version": b["version"]})).Body
+	e.must(201, e.payDo(f.acct, "r4-e-2", "POST", "/api/v1/rounds/"+round2+"/payments",
+		map[string]any{"user_id": wu, "amount": "5000", "paid_on": "2024-03-01"}))
+	e.refusedUnchanged("submitting a stale calculation", 409, "calculation_stale", func() response {
+		return e.do(f.acct, "POST", batchPath(b["id"], "/submit"), map[string]any{"version": b["version"]})
+	})
+	e.refusedUnchanged("submitting an old version", 409, "stale_version", func() response {
+		return e.do(f.acct, "POST", batchPath(b["id"], "/submit"), map[string]any{"version": num(b["version"]) - 1})
+	})
+	b = e.calculated(f, e.must(200, e.do(f.acct, "POST", batchPath(b["id"], "/calculate"), map[string]any{"version": b["version"]})).Body)
+	if l := lines(b)[w.partner]; l == nil || str(l["a"]) != "15000.00" {
+		t.Fatalf("戊's line after the second payment: %v", l)
+	}
+
+	// 戊 has no confirmed payout account: named, nothing submitted.
+	r = e.refusedUnchanged("a partner without a confirmed payout account", 422, "payout_account_missing", func() response {
+		return e.do(f.acct, "POST", batchPath(b["id"], "/submit"), map[string]any{"version": b["version"]})
+	})
+	if !strings.Contains(r.Raw2(), "戊") {
+		t.Errorf("the refusal does not name 戊: %s", r.Raw)
+	}
+	e.confirmPayout(wu, "戊")
+
+	// Two accountants save the same calculation at once: one wins, one 409.
+	secondID, second := e.mustUser("环沪会计乙", "accountant")
+	e.must(200, e.do(f.admin, "PUT", "/api/v1/org-units/"+itoa(f.cityA)+"/grants",
+		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{e.userID("acct_huanhu"), secondID}}}}))
+	b = e.must(200, e.do(f.acct, "PATCH", batchPath(b["id"], ""), map[string]any{"version": b["version"], "return_ratio": "0.8"})).Body
+	b = e.must(200, e.do(f.acct, "POST", batchPath(b["id"], "/calculate"), map[string]any{"version": b["version"]})).Body
+	results := make(chan response, 2)
+	for _, tok := range []string{f.acct, second} {
+		go func(tok string) { results <- e.do(tok, "POST", batchPath(b["id"], "/save"), map[string]any{"version": b["version"]}) }(tok)
+	}
+	got := map[int]int{}
+	var saved map[string]any
+	for range 2 {
+		r := <-results
+		got[r.Status]++
+		if r.Status == 200 {
+			saved = r.Body
+		} else if r.errCode() != "stale_version" {
+			t.Errorf("the losing save: %d %s", r.Status, r.Raw)
+		}
+	}
+	if got[200] != 1 || got[409] != 1 {
+		t.Fatalf("two saves at once: %v, want one 200 and one 409", got)
+	}
+	b = e.must(200, e.do(f.acct, "POST", batchPath(b["id"], "/submit"), map[string]any{"version": saved["version"]})).Body
+
+	// Locked once submitted: no edit of a line or of the batch.
+	e.refusedUnchanged("a line edit while locked", 422, "distribution_locked", func() response {
+		return line(ps[0], map[string]any{"c": "100.00", "c_reason": "补发"})
+	})
+	e.refusedUnchanged("a batch edit while locked", 422, "distribution_locked", func() response {
+		return e.do(f.acct, "PATCH", batchPath(b["id"], ""), map[string]any{"version": b["version"], "return_ratio": "1"})
+	})
+	// Wrong roles and another project's batch.
+	e.refusedUnchanged("the accountant reviewing", 403, "forbidden", func() response {
+		return e.do(f.acct, "POST", batchPath(b["id"], "/review"), map[string]any{"approve": true, "version": b["version"]})
+	})
+	e.refusedUnchanged("a partner reading the batch", 403, "forbidden", func() response {
+		return e.do(partnerToken, "GET", batchPath(b["id"], ""), nil)
+	})
+	e.refusedUnchanged("the business admin unlocking a submitted batch", 422, "distribution_locked", func() response {
+		return e.do(f.biz, "POST", batchPath(b["id"], "/unlock"), map[string]any{"version": b["version"]})
+	})
+	e.refusedUnchanged("another city's accountant", 404, "distribution_not_found", func() response {
+		return e.do(other, "GET", batchPath(b["id"], ""), nil)
+	})
+	e.refusedUnchanged("another city's accountant calculating", 404, "distribution_not_found", func() response {
+		return e.do(other, "POST", batchPath(b["id"], "/calculate"), map[string]any{"version": b["version"]})
+	})
+
+	// Agreed in DingTalk; the event delivered again posts nothing more.
+	b = e.must(200, e.do(f.biz, "POST", batchPath(b["id"], "/review"), map[string]any{"approve": true, "version": b["version"]})).Body
+	proc := e.launchBatch(f, b)
+	e.decide(f.acct, num(proc["id"]), str(proc["instance_id"]), "agree")
+	before := fingerprint(t, e.db)
+	e.deliverApprovals(map[string]bool{}, true) // every event again, as DingTalk may
+	if fingerprint(t, e.db) != before {
+		t.Fatal("an approval event delivered twice changed the database")
+	}
+	var posted int
+	if err := e.db.Get(&posted, `SELECT count(*) FROM ledger_transactions WHERE kind = 'principal_distribution'`); err != nil || posted != 1 {
+		t.Fatalf("principal_distribution transactions: %d (%v), want 1", posted, err)
+	}
+	e.reconciles("the approval delivered twice")
+
+	// Payout registration: one key twice is one transaction; another key for the same line is refused.
+	pay := func(key string) response {
+		return e.payDo(f.acct, key, "POST", batchPath(b["id"], "/payouts"), map[string]any{"partner_id": ps[1].partner, "paid_on": "2025-07-01"})
+	}
+	first := e.must(201, pay("payout-b-1"))
+	again := e.must(201, pay("payout-b-1"))
+	if num(first.Body["ledger_transaction_id"]) != num(again.Body["ledger_transaction_id"]) || again.Body["replayed"] != true ||
+		str(again.Body["paid_amount"]) != "239320.68" {
+		t.Errorf("a replayed payout:\n%s\n%s", first.Raw, again.Raw)
+	}
+	e.refusedUnchanged("the same line paid under another key", 409, "distribution_line_paid", func() response { return pay("payout-b-2") })
+	if err := e.db.Get(&posted, `SELECT count(*) FROM ledger_transactions WHERE kind = 'distribution_payout'`); err != nil || posted != 1 {
+		t.Fatalf("payout transactions: %d (%v), want 1", posted, err)
+	}
+
+	// The manual import: unknown partner, bad row — all rows or none.
+	p := e.must(201, e.do(f.acct, "POST", create, map[string]any{"kind": "profit", "distribution_date": "2025-09-30", "record_date": "2025-09-30"})).Body
+	p = e.must(200, e.do(f.biz, "POST", batchPath(p["id"], "/unlock"), map[string]any{"version": p["version"]})).Body
+	tpl := readSheet(t, e.must(200, e.do(f.acct, "GET", batchPath(p["id"], "/template.xlsx"), nil)).Raw)
+	withRow := func(change func(row []any) []any) []byte {
+		rows := [][]any{header(tpl[0])}
+		for i, r := range tpl[1:] {
+			row := []any{r[0], r[1], r[2], r[3], "1000.00"}
+			if i == 1 {
+				row = change(row)
+			}
+			rows = append(rows, row)
+		}
+		return xlsxOf(t, rows)
+	}
+	e.refusedUnchanged("an import naming an unknown partner", 400, "import_invalid", func() response {
+		return e.uploadFile(f.acct, batchPath(p["id"], "/import"), "利润分配.xlsx",
+			withRow(func(row []any) []any { row[1], row[2] = "999999", "无名氏"; return row }))
+	})
+	r = e.refusedUnchanged("an import with a bad amount", 400, "import_invalid", func() response {
+		return e.uploadFile(f.acct, batchPath(p["id"], "/import"), "利润分配.xlsx",
+			withRow(func(row []any) []any { row[4] = "12.345"; return row }))
+	})
+	if !strings.Contains(r.Raw2(), "第3行") {
+		t.Errorf("the import error does not name its row: %s", r.Raw)
+	}
+}

@@ -193,3 +193,13 @@ func xlsxOf(t *testing.T, rows [][]any) []byte {
 	}
 	return b.Bytes()
 }
+
+// userID is the id of the user with DingTalk userid.
+func (e *env) userID(userid string) int64 {
+	e.t.Helper()
+	var id int64
+	if err := e.db.Get(&id, `SELECT id FROM users WHERE dingtalk_userid = $1`, userid); err != nil {
+		e.t.Fatalf("user %s: %v", userid, err)
+	}
+	return id
+}
