@@ -562,7 +562,9 @@ func TestDistributionBadInputsChangeNothing(t *testing.T) {
 	b = e.must(200, e.do(f.acct, "POST", batchPath(b["id"], "/calculate"), map[string]any{"version": b["version"]})).Body
 	results := make(chan response, 2)
 	for _, tok := range []string{f.acct, second} {
-		go func(tok string) { results <- e.do(tok, "POST", batchPath(b["id"], "/save"), map[string]any{"version": b["version"]}) }(tok)
+		go func(tok string) {
+			results <- e.do(tok, "POST", batchPath(b["id"], "/save"), map[string]any{"version": b["version"]})
+		}(tok)
 	}
 	got := map[int]int{}
 	var saved map[string]any
