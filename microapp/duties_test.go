@@ -98,7 +98,8 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		VALUES ($1, $2, $3, 'city', 100000, 90000, -10000, 0, 0, 0)`, underReview, bizLine, bizID)
 
 	// An approved distribution batch of project A with the accountant's line (登记打款).
-	payoutBatch := approvedBatch(t, e.db, w.projA, "principal", map[int64][2]string{own: {"1000", "0"}, other: {"1000", "0"}})
+	// Half of what the accountant paid in project A: they still hold a stake there (a new batch lists them).
+	payoutBatch := approvedBatch(t, e.db, w.projA, "principal", map[int64][2]string{own: {"500", "0"}, other: {"1000", "0"}})
 	// Project A1: a draft distribution batch holding the accountant's and the business admin's lines.
 	batch := e.mustDistributionFixture(w.projA1)
 	e.db.MustExec(`INSERT INTO distribution_lines (batch_id, partner_id, user_id, payee_partner_id, seq, a)
@@ -163,7 +164,7 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		},
 		"POST /api/v1/distributions/:id/payouts/import": func() response {
 			return e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/payouts/import", payoutBatch),
-				sheet(t, [][]any{{"户名", "金额", "打款日期"}, {"会计合伙人", "1000.00", today.String()}}))
+				sheet(t, [][]any{{"户名", "金额", "打款日期"}, {"会计合伙人", "500.00", today.String()}}))
 		},
 		"POST /api/v1/projects/:id/distributions": func() response {
 			return e.do(acct, "POST", fmt.Sprintf("/api/v1/projects/%d/distributions", w.projA), map[string]any{"kind": "principal"})
