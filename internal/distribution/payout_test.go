@@ -84,8 +84,8 @@ func newPayWorld(t *testing.T) *payWorld {
 	return w
 }
 
-// payLineFix is a fixture line: R6's A, B, C and the resulting E, or R7's F.
-type payLineFix struct {
+// payLine is a fixture line: R6's A, B, C and the resulting E, or R7's F.
+type payLine struct {
 	name       string
 	a, b, c, e string
 	f          string
@@ -95,7 +95,7 @@ type payLineFix struct {
 // service would leave it, and — when status is approved — posts its approval
 // as the approval effect does: per line principal +A′ (= E − C − B),
 // interest B, other +C, payable −E; profit batches bank +F, profit −F.
-func (w *payWorld) batch(t *testing.T, kind Kind, seq int, status Status, on civil.Date, lines ...payLineFix) int64 {
+func (w *payWorld) batch(t *testing.T, kind Kind, seq int, status Status, on civil.Date, lines ...payLine) int64 {
 	t.Helper()
 	ctx := context.Background()
 	var id int64
@@ -183,10 +183,10 @@ func TestRegisterPayoutToTheFen(t *testing.T) {
 	ctx := context.Background()
 	w := newPayWorld(t)
 	id := w.batch(t, KindPrincipal, 1, StatusApproved, day,
-		payLineFix{name: "张三", a: "100000", b: "-1234.56", e: "78765.44"},
-		payLineFix{name: "李四", a: "100000", b: "-617.28", c: "500", e: "79882.72"},
-		payLineFix{name: "王会计", a: "100000", e: "80000"},
-		payLineFix{name: "赵零", a: "0"})
+		payLine{name: "张三", a: "100000", b: "-1234.56", e: "78765.44"},
+		payLine{name: "李四", a: "100000", b: "-617.28", c: "500", e: "79882.72"},
+		payLine{name: "王会计", a: "100000", e: "80000"},
+		payLine{name: "赵零", a: "0"})
 	bank := balance(t, w.d, ledger.Bank(w.project))
 	if bank != "400000.00" {
 		t.Fatalf("bank before payouts %s", bank)
@@ -289,7 +289,7 @@ func TestRegisterPayoutToTheFen(t *testing.T) {
 func TestPayoutNeedsAnApprovedBatch(t *testing.T) {
 	ctx := context.Background()
 	w := newPayWorld(t)
-	id := w.batch(t, KindProfit, 1, StatusInApproval, day, payLineFix{name: "张三", f: "1000"})
+	id := w.batch(t, KindProfit, 1, StatusInApproval, day, payLine{name: "张三", f: "1000"})
 	_, err := w.s.RegisterPayout(ctx, w.acct, id, "k", PayoutInput{PartnerID: w.partners["张三"], PaidOn: civil.Today(time.Now())})
 	wantCode(t, err, apperr.KindRule, "distribution_not_approved")
 	_, _, err = w.s.BankFile(ctx, w.acct, id, w.payouts)
@@ -325,7 +325,7 @@ func TestImportPayoutsAndHoldings(t *testing.T) {
 	ctx := context.Background()
 	w := newPayWorld(t)
 	principal := w.batch(t, KindPrincipal, 1, StatusApproved, day,
-		payLineFix{name: "张三", a: "100000", b: "-1234.56", e: "78765.44"}, payLineFix{name: "李四", a: "100000", e: "80000"})
+		payLine{name: "张三", a: "100000", b: "-1234.56", e: "78765.44"}, payLine{name: "李四", a: "100000", e: "80000"})
 	if _, err := w.s.RegisterPayout(ctx, w.clerk, principal, "p1", PayoutInput{PartnerID: w.partners["张三"], PaidOn: day}); err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestImportPayoutsAndHoldings(t *testing.T) {
 		t.Fatal(err)
 	}
 	profit := w.batch(t, KindProfit, 1, StatusApproved, day,
-		payLineFix{name: "张三", f: "65990.21"}, payLineFix{name: "李四", f: "65990.21"}, payLineFix{name: "赵零"})
+		payLine{name: "张三", f: "65990.21"}, payLine{name: "李四", f: "65990.21"}, payLine{name: "赵零"})
 
 	// Bad rows: all reported, nothing registered.
 	bad := payoutSheet(t, []any{"张三", "65990.20", "2026-07-01"}, []any{"无名氏", "1.00", "2026-07-01"},
@@ -421,7 +421,7 @@ func TestBankFile(t *testing.T) {
 	ctx := context.Background()
 	w := newPayWorld(t)
 	id := w.batch(t, KindProfit, 1, StatusApproved, day,
-		payLineFix{name: "张三", f: "65990.21"}, payLineFix{name: "李四", f: "1234.56"}, payLineFix{name: "王会计", f: "100.00"}, payLineFix{name: "赵零"})
+		payLine{name: "张三", f: "65990.21"}, payLine{name: "李四", f: "1234.56"}, payLine{name: "王会计", f: "100.00"}, payLine{name: "赵零"})
 	if _, err := w.s.RegisterPayout(ctx, w.clerk, id, "k", PayoutInput{PartnerID: w.partners["王会计"], PaidOn: day}); err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +492,7 @@ func TestNoticesQueuedForTheDistributionDay(t *testing.T) {
 	future := civil.Date{Year: 2026, Month: 6, Day: 30}
 	w.s.now = func() time.Time { return time.Date(2026, 6, 20, 15, 0, 0, 0, civil.Shanghai) }
 	id := w.batch(t, KindProfit, 1, StatusApproved, future,
-		payLineFix{name: "张三", f: "65990.21"}, payLineFix{name: "李四", f: "1234.56"}, payLineFix{name: "赵零"})
+		payLine{name: "张三", f: "65990.21"}, payLine{name: "李四", f: "1234.56"}, payLine{name: "赵零"})
 	queue := func(id int64) {
 		t.Helper()
 		if err := w.d.InTx(ctx, func(tx *sqlx.Tx) error {
@@ -557,7 +557,7 @@ func TestNoticesQueuedForTheDistributionDay(t *testing.T) {
 	// Approved after its day: the notices go now.
 	w.s.now = func() time.Time { return time.Date(2026, 7, 5, 11, 0, 0, 0, civil.Shanghai) }
 	w.d.MustExec(`UPDATE distribution_batches SET status = 'paid' WHERE id = $1`, id)
-	late := w.batch(t, KindProfit, 2, StatusApproved, future, payLineFix{name: "王会计", f: "10"})
+	late := w.batch(t, KindProfit, 2, StatusApproved, future, payLine{name: "王会计", f: "10"})
 	queue(late)
 	var nb time.Time
 	if err := w.d.Get(&nb, `SELECT not_before FROM notify_outbox WHERE dedupe_key = $1`, noticePrefix(late)+fmt.Sprint(w.users["王会计"])); err != nil {
@@ -578,4 +578,22 @@ func TestNoticesQueuedForTheDistributionDay(t *testing.T) {
 		WHERE o.dedupe_key LIKE 'distribution:%:notice_test:%' AND d.recipient = 'dt_王会计'`); n != 1 {
 		t.Fatalf("%d test deliveries", n)
 	}
+}
+
+// A liquidation settles the project (read-only) when it is approved; its
+// own payouts are still registered, while a payout of an earlier batch of
+// the settled project is refused like every other write.
+func TestLiquidationPayoutsOnASettledProject(t *testing.T) {
+	ctx := context.Background()
+	w := newPayWorld(t)
+	principal := w.batch(t, KindPrincipal, 1, StatusApproved, day, payLine{name: "张三", a: "100000", e: "50000"})
+	liquidation := w.batch(t, KindLiquidation, 1, StatusApproved, day, payLine{name: "张三", a: "50000", e: "50000", f: "1234.56"})
+	w.d.MustExec(`UPDATE projects SET is_settled = true WHERE id = $1`, w.project)
+	p, err := w.s.RegisterPayout(ctx, w.clerk, liquidation, "liq", PayoutInput{PartnerID: w.partners["张三"], PaidOn: day})
+	if err != nil || p.PaidAmount.String() != "51234.56" || p.BatchStatus != StatusPaid {
+		t.Fatalf("liquidation payout %+v %v", p, err)
+	}
+	_, err = w.s.RegisterPayout(ctx, w.clerk, principal, "old", PayoutInput{PartnerID: w.partners["张三"], PaidOn: day})
+	wantCode(t, err, apperr.KindRule, "project_settled")
+	ledgertest.AssertReconciles(t, w.d)
 }
