@@ -304,6 +304,17 @@ func TestDistributionSeedTableThroughTheAPI(t *testing.T) {
 	}
 	e.reconciles("the profit batch")
 	wantSeedSheet(t, e.must(200, e.do(f.acct, "GET", batchPath(p["id"], "/export.xlsx"), nil)).Raw, []string{"第1次利润"})
+
+	// The partner of line 2 sees both on the phone (H5 我的分配).
+	mine := e.must(200, e.do(e.signInByAuthCode(ps[1].userid), "GET", "/api/v1/me/distributions", nil)).Body["items"].([]any)
+	got := map[string]string{}
+	for _, it := range mine {
+		m := it.(map[string]any)
+		got[str(m["title"])] = str(m["principal_returned"]) + "/" + str(m["profit"])
+	}
+	if len(mine) != 2 || got["本金分配"] != "177366.50/0.00" || got["第1次利润分配"] != "0.00/111573.50" {
+		t.Errorf("H5 我的分配 of line 2: %v", got)
+	}
 }
 
 // seedTotalsOf checks a batch's 合计 row against the seed's.
