@@ -204,7 +204,7 @@ func TestConsolePaymentDesk(t *testing.T) {
 	// 分配 → 分配账户: statuses; the confirmation notice reaches only 乙二.
 	const confirmSubject = "请确认分配账户：常州项目"
 	run(t, ctx, "分配账户",
-		chromedp.Navigate(w.srv.URL+"/distribution?project="+proj),
+		chromedp.Navigate(w.srv.URL+"/distribution?tab=accounts&project="+proj),
 		chromedp.WaitVisible(`//*[@data-test="payout-status-`+strconv.FormatInt(paidID, 10)+`"][contains(.,"已确认")]`),
 		chromedp.WaitVisible(`//*[@data-test="payout-status-`+strconv.FormatInt(unpaidID, 10)+`"][contains(.,"未填写")]`),
 		chromedp.WaitVisible(`//*[@data-test="payout-number-`+strconv.FormatInt(paidID, 10)+`"][contains(.,"**** **** **** 5678")]`),

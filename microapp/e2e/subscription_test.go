@@ -40,6 +40,7 @@ type liveServer struct {
 	srv  *httptest.Server
 	sim  *dtsimtest.Server
 	deps microapp.Deps
+	wire *wire.Services // for what the server's background parts do (the stream bot's events)
 }
 
 // Each option adjusts the configuration before the services are built (a
@@ -57,14 +58,15 @@ func newLiveServer(t *testing.T, options ...func(*config.Config)) *liveServer {
 		o(&cfg)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deps := microapp.FromServices(cfg, d, c, log, "e2e", wire.New(cfg, d, c, log))
+	ws := wire.New(cfg, d, c, log)
+	deps := microapp.FromServices(cfg, d, c, log, "e2e", ws)
 	if err := auth.EnsureBootstrap(context.Background(), d, "admin-pass-1", "bizadmin-pass-1"); err != nil {
 		t.Fatal(err)
 	}
 	hs.Config.Handler = microapp.New(deps).Handler()
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &liveServer{t: t, srv: hs, sim: sim, deps: deps}
+	return &liveServer{t: t, srv: hs, sim: sim, deps: deps, wire: ws}
 }
 
 // call sends one API request with a bearer token and wants status want.
