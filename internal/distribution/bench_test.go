@@ -24,8 +24,9 @@ const benchPartners = 10000
 
 // benchWorld seeds one open project whose 10,000 partners paid 66,000 each
 // on 2024-03-20 (funding date 2024-03-01, 4.35%: B = −149.45 each), with an
-// agreed actual peak and a confirmed payout account per partner: what a
-// principal batch needs before it can be calculated and submitted.
+// agreed actual peak and a DingTalk account and a confirmed payout account
+// per partner: what a principal batch needs before it can be calculated
+// and submitted, and whom its approval queues 分配通知 for.
 func benchWorld(tb testing.TB) (*db.DB, int64) {
 	tb.Helper()
 	d := dbtest.New(tb)
@@ -35,6 +36,7 @@ func benchWorld(tb testing.TB) (*db.DB, int64) {
 	err := d.InTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, fmt.Sprintf(`
 			UPDATE projects SET is_open = true WHERE id = %[1]d;
+			UPDATE users SET dingtalk_userid = 'bench_' || id WHERE id > %[2]d;
 			INSERT INTO actual_peaks (project_id, actual_peak_capital, reason, status, agreed_at, created_by_name)
 				VALUES (%[1]d, 220000000, '基准', 'agreed', now(), '基准');
 			INSERT INTO payout_accounts (user_id, bank, branch, holder, number_enc, number_last4, status, confirmed_at)
@@ -89,7 +91,7 @@ func copyLines(tb testing.TB, d *db.DB, n int) time.Duration {
 // A principal batch for 10,000 partners, calculated and persisted with its
 // postings: create → calculate → save → submit → review → the process's
 // Launched and Agreed effects (in approval, then approved: one ledger
-// transaction of 30,001 postings), timed as one; set beside a COPY of as
+// transaction of 20,001 postings and 10,000 分配通知 queued), timed as one; set beside a COPY of as
 // many rows into a scratch table (reported, not gating; target < 300 ms).
 //
 //	go test ./internal/distribution -run '^$' -bench PrincipalBatch10000 -benchtime 3x
@@ -152,6 +154,10 @@ func BenchmarkPrincipalBatch10000(b *testing.B) {
 		if err != nil || batch.Status != StatusApproved || len(batch.Lines) != benchPartners ||
 			batch.Totals.D.StringFixed(2) != "658505500.00" {
 			b.Fatalf("approved batch: %s, %d lines, D %s (%v)", batch.Status, len(batch.Lines), batch.Totals.D.StringFixed(2), err)
+		}
+		var notices int
+		if err := d.Get(&notices, `SELECT count(*) FROM notify_outbox WHERE dedupe_key LIKE $1`, noticePrefix(batch.ID)+"%"); err != nil || notices != benchPartners {
+			b.Fatalf("分配通知 queued: %d (%v), want one per partner", notices, err)
 		}
 		ledgertest.AssertReconciles(b, d)
 		copied := copyLines(b, d, benchPartners)
