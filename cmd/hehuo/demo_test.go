@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"hehuo/internal/auth"
 	"hehuo/internal/cache/cachetest"
 	"hehuo/internal/config"
 	"hehuo/internal/db/dbtest"
 	"hehuo/internal/demo"
 	"hehuo/internal/dtsim/dtsimtest"
+	"hehuo/internal/ledger/ledgertest"
 	"hehuo/internal/notify"
 )
 
@@ -68,6 +70,75 @@ func TestDemoPutsAProjectInSubscription(t *testing.T) {
 	if len(titles) != 2 || !strings.Contains(all, "项目资金峰值") || !strings.Contains(all, "认购通知已发送") ||
 		!strings.Contains(all, "环沪城市公司经营会计群") {
 		t.Fatalf("robot messages:\n%s", all)
+	}
+}
+
+// The demo's project mid-distribution (泰安-锦艺誉峯) is set up through the
+// real services and the stream bot against the simulator, as `make demo`
+// does at its first start: opening balances of twelve partners, the actual
+// peak agreed, the principal batch agreed and paid out, the first profit
+// batch awaiting review; the ledger reconciles, and a second run changes
+// nothing.
+func TestDemoPutsAProjectMidDistribution(t *testing.T) {
+	sim := dtsimtest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a := openDemo(t, ctx, sim)
+	if err := auth.EnsureBootstrap(ctx, a.db, "admin-pass-1", "bizadmin-pass-1"); err != nil { // as demoCmd does
+		t.Fatal(err)
+	}
+	if err := demoValues(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := seedDemoSim(ctx, a, sim.Sim, sim.URL); err != nil {
+		t.Fatal(err)
+	}
+	go a.bot.Run(ctx)
+	if _, err := demoSubscription(ctx, a, sim.Sim); err != nil { // as demoCmd does, first
+		t.Fatal(err)
+	}
+	name, err := demoDistribution(ctx, a, sim.Sim)
+	if err != nil || name != "泰安-锦艺誉峯" {
+		t.Fatalf("demo distribution: %q %v", name, err)
+	}
+	ledgertest.AssertReconciles(t, a.db)
+	var batches []struct {
+		Kind   string `db:"kind"`
+		Status string `db:"status"`
+		Lines  int    `db:"lines"`
+		Paid   int    `db:"paid"`
+	}
+	if err := a.db.SelectContext(ctx, &batches, `SELECT b.kind, b.status, count(l.*) AS lines, count(l.paid_on) AS paid
+		FROM distribution_batches b JOIN projects p ON p.id = b.project_id LEFT JOIN distribution_lines l ON l.batch_id = b.id
+		WHERE p.name = $1 GROUP BY b.id ORDER BY b.id`, name); err != nil {
+		t.Fatal(err)
+	}
+	if len(batches) != 2 || batches[0].Kind != "principal" || batches[0].Status != "paid" || batches[0].Lines != 12 || batches[0].Paid != 12 ||
+		batches[1].Kind != "profit" || batches[1].Status != "submitted" || batches[1].Lines != 12 {
+		t.Fatalf("demo batches: %+v", batches)
+	}
+	var peaks int
+	if err := a.db.GetContext(ctx, &peaks, `SELECT count(*) FROM actual_peaks a JOIN projects p ON p.id = a.project_id
+		WHERE p.name = $1 AND a.status = 'agreed'`, name); err != nil || peaks != 1 {
+		t.Fatalf("agreed actual peaks: %d %v", peaks, err)
+	}
+	// Every partner got the principal back: the principal accounts are empty.
+	var held string
+	if err := a.db.GetContext(ctx, &held, `SELECT coalesce(sum(b.balance), 0)::text FROM ledger_balances b
+		JOIN ledger_accounts la ON la.id = b.account_id JOIN projects p ON p.id = la.project_id
+		WHERE p.name = $1 AND la.kind = 'principal'`, name); err != nil || held != "0.00" {
+		t.Fatalf("principal held after the demo's principal batch: %s %v", held, err)
+	}
+	// Again (a restart on the same data): nothing changes.
+	var before int
+	a.db.GetContext(ctx, &before, `SELECT count(*) FROM audit_log`)
+	if _, err := demoDistribution(ctx, a, sim.Sim); err != nil {
+		t.Fatal(err)
+	}
+	var after int
+	a.db.GetContext(ctx, &after, `SELECT count(*) FROM audit_log`)
+	if after != before {
+		t.Fatalf("a second run wrote %d audit entries", after-before)
 	}
 }
 

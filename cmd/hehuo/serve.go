@@ -228,7 +228,7 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 		if sum.Loaded {
 			loaded = "loaded"
 		}
-		inSubscription := ""
+		inSubscription, inDistribution := "", ""
 		if sum.Loaded && sim != nil {
 			// The stream bot is connecting meanwhile; the simulator holds the
 			// approval event until it has.
@@ -237,6 +237,9 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 				a.log.Error("demo: the project in subscription could not be set up", "err", err)
 			}
 			inSubscription = name
+			if inDistribution, err = demoDistribution(ctx, a, sim); err != nil {
+				a.log.Error("demo: the project mid-distribution could not be set up", "err", err)
+			}
 		}
 		fmt.Printf(`
   Hehuo (合伙) demo is running — demo data %s: %d projects, %d partners
@@ -259,6 +262,10 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 		if inSubscription != "" {
 			fmt.Printf("\n  In subscription: %s — 8 demo partners invited (demo_partner_01 … 08); open the\n"+
 				"               simulator's 手机 as one of them to subscribe, or its 工作通知 to see the notice\n", inSubscription)
+		}
+		if inDistribution != "" {
+			fmt.Printf("\n  Mid-distribution: %s — opening balances of 12 partners (demo_partner_09 … 20), the actual\n"+
+				"               peak agreed, 本金分配 agreed and paid out, 第1次利润分配 awaiting hhadmin's review\n", inDistribution)
 		}
 		fmt.Print("\n  Accountants (sign in from the simulator's phone, or by DingTalk QR on the console):\n")
 		for _, acc := range sum.Accountants {

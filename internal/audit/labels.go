@@ -234,7 +234,7 @@ var fieldLabels = map[string]string{
 	"old_principal": "原本金", "new_principal": "新本金", "due_date": "缴款截止日", "cadence": "催缴节奏",
 	"imported": "导入条数", "day": "日期", "test": "测试发送",
 	// distributions
-	"changed": "变更条数",
+	"totals": "合计", "changed": "变更条数",
 	// payout accounts and notices
 	"bank": "开户行", "branch": "支行", "holder": "户名", "number_masked": "账号", "confirmed_at": "确认时间",
 	"total": "合计", "payments": "缴款", "receipts": "到账", "interest": "资金利息", "capital_interest": "资金利息",
@@ -250,7 +250,7 @@ var fieldLabels = map[string]string{
 	// distributions (core-a)
 	"distribution_date": "分配日期", "record_date": "股权登记日", "return_ratio": "本次返还比例", "amount_entered": "直接填写分配金额",
 	"profit_ratio": "本次分配比例", "partnership_ratio": "合伙投资占比", "sales_target_on": "销售去化达标时间",
-	"collection_target_on": "销售回款达标时间", "actual_peak_id": "实际资金峰值确认ID", "unlocked": "解锁编辑", "totals": "合计",
+	"collection_target_on": "销售回款达标时间", "actual_peak_id": "实际资金峰值确认ID", "unlocked": "解锁编辑",
 	"c": "其它", "c_reason": "其它说明", "d": "本金分配（不含其它）", "e": "本金分配（含其它）", "f": "利润分配", "manual": "手工录入",
 }
 

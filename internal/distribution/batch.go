@@ -2,10 +2,12 @@ package distribution
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/shopspring/decimal"
 
 	"hehuo/internal/apperr"
@@ -297,15 +299,23 @@ func (s *Service) CreateBatch(ctx context.Context, a audit.Actor, projectID int6
 		if err := setFields(ctx, tx, id, sets); err != nil {
 			return err
 		}
+		// One statement for every line (a batch may have ten thousand).
+		partners, users, as, bs := make([]int64, len(hs)), make([]sql.NullInt64, len(hs)), make([]string, len(hs)), make([]string, len(hs))
 		for i, h := range hs {
 			a, b := decimal.Zero, decimal.Zero
 			if k != KindProfit {
 				a, b = h.Held, h.Interest
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO distribution_lines (batch_id, partner_id, user_id, payee_partner_id, seq, a, b)
-				VALUES ($1, $2, $3, $2, $4, $5, $6)`, id, h.PartnerID, h.UserID, i+1, a, b); err != nil {
-				return fmt.Errorf("insert distribution line: %w", err)
+			partners[i], as[i], bs[i] = h.PartnerID, a.String(), b.String()
+			if h.UserID != nil {
+				users[i] = sql.NullInt64{Int64: *h.UserID, Valid: true}
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO distribution_lines (batch_id, partner_id, user_id, payee_partner_id, seq, a, b)
+			SELECT $1, x.p, x.u, x.p, x.seq, x.a, x.b
+			FROM unnest($2::bigint[], $3::bigint[], $4::numeric[], $5::numeric[]) WITH ORDINALITY AS x (p, u, a, b, seq)`,
+			id, pq.Array(partners), pq.Array(users), pq.Array(as), pq.Array(bs)); err != nil {
+			return fmt.Errorf("insert distribution lines: %w", err)
 		}
 		if out, err = get(ctx, tx, id, false); err != nil {
 			return err

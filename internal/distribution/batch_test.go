@@ -143,7 +143,7 @@ func (w world) principalBatch(t *testing.T, ratio string) Batch {
 	return b
 }
 
-func checkLines(t *testing.T, b Batch, col string, want ...string) {
+func wantColumn(t *testing.T, b Batch, col string, want ...string) {
 	t.Helper()
 	if len(b.Lines) != len(want) {
 		t.Fatalf("%d lines, want %d", len(b.Lines), len(want))
@@ -172,8 +172,8 @@ func TestPrincipalR6ThroughTheService(t *testing.T) {
 	if b.Seq != 1 || b.Status != StatusDraft || b.Title != "本金分配" || b.StatusLabel != "待测算" {
 		t.Fatalf("batch %+v", b)
 	}
-	checkLines(t, b, "a", "500000", "300000", "297143", "222857")
-	checkLines(t, b, "b", "0", "-679.32", "-1593.58", "-796.79")
+	wantColumn(t, b, "a", "500000", "300000", "297143", "222857")
+	wantColumn(t, b, "b", "0", "-679.32", "-1593.58", "-796.79")
 	for i, l := range b.Lines {
 		if l.Seq != i+1 || l.PartnerID != w.parts[i] || l.PayeeID != w.parts[i] || l.UserID == nil || *l.UserID != w.users[i] {
 			t.Fatalf("line %+v", l)
@@ -211,9 +211,9 @@ func TestPrincipalR6ThroughTheService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkLines(t, b, "d", "500000.00", "299320.68", "295549.42", "222060.21")
-	checkLines(t, b, "e", "500000.00", "299320.68", "295549.42", "222060.21")
-	checkLines(t, b, "total", "500000.00", "299320.68", "295549.42", "222060.21")
+	wantColumn(t, b, "d", "500000.00", "299320.68", "295549.42", "222060.21")
+	wantColumn(t, b, "e", "500000.00", "299320.68", "295549.42", "222060.21")
+	wantColumn(t, b, "total", "500000.00", "299320.68", "295549.42", "222060.21")
 	if b.Status != StatusCalculated || b.ActualPeakID == nil || !b.Totals.D.Equal(dec("1316930.31")) || !b.Totals.A.Equal(dec("1320000")) {
 		t.Fatalf("batch %s peak %v totals %+v", b.Status, b.ActualPeakID, b.Totals)
 	}
@@ -272,7 +272,7 @@ func TestPartialPrincipalBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 400,000 / 240,000 − 679.32 / 237,714.40 − 1,593.58 / 178,285.60 − 796.79.
-	checkLines(t, b, "d", "400000.00", "239320.68", "236120.82", "177488.81")
+	wantColumn(t, b, "d", "400000.00", "239320.68", "236120.82", "177488.81")
 	if !b.ReturnRatio.Equal(dec("0.8")) {
 		t.Fatalf("ratio %v", b.ReturnRatio)
 	}
@@ -296,8 +296,8 @@ func TestProfitR7ThroughTheService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkLines(t, b, "f", "37878.79", "22727.27", "22510.83", "16883.11")
-	checkLines(t, b, "total", "37878.79", "22727.27", "22510.83", "16883.11")
+	wantColumn(t, b, "f", "37878.79", "22727.27", "22510.83", "16883.11")
+	wantColumn(t, b, "total", "37878.79", "22727.27", "22510.83", "16883.11")
 	if !b.Totals.F.Equal(dec("100000")) {
 		t.Fatalf("Σ F %s", b.Totals.F)
 	}
@@ -313,7 +313,7 @@ func TestProfitR7ThroughTheService(t *testing.T) {
 	if b.Amount == nil || !b.Amount.Equal(dec("90000")) || b.PartnershipRatio == nil || !b.PartnershipRatio.Equal(dec("0.006")) {
 		t.Fatalf("X %v ratio %v", b.Amount, b.PartnershipRatio)
 	}
-	checkLines(t, b, "f", "34090.91", "20454.55", "20259.75", "15194.79")
+	wantColumn(t, b, "f", "34090.91", "20454.55", "20259.75", "15194.79")
 	if !b.Totals.F.Equal(dec("90000")) {
 		t.Fatalf("Σ F %s", b.Totals.F)
 	}
@@ -356,8 +356,8 @@ func TestBadInputsChangeNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkLines(t, b, "e", "500000.00", "279320.68", "295549.42", "222060.21")
-	checkLines(t, b, "total", "500000.00", "299320.68", "295549.42", "222060.21") // 不含其它
+	wantColumn(t, b, "e", "500000.00", "279320.68", "295549.42", "222060.21")
+	wantColumn(t, b, "total", "500000.00", "299320.68", "295549.42", "222060.21") // 不含其它
 
 	// A payment since the calculation: saving it is stale; recalculated, saved;
 	// another payment after saving: submitting is stale.
@@ -416,7 +416,7 @@ func TestManualAmountsWhileUnlocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkLines(t, b, "f", "40000", "20000", "20000", "20000")
+	wantColumn(t, b, "f", "40000", "20000", "20000", "20000")
 	if !b.Amount.Equal(dec("100000")) {
 		t.Fatalf("X %v", b.Amount)
 	}
@@ -427,7 +427,7 @@ func TestManualAmountsWhileUnlocked(t *testing.T) {
 	if b, err = w.s.Calculate(ctx, w.acct, b.ID, CalculateInput{}); err != nil {
 		t.Fatal(err)
 	}
-	checkLines(t, b, "f", "40000", "20000", "20000", "20000")
+	wantColumn(t, b, "f", "40000", "20000", "20000", "20000")
 	if b.Lines[0].CalcF == nil || !b.Lines[0].CalcF.Equal(dec("37878.79")) {
 		t.Fatalf("calc F %v", b.Lines[0].CalcF)
 	}
@@ -522,9 +522,9 @@ func TestLiquidationReturnsAllAndPaysTheProfit(t *testing.T) {
 	if b, err = w.s.Calculate(ctx, w.acct, b.ID, CalculateInput{}); err != nil {
 		t.Fatal(err)
 	}
-	checkLines(t, b, "d", "500000.00", "299320.68", "295549.42", "222060.21")
-	checkLines(t, b, "f", "37878.79", "22727.27", "22510.83", "16883.11")
-	checkLines(t, b, "total", "537878.79", "322047.95", "318060.25", "238943.32")
+	wantColumn(t, b, "d", "500000.00", "299320.68", "295549.42", "222060.21")
+	wantColumn(t, b, "f", "37878.79", "22727.27", "22510.83", "16883.11")
+	wantColumn(t, b, "total", "537878.79", "322047.95", "318060.25", "238943.32")
 	if b.Title != "清算分配" || !b.Totals.F.Equal(dec("100000")) {
 		t.Fatalf("batch %s totals %+v", b.Title, b.Totals)
 	}

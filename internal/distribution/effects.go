@@ -110,7 +110,8 @@ type batchState struct {
 }
 
 // setBatchStatus moves b to status with its process (and, when approved,
-// its ledger transaction), audited as action.
+// its ledger transaction, locking it again if it was unlocked), audited as
+// action.
 func setBatchStatus(ctx context.Context, tx *sqlx.Tx, b Batch, status Status, processID int64, action string, ledgerTx *int64) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE distribution_batches SET status = $2, process_id = $3,
 		approved_at = CASE WHEN $2 = 'approved' THEN now() ELSE approved_at END, ledger_tx_id = coalesce($4, ledger_tx_id),

@@ -94,8 +94,8 @@ func TestFullPathPrincipalThenLiquidation(t *testing.T) {
 	rest, err := f.s.CreateBatch(f.ctx, f.actor, f.project, CreateInput{Kind: "principal", BatchFields: BatchFields{
 		DistributionDate: str("2026-09-30"), RecordDate: str("2026-09-20"), ReturnRatio: str("1")}})
 	must(t, err)
-	checkLines(t, rest, "a", "100000", "60000", "59428.6", "44571.4")
-	checkLines(t, rest, "b", "0", "0", "0", "0")
+	wantColumn(t, rest, "a", "100000", "60000", "59428.6", "44571.4")
+	wantColumn(t, rest, "b", "0", "0", "0", "0")
 	must(t, f.s.DeleteBatch(f.ctx, f.actor, rest.ID))
 
 	// 清算分配: the rest of the principal and X = 100,000 of profit.
@@ -103,8 +103,8 @@ func TestFullPathPrincipalThenLiquidation(t *testing.T) {
 		DistributionDate: str("2026-12-30"), RecordDate: str("2026-12-20"), Amount: str("100000")}})
 	must(t, err)
 	l = f.reviewed(l.ID, biz)
-	checkLines(t, l, "d", "100000.00", "60000.00", "59428.60", "44571.40")
-	checkLines(t, l, "f", "37878.79", "22727.27", "22510.83", "16883.11")
+	wantColumn(t, l, "d", "100000.00", "60000.00", "59428.60", "44571.40")
+	wantColumn(t, l, "f", "37878.79", "22727.27", "22510.83", "16883.11")
 	linst, err := f.launch(workflow.KindLiquidation, l.ID, nil)
 	must(t, err)
 	f.decide(linst, "refuse")

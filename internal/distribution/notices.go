@@ -77,14 +77,15 @@ func (s *Service) queueNotices(ctx context.Context, tx *sqlx.Tx, b Batch) error 
 	}
 	data := noticeData(projectName, b)
 	at := noticeTime(b.DistributionDate, s.now())
-	for _, u := range users {
-		if _, _, err := notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{u.DingTalkID},
+	ns := make([]notify.Notice, len(users))
+	for i, u := range users {
+		ns[i] = notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{u.DingTalkID},
 			ProjectID: &b.ProjectID, Template: noticeTemplate, Data: data, NotBefore: at,
-			DedupeKey: noticePrefix(b.ID) + fmt.Sprint(u.ID)}); err != nil {
-			return err
-		}
+			DedupeKey: noticePrefix(b.ID) + fmt.Sprint(u.ID)}
 	}
-	return nil
+	// All at once: a batch may pay thousands of partners.
+	_, err := notify.EnqueueMany(ctx, tx, ns)
+	return err
 }
 
 // BatchNotices is a batch as 分配 → 分配通知 lists it: its title, date and

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
@@ -247,5 +248,45 @@ func TestListGetRetryStats(t *testing.T) {
 	}
 	if _, err := s.Get(ctx, 999999); apperr.As(err) == nil || apperr.As(err).Code != "notice_not_found" {
 		t.Fatalf("get missing: got %v", err)
+	}
+}
+
+// EnqueueMany is Enqueue for many at once: each notice with its own
+// deliveries, one already enqueued left as it is (its recipients too),
+// duplicate recipients once, not_before kept, and nothing on a bad notice.
+func TestEnqueueMany(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	first, _ := enqueue(t, d, testNotice("many:1", []string{"u1"}))
+	later := time.Now().Add(3 * time.Hour).Truncate(time.Second)
+	ns := []notify.Notice{testNotice("many:1", []string{"u9"}), testNotice("many:2", []string{"u2", "u2", "u3"}), testNotice("many:3", []string{"u4"})}
+	ns[2].NotBefore = later
+	var created int
+	err := d.InTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		created, err = notify.EnqueueMany(ctx, tx, ns)
+		return err
+	})
+	if err != nil || created != 2 {
+		t.Fatalf("EnqueueMany: %d created, %v; want 2", created, err)
+	}
+	var got []string
+	if err := d.Select(&got, `SELECT o.dedupe_key || '=' || string_agg(dl.recipient, ',' ORDER BY dl.recipient) || '/' || o.recipients
+		FROM notify_outbox o JOIN notify_deliveries dl ON dl.outbox_id = o.id GROUP BY o.id ORDER BY o.dedupe_key`); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[many:1=u1/1 many:2=u2,u3/2 many:3=u4/1]" {
+		t.Fatalf("outbox: %v (the first stays %d)", got, first)
+	}
+	var nb time.Time
+	if err := d.Get(&nb, `SELECT not_before FROM notify_outbox WHERE dedupe_key = 'many:3'`); err != nil || !nb.Equal(later) {
+		t.Fatalf("not_before %v (%v), want %v", nb, err, later)
+	}
+	err = d.InTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := notify.EnqueueMany(ctx, tx, []notify.Notice{testNotice("many:4", []string{"u5"}), testNotice("many:5", []string{"a,b"})})
+		return err
+	})
+	if err == nil || count(t, d, `SELECT count(*) FROM notify_outbox`) != 3 {
+		t.Fatalf("a bad notice among many: %v", err)
 	}
 }
