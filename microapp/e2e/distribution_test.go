@@ -3,11 +3,14 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +20,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"hehuo/internal/civil"
+	"hehuo/internal/config"
 	"hehuo/internal/holding/holdingtest"
 	"hehuo/internal/workflow"
 )
@@ -86,7 +90,7 @@ func (w *liveServer) get(token, path string) []byte {
 }
 
 // read runs a in 20 s and returns what it read; a failure shows the page.
-func read(t *testing.T, ctx context.Context, a chromedp.Action[string]) string {
+func read[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()
 	step, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -97,6 +101,41 @@ func read(t *testing.T, ctx context.Context, a chromedp.Action[string]) string {
 	}
 	return v
 }
+
+// approve takes the saved batch to approval: 申请发布审核 by the accountant,
+// the business admin's review (biz), then its process launched and agreed
+// in DingTalk (agree); the batch is then approved (on the ledger).
+func (w *liveServer) approve(acct, biz, proj, batch, kind string) {
+	w.t.Helper()
+	path := "/api/v1/distributions/" + batch
+	b := w.call(acct, "GET", path, nil, 200)
+	b = w.call(acct, "POST", path+"/submit", map[string]any{"version": b["version"]}, 200)
+	b = w.call(biz, "POST", path+"/review", map[string]any{"approve": true, "reason": "", "version": b["version"]}, 200)
+	if b["status"] != "reviewed" {
+		w.t.Fatalf("batch %s after the review: %v", batch, b["status"])
+	}
+	id, _ := strconv.ParseInt(batch, 10, 64)
+	w.agree(acct, proj, kind, id)
+	if st := w.call(acct, "GET", path, nil, 200)["status"]; st != "approved" {
+		w.t.Fatalf("batch %s after its process was agreed: %v", batch, st)
+	}
+}
+
+// h5Line is a block of H5 我的分配 as the phone shows it: its heading and
+// each cell's value by the cell's title.
+type h5Line struct {
+	Test  string            `json:"test"`
+	Title string            `json:"title"`
+	Cells map[string]string `json:"cells"`
+}
+
+// h5Lines reads the blocks of 我的分配 off the page.
+const h5Lines = `[...document.querySelectorAll('.h5-distribution')].map(s => ({
+	test: s.dataset.test,
+	title: s.querySelector('.van-cell-group__title').innerText.trim(),
+	cells: Object.fromEntries([...s.querySelectorAll('.van-cell')].map(c =>
+		[c.querySelector('.van-cell__title').innerText.trim(), c.querySelector('.van-cell__value').innerText.trim()])),
+}))`
 
 // fillTemplate writes amounts (by partner name) into the batch's 导出模板
 // under its amount column (F, the profit of this batch) and saves it.
@@ -163,10 +202,15 @@ func fillTemplate(t *testing.T, raw []byte, amounts map[string]string) string {
 // table shows R6's D column to the fen; then the business admin unlocks a
 // profit batch (解锁编辑) of another project (one open batch per project)
 // and the accountant imports its F column (R7's split of 100,000.00), each
-// line marked 手工. No console error on the way.
+// line marked 手工, and calculates and saves it. Both batches go through
+// review and approval in DingTalk; then 乙, who has a line in each, opens
+// 我的分配 on the phone and sees both: title, date, amount to the fen and
+// 待支付. No console error on the way.
 func TestConsoleDistributionPrincipalAndManualProfit(t *testing.T) {
 	ctx := browser(t)
-	w := newLiveServer(t)
+	w := newLiveServer(t, func(c *config.Config) {
+		c.SecretKey = hex.EncodeToString([]byte("0123456789abcdef0123456789abcdef")) // payout accounts are stored encrypted
+	})
 	admin, acct, proj := w.projectWithTerms()
 	pid, _ := strconv.ParseInt(proj, 10, 64)
 
@@ -175,6 +219,7 @@ func TestConsoleDistributionPrincipalAndManualProfit(t *testing.T) {
 		userid, name, amount, paidOn string
 		id                           int64
 		user                         int64
+		token                        string
 	}
 	partners := []*partner{
 		{userid: "p_jia", name: "甲", amount: "500000", paidOn: "2024-03-01"},
@@ -184,9 +229,15 @@ func TestConsoleDistributionPrincipalAndManualProfit(t *testing.T) {
 	}
 	allocated := map[int64]string{}
 	for _, p := range partners {
-		p.user, _ = w.user(p.userid, p.name)
+		p.user, p.token = w.user(p.userid, p.name)
 		p.id = holdingtest.Partner(t, w.deps.DB, p.user)
 		allocated[p.id] = p.amount
+		// A confirmed payout account (分配账户): no batch paying a partner
+		// without one may be submitted.
+		acc := w.call(p.token, "PUT", "/api/v1/me/payout-account", map[string]any{
+			"bank": "招商银行", "branch": "常州分行", "holder": p.name, "number": fmt.Sprintf("62148302%08d", p.user), "version": 0,
+		}, 200)
+		w.call(p.token, "POST", "/api/v1/me/payout-account/confirm", map[string]any{"version": acc["version"]}, 200)
 	}
 	round := strconv.FormatInt(holdingtest.Round(t, w.deps.DB, pid, "approved", allocated), 10)
 	for _, p := range partners {
@@ -198,7 +249,7 @@ func TestConsoleDistributionPrincipalAndManualProfit(t *testing.T) {
 		map[string]any{"actual_peak_capital": "220000000.00", "reason": "项目实际资金峰值"}, 201)
 	w.agree(acct, proj, "actual_peak", int64(peak["id"].(float64)))
 
-	w.user("biz_dist", "业务管理员甲", "bizadmin")
+	_, biz := w.user("biz_dist", "业务管理员甲", "bizadmin")
 	today := time.Now().In(civil.Shanghai)
 	distDate := civil.Of(today.AddDate(0, 0, 7)).String()
 	recordDate := civil.Of(today).String()
@@ -312,5 +363,40 @@ func TestConsoleDistributionPrincipalAndManualProfit(t *testing.T) {
 		chromedp.Click(`[data-test=dist-lock]`),
 		chromedp.WaitNotPresent(`[data-test=dist-unlocked]`),
 		chromedp.WaitVisible(fmt.Sprintf(`//*[@data-test="dist-f-%d"][contains(.,"37,878.79")]`, partners[0].id)),
+		chromedp.Click(`[data-test=dist-calculate]`),
+		chromedp.WaitVisible(`//*[@data-test="dist-status"][@data-status="calculated"]`),
+		chromedp.Click(`[data-test=dist-save]`),
+		chromedp.WaitVisible(`//*[@data-test="dist-status"][@data-status="saved"]`),
+		chromedp.WaitVisible(fmt.Sprintf(`//*[@data-test="dist-f-%d"][contains(.,"37,878.79")]`, partners[0].id)),
 	)
+
+	// Both batches to approval, through the API: submitted, reviewed by the
+	// business admin, their processes agreed in DingTalk.
+	batches := w.call(acct, "GET", "/api/v1/projects/"+proj+"/distributions", nil, 200)["items"].([]any)
+	if len(batches) != 1 {
+		t.Fatalf("常州项目 has %d batches, want the principal one", len(batches))
+	}
+	principal := idOf(batches[0].(map[string]any)["id"])
+	w.approve(acct, biz, proj, principal, "principal_distribution")
+	w.approve(acct, biz, proj2, batch, "profit_distribution")
+
+	// 乙 opens 我的分配 on the phone (免登 in the simulator): R6's E and R7's
+	// F of 乙's lines, to the fen, each with its date and payout status.
+	yi := partners[1]
+	run(t, ctx, "H5 我的分配",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(w.srv.URL+"/m/distributions?dtsim="+url.QueryEscape(w.sim.URL)+"&dtsim_user="+yi.userid),
+		chromedp.WaitVisible(`[data-test=h5-distribution-`+principal+`]`),
+		chromedp.WaitVisible(`[data-test=h5-distribution-`+batch+`]`),
+	)
+	shown := read(t, ctx, chromedp.Evaluate[[]h5Line](h5Lines))
+	mine := []h5Line{ // one distribution date: the newer batch first
+		{Test: "h5-distribution-" + batch, Title: "泰安-锦艺誉峯 · 第1次利润分配", Cells: map[string]string{
+			"分配日期": distDate, "利润分配": "22,727.27 元", "本次分配合计": "22,727.27 元", "状态": "待支付"}},
+		{Test: "h5-distribution-" + principal, Title: "常州项目 · 本金分配", Cells: map[string]string{
+			"分配日期": distDate, "返还本金": "299,320.68 元", "本次分配合计": "299,320.68 元", "状态": "待支付"}},
+	}
+	if !reflect.DeepEqual(shown, mine) {
+		t.Errorf("乙's 我的分配 shows\n%+v\nwant\n%+v", shown, mine)
+	}
 }
