@@ -84,7 +84,9 @@ func TestConsoleEstablishmentTermsShowPoolsAsTyped(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/login"),
 		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+token+`; path=/"; undefined`),
 		chromedp.Navigate(srv.URL+"/establishment/terms?project="+pid),
-		chromedp.WaitVisible(`[data-test=est-peak]`),
+		// The form takes input once the saved terms are in (typing earlier
+		// would be overwritten by them).
+		chromedp.WaitEnabled(`input[data-test=est-peak]`),
 		chromedp.SendKeys(`input[data-test=est-peak]`, "220000000.00"),
 		chromedp.SendKeys(`input[data-test=est-ratio-property]`, "3.31"),
 		chromedp.SendKeys(`input[data-test=est-ratio-city]`, "0.6"),
