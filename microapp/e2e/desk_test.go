@@ -66,9 +66,19 @@ func consoleErrors(t *testing.T, ctx context.Context) {
 // template's headers and returns its path.
 func writeStatement(t *testing.T, name string, rows [][]any) string {
 	t.Helper()
+	return writeSheet(t, name, []string{"流水号", "工号", "姓名", "金额", "到账日期"}, rows)
+}
+
+// writeSheet saves an .xlsx in a temporary folder: the header row, then rows.
+func writeSheet(t *testing.T, name string, header []string, rows [][]any) string {
+	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
-	f.SetSheetRow("Sheet1", "A1", &[]any{"流水号", "工号", "姓名", "金额", "到账日期"})
+	h := make([]any, len(header))
+	for i, c := range header {
+		h[i] = c
+	}
+	f.SetSheetRow("Sheet1", "A1", &h)
 	for i, r := range rows {
 		f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+2), &r)
 	}

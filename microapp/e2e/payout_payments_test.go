@@ -63,4 +63,15 @@ func TestH5PaymentsPageShowsTheReceipt(t *testing.T) {
 	if !strings.Contains(number, "1105020309000012345") {
 		t.Fatalf("collection account shows %q; API: %v", number, w.call(partnerToken, "GET", "/api/v1/me/payments", nil, 200))
 	}
+
+	// 我的分配 (none yet) opens, and its 返回 goes back to the page before.
+	run(t, ctx, "H5 我的分配 and 返回",
+		chromedp.Navigate(w.srv.URL+"/m/distributions?dtsim="+url.QueryEscape(w.sim.URL)+"&dtsim_user=p_receipt"),
+		chromedp.WaitVisible(`[data-test=h5-distributions-empty]`),
+		chromedp.Click(`.van-nav-bar__left`),
+		chromedp.WaitNotPresent(`[data-test=h5-distributions-empty]`),
+	)
+	if back, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`)); err != nil || back != "/m/payments" {
+		t.Fatalf("返回 went to %q (%v), want /m/payments", back, err)
+	}
 }

@@ -10,14 +10,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/xuri/excelize/v2"
 
 	"hehuo/internal/audit"
 	"hehuo/internal/auth"
@@ -339,18 +337,10 @@ func TestConsolePartnerListNoticeAndReview(t *testing.T) {
 	}
 	deadline := civil.Of(time.Now().In(civil.Shanghai).AddDate(0, 0, 7)).String()
 	// A partner list with an unknown 工号 (row 2) and a row without one, with a fractional minimum (row 3).
-	xf := excelize.NewFile()
-	header := make([]any, len(roundsvc.ImportColumns))
-	for i, c := range roundsvc.ImportColumns {
-		header[i] = c
-	}
-	xf.SetSheetRow("Sheet1", "A1", &header)
-	xf.SetSheetRow("Sheet1", "A2", &[]any{"E9999", "无此人", "城市公司", "否", "100000", "500000", deadline})
-	xf.SetSheetRow("Sheet1", "A3", &[]any{"", "丁", "城市公司", "否", "100000.5", "500000", deadline})
-	badSheet := filepath.Join(t.TempDir(), "合伙名单.xlsx")
-	if err := xf.SaveAs(badSheet); err != nil {
-		t.Fatal(err)
-	}
+	badSheet := writeSheet(t, "合伙名单.xlsx", roundsvc.ImportColumns, [][]any{
+		{"E9999", "无此人", "城市公司", "否", "100000", "500000", deadline},
+		{"", "丁", "城市公司", "否", "100000.5", "500000", deadline},
+	})
 	status := func(s string) chromedp.Action[chromedp.Void] {
 		return chromedp.WaitVisible(`[data-test=round-status][data-status=` + s + `]`)
 	}

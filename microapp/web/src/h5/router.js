@@ -71,3 +71,10 @@ router.beforeEach((to) => {
 router.afterEach((to) => {
   document.title = to.meta.title || '事业合伙'
 })
+
+/** goBack is a page's 返回: the previous page, or fallback (a route location)
+ * when the page was opened directly, as from a notice's link. */
+export function goBack(fallback) {
+  if (window.history.length > 1) router.back()
+  else router.replace(fallback)
+}

@@ -2,7 +2,7 @@
 // app signs in by 免登 on every launch, so the session is always the phone's
 // user; elsewhere the token from a password sign-in is kept in localStorage
 // for the webview's lifetime.
-import { reactive } from 'vue'
+import { reactive, watch } from 'vue'
 import { auth } from '@/shared/api.js'
 import { canSignInWithDingTalk, signInWithDingTalk } from './dingtalk.js'
 
@@ -86,3 +86,15 @@ export const session = reactive({
     }
   },
 })
+
+/** whenSignedIn calls a page's load each time the session becomes signed in
+ * (now, when 免登 finishes, or after a password sign-in). */
+export function whenSignedIn(load) {
+  watch(
+    () => session.status,
+    (st) => {
+      if (st === 'signed-in') load()
+    },
+    { immediate: true },
+  )
+}

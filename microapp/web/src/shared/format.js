@@ -34,3 +34,6 @@ export function formatAmount(value) {
   if (!m) return s
   return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (m[3] || '')
 }
+
+/** amountColumn is an el-table-column formatter for amounts: "—" when there is none. */
+export const amountColumn = (_row, _col, v) => (v === null || v === undefined ? '—' : formatAmount(v))
