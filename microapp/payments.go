@@ -147,7 +147,7 @@ func (s *Server) paymentRoutes() {
 	})
 	s.handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/work-calendar", Tag: "payments",
-		Summary: "The work calendar (工作日历) of a year: its holidays on weekdays and 调休 make-up working days on weekends.",
+		Summary: "The work calendar (工作日历) of a year: its exceptions (holidays on weekdays, 调休 make-up working days on weekends), every day of the year as working or not, and the kinds a day can be set to.",
 		Access:  Access{Roles: staff}, Query: []Param{{Name: "year", Type: "integer", Description: "the year, default this year"}},
 		Response: workDays{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
@@ -159,8 +159,13 @@ func (s *Server) paymentRoutes() {
 			if y != 0 {
 				year = int(y)
 			}
-			days, err := s.deps.WorkCalendar.List(c.Request.Context(), year)
-			return workDays{Items: days}, err
+			ctx := c.Request.Context()
+			items, err := s.deps.WorkCalendar.List(ctx, year)
+			if err != nil {
+				return nil, err
+			}
+			days, err := s.deps.WorkCalendar.Year(ctx, year)
+			return workDays{Year: year, Items: items, Days: days, Kinds: workcal.Kinds()}, err
 		},
 	})
 	s.handle(Route{
@@ -190,7 +195,10 @@ type myPayments struct {
 }
 
 type workDays struct {
-	Items []workcal.Day `json:"items"`
+	Year  int                   `json:"year"`
+	Items []workcal.Day         `json:"items"` // the exceptions
+	Days  []workcal.CalendarDay `json:"days"`  // every day of the year
+	Kinds []workcal.Kind        `json:"kinds"` // the choices of PUT, with their names
 }
 
 // paymentInScope returns the :id of a payment the caller may see.

@@ -82,10 +82,10 @@ func TestVerifyFindsTampering(t *testing.T) {
 	}
 	var reasons []string
 	for _, b := range rep.Breaks {
-		reasons = append(reasons, b.Reason)
+		reasons = append(reasons, b.Code)
 	}
 	joined := strings.Join(reasons, "; ")
-	if !strings.Contains(joined, "does not match its hash") {
+	if !strings.Contains(joined, audit.BreakAltered) {
 		t.Errorf("altered entry not reported: %s", joined)
 	}
 	if rep.Breaks[0].Seq != 3 {

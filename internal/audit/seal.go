@@ -140,10 +140,19 @@ func entryHash(prev string, seq int64, e LogEntry) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Break is one place where the chain does not hold.
+// The kinds of break.
+const (
+	BreakMissing = "entries_missing" // a sequence number is skipped
+	BreakLink    = "link_broken"     // prev_hash is not the previous entry's hash
+	BreakAltered = "entry_altered"   // the entry no longer hashes to its hash
+)
+
+// Break is one place where the chain does not hold: Code says what, Reason
+// says it in Chinese for the console.
 type Break struct {
 	Seq    int64  `json:"seq"`
 	ID     int64  `json:"id"`
+	Code   string `json:"code"`
 	Reason string `json:"reason"`
 }
 
@@ -172,14 +181,14 @@ func Verify(ctx context.Context, q sqlx.QueryerContext) (VerifyReport, error) {
 		}
 		rep.Sealed++
 		if *e.Seq != want {
-			rep.Breaks = append(rep.Breaks, Break{Seq: want, ID: e.ID, Reason: fmt.Sprintf("sequence jumps from %d to %d: entries missing", want-1, *e.Seq)})
+			rep.Breaks = append(rep.Breaks, Break{Seq: want, ID: e.ID, Code: BreakMissing, Reason: fmt.Sprintf("序号从 %d 跳到 %d：中间的日志缺失", want-1, *e.Seq)})
 		}
 		if e.PrevHash == nil || *e.PrevHash != prev {
-			rep.Breaks = append(rep.Breaks, Break{Seq: *e.Seq, ID: e.ID, Reason: "previous hash does not match the chain"})
+			rep.Breaks = append(rep.Breaks, Break{Seq: *e.Seq, ID: e.ID, Code: BreakLink, Reason: "与上一条日志的链接不符"})
 		}
 		got := entryHash(text.Deref(e.PrevHash), *e.Seq, e)
 		if e.Hash == nil || *e.Hash != got {
-			rep.Breaks = append(rep.Breaks, Break{Seq: *e.Seq, ID: e.ID, Reason: "entry content does not match its hash"})
+			rep.Breaks = append(rep.Breaks, Break{Seq: *e.Seq, ID: e.ID, Code: BreakAltered, Reason: "日志内容与其校验值不符：已被改动"})
 		}
 		prev, want = text.Deref(e.Hash), *e.Seq+1
 	}

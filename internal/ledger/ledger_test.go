@@ -518,8 +518,8 @@ func TestReconcileReportsACorruptBalance(t *testing.T) {
 	}
 	b, _ = json.Marshal(r)
 	want := `{"ok":false,"transactions":2,"imbalance":"0.01","failures":[` +
-		`{"kind":"balance_mismatch","account":"principal:12:2","want":"-300000.00","got":"-299999.99"},` +
-		`{"kind":"balances_not_zero","want":"0.00","got":"0.01"}]}`
+		`{"kind":"balance_mismatch","kind_label":"账户余额与分录重算不符","account":"principal:12:2","want":"-300000.00","got":"-299999.99"},` +
+		`{"kind":"balances_not_zero","kind_label":"全部账户余额合计不为零","want":"0.00","got":"0.01"}]}`
 	if string(b) != want {
 		t.Errorf("report json = %s\nwant %s", b, want)
 	}

@@ -36,9 +36,18 @@ type Report struct {
 	Failures     []Failure    `json:"failures,omitempty"`
 }
 
+// failureLabels are the Chinese names of the kinds, for the console.
+var failureLabels = map[string]string{
+	FailureUnbalanced:      "账务借贷不平",
+	FailureTooFewPostings:  "账务分录少于两条",
+	FailureBalanceMismatch: "账户余额与分录重算不符",
+	FailureBalancesNotZero: "全部账户余额合计不为零",
+}
+
 // Failure is one thing that does not reconcile.
 type Failure struct {
 	Kind          string       `json:"kind"`
+	KindLabel     string       `json:"kind_label"`
 	Account       string       `json:"account,omitempty"`
 	TransactionID int64        `json:"transaction_id,omitempty"`
 	Want          money.Amount `json:"want"`
@@ -97,7 +106,7 @@ func Reconcile(ctx context.Context, q sqlx.QueryerContext) (Report, error) {
 	}
 	r := Report{Transactions: row.Transactions, Imbalance: money.AmountOf(row.Imbalance)}
 	for _, f := range found {
-		x := Failure{Kind: f.Kind, Want: money.AmountOf(f.Want), Got: money.AmountOf(f.Got)}
+		x := Failure{Kind: f.Kind, KindLabel: failureLabels[f.Kind], Want: money.AmountOf(f.Want), Got: money.AmountOf(f.Got)}
 		if f.Account != nil {
 			x.Account = *f.Account
 		}
@@ -107,7 +116,7 @@ func Reconcile(ctx context.Context, q sqlx.QueryerContext) (Report, error) {
 		r.Failures = append(r.Failures, x)
 	}
 	if !row.Imbalance.IsZero() {
-		r.Failures = append(r.Failures, Failure{Kind: FailureBalancesNotZero, Got: r.Imbalance})
+		r.Failures = append(r.Failures, Failure{Kind: FailureBalancesNotZero, KindLabel: failureLabels[FailureBalancesNotZero], Got: r.Imbalance})
 	}
 	r.OK = len(r.Failures) == 0
 	return r, nil

@@ -22,12 +22,43 @@ import (
 const (
 	KindHoliday = "holiday" // a weekday off
 	KindWorkday = "workday" // a weekend day at work (调休上班)
+	// KindNormal is no exception: Monday to Friday work, the weekend is off.
+	KindNormal = "normal"
 )
+
+// kinds are the choices of Put with their Chinese names, in the order the
+// console offers them; the console keeps no table of its own.
+var kinds = []Kind{
+	{Value: KindHoliday, Label: "节假日（休息）"},
+	{Value: KindWorkday, Label: "调休上班"},
+	{Value: KindNormal, Label: "恢复常规（周一至周五上班）"},
+}
+
+// Kind is one choice of Put.
+type Kind struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// Kinds returns the choices of Put.
+func Kinds() []Kind { return append([]Kind(nil), kinds...) }
+
+// KindLabel is the Chinese name of an exception's kind.
+func KindLabel(kind string) string {
+	switch kind {
+	case KindHoliday:
+		return "节假日"
+	case KindWorkday:
+		return "调休上班"
+	}
+	return ""
+}
 
 // Day is one exception to the Monday–Friday rule.
 type Day struct {
 	Day       civil.Date `db:"day" json:"day"`
 	Kind      string     `db:"kind" json:"kind"`
+	KindLabel string     `db:"-" json:"kind_label,omitempty"` // not in the audit log: set after it
 	Name      string     `db:"name" json:"name"`
 	UpdatedBy string     `db:"updated_by" json:"updated_by"`
 	UpdatedAt time.Time  `db:"updated_at" json:"updated_at"`
@@ -97,7 +128,47 @@ func NewService(d *db.DB) *Service { return &Service{db: d} }
 func (s *Service) List(ctx context.Context, year int) ([]Day, error) {
 	out := []Day{}
 	err := s.db.SelectContext(ctx, &out, `SELECT * FROM work_calendar WHERE extract(year FROM day) = $1 ORDER BY day`, year)
+	for i := range out {
+		out[i].KindLabel = KindLabel(out[i].Kind)
+	}
 	return out, err
+}
+
+// CalendarDay is one day of a year as the calendar has it: working or not,
+// and the exception that makes it so, if any.
+type CalendarDay struct {
+	Day       civil.Date `json:"day"`
+	Working   bool       `json:"working"`
+	Label     string     `json:"label"` // 工作日 or 休息日
+	Kind      string     `json:"kind"`  // holiday, workday or normal
+	KindLabel string     `json:"kind_label"`
+	Name      string     `json:"name"`
+}
+
+// Year returns every day of year, so the console shows working days exactly
+// as due dates count them instead of repeating the weekend rule.
+func (s *Service) Year(ctx context.Context, year int) ([]CalendarDay, error) {
+	ex, err := s.List(ctx, year)
+	if err != nil {
+		return nil, err
+	}
+	byDay := make(map[civil.Date]Day, len(ex))
+	kindOf := make(map[civil.Date]string, len(ex))
+	for _, d := range ex {
+		byDay[d.Day], kindOf[d.Day] = d, d.Kind
+	}
+	var out []CalendarDay
+	for d := (civil.Date{Year: year, Month: time.January, Day: 1}); d.Year == year; d = d.AddDays(1) {
+		c := CalendarDay{Day: d, Working: working(d, kindOf), Label: "休息日", Kind: KindNormal}
+		if c.Working {
+			c.Label = "工作日"
+		}
+		if e, ok := byDay[d]; ok {
+			c.Kind, c.KindLabel, c.Name = e.Kind, e.KindLabel, e.Name
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // Input sets one day: kind holiday or workday, or "normal" to remove the exception.
@@ -111,8 +182,8 @@ func (s *Service) Put(ctx context.Context, a audit.Actor, day civil.Date, in Inp
 	if day.IsZero() {
 		return nil, apperr.Invalid("day_invalid", "day", "请填写正确的日期")
 	}
-	if in.Kind != KindHoliday && in.Kind != KindWorkday && in.Kind != "normal" {
-		return nil, apperr.Invalid("work_calendar_kind", "kind", "类型只能是 holiday（节假日）、workday（调休上班）或 normal（恢复常规）")
+	if in.Kind != KindHoliday && in.Kind != KindWorkday && in.Kind != KindNormal {
+		return nil, apperr.Invalid("work_calendar_kind", "kind", "类型只能是节假日、调休上班或恢复常规")
 	}
 	name, err := text.Clean(in.Name, "name", "名称", false, 50)
 	if err != nil {
@@ -128,7 +199,7 @@ func (s *Service) Put(ctx context.Context, a audit.Actor, day civil.Date, in Inp
 		if err := tx.SelectContext(ctx, &before, `SELECT * FROM work_calendar WHERE day = $1 FOR UPDATE`, day); err != nil {
 			return err
 		}
-		if in.Kind == "normal" {
+		if in.Kind == KindNormal {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM work_calendar WHERE day = $1`, day); err != nil {
 				return err
 			}
@@ -148,5 +219,11 @@ func (s *Service) Put(ctx context.Context, a audit.Actor, day civil.Date, in Inp
 		}
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "work_calendar.put", Entity: "work_calendar", EntityID: day.String(), Before: b, After: out})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if out != nil {
+		out.KindLabel = KindLabel(out.Kind)
+	}
+	return out, nil
 }

@@ -54,3 +54,35 @@ func TestAddWorkingDays(t *testing.T) {
 		t.Error("an unknown kind was accepted")
 	}
 }
+
+// The year view has every day, working as due dates count it, with the
+// exception and its name where one is set.
+func TestYear(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	days, err := workcal.NewService(d).Year(ctx, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 365 || days[0].Day != date(2026, 1, 1) || days[364].Day != date(2026, 12, 31) {
+		t.Fatalf("%d days from %s", len(days), days[0].Day)
+	}
+	for _, c := range []struct {
+		day              civil.Date
+		working          bool
+		label, kind, why string
+	}{
+		{date(2026, 11, 2), true, "工作日", "normal", ""},       // Monday
+		{date(2026, 11, 7), false, "休息日", "normal", ""},      // Saturday
+		{date(2026, 10, 1), false, "休息日", "holiday", "节假日"},  // National Day
+		{date(2026, 10, 10), true, "工作日", "workday", "调休上班"}, // make-up Saturday
+	} {
+		got := days[c.day.DaysSince(date(2026, 1, 1))]
+		if got.Day != c.day || got.Working != c.working || got.Label != c.label || got.Kind != c.kind || got.KindLabel != c.why {
+			t.Errorf("%s: %+v", c.day, got)
+		}
+		if ok, _ := workcal.IsWorkingDay(ctx, d, c.day); ok != got.Working {
+			t.Errorf("%s: year view says working %v, IsWorkingDay %v", c.day, got.Working, ok)
+		}
+	}
+}
