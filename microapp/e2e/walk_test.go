@@ -73,7 +73,7 @@ func TestConsoleEveryTabWithoutConsoleErrors(t *testing.T) {
 		"/payment", "/payment?tab=settlements", "/disclosure", "/distribution", "/process", "/minority",
 		"/report", "/report?report=establishment-payments",
 		"/admin/orgs", "/admin/projects", "/admin/accounts", "/admin/shareholders", "/admin/templates", "/admin/notices",
-		"/admin/dingtalk", "/admin/audit", "/admin/mandatory", "/admin/rates", "/admin/tools",
+		"/admin/dingtalk", "/admin/audit", "/admin/mandatory", "/admin/rates", "/admin/workcal", "/admin/tools",
 	}
 	for _, p := range pages {
 		sep := "?"

@@ -16,6 +16,7 @@ const adminComponents = {
   notices: () => import('./admin/notify/NoticesPage.vue'),
   dingtalk: () => import('./admin/notify/DingTalkPage.vue'),
   rates: () => import('./admin/rates/RatesPage.vue'),
+  workcal: () => import('./admin/workcal/WorkCalendarPage.vue'),
   mandatory: () => import('./admin/mandatory/MandatoryPage.vue'),
   tools: () => import('./admin/tools/ToolsPage.vue'),
 }

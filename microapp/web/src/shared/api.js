@@ -179,4 +179,18 @@ export const auditLog = {
   list: (filters) => get('/audit-log', filters),
   /** labels: the Chinese names of actions, entities, fields and states (one table, in Go). */
   labels: () => get('/audit-log/labels'),
+  /** verify recomputes the hash chain; → {ok, sealed, unsealed, breaks: [{seq, id, code, reason}]}. */
+  verify: () => get('/audit-log/verify'),
+}
+
+export const ledger = {
+  /** reconcile checks the whole ledger; → {ok, transactions, imbalance, failures: [{kind, kind_label, account, transaction_id, want, got}]}. */
+  reconcile: () => get('/ledger/reconcile'),
+}
+
+export const workCalendar = {
+  /** year → {year, items (the exceptions), days: [{day, working, label, kind, kind_label, name}], kinds: [{value, label}]}. */
+  year: (year) => get('/work-calendar', { year }),
+  /** set puts one day: kind holiday, workday or normal, with a name (sysadmin). */
+  set: (day, kind, name) => put(`/work-calendar/${day}`, { kind, name }),
 }
