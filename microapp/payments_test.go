@@ -374,6 +374,17 @@ func TestWorkCalendarOverHTTP(t *testing.T) {
 	if err != nil || ok {
 		t.Fatalf("2026-12-31 still a working day (%v)", err)
 	}
+	// The year view the console draws: every day, named as due dates count it.
+	got = e.must(200, e.do(s.acct, "GET", "/api/v1/work-calendar?year=2026", nil))
+	days := got.Body["days"].([]any)
+	last := days[len(days)-1].(map[string]any)
+	if len(days) != 365 || last["day"] != "2026-12-31" || last["working"] != false || last["label"] != "休息日" ||
+		last["kind"] != "holiday" || last["kind_label"] != "节假日" || last["name"] != "年终" {
+		t.Fatalf("%d days, the last %v", len(days), last)
+	}
+	if kinds := got.Body["kinds"].([]any); len(kinds) != 3 || kinds[0].(map[string]any)["label"] != "节假日（休息）" {
+		t.Fatalf("kinds %v", kinds)
+	}
 }
 
 // statement builds a bank-statement sheet with the given rows.
