@@ -376,7 +376,7 @@ func (s *Service) Calculate(ctx context.Context, a audit.Actor, id int64, in Cal
 			set += `, amount = $6`
 			args = append(args, *c.x)
 		}
-		out, err = finish(ctx, tx, a, b, "distribution.calculate", set, args...)
+		out, err = finishLines(ctx, tx, a, b, "distribution.calculate", set, args...)
 		return err
 	})
 	return out, err

@@ -56,16 +56,9 @@ type lineRow struct {
 // load reads batch id with its lines on q (a transaction's, to read what
 // it wrote; lock: FOR UPDATE of the batch row). A missing batch is 404.
 func load(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batch, error) {
-	var b Batch
-	query := selectBatch + ` WHERE id = $1`
-	if lock {
-		query += ` FOR UPDATE`
-	}
-	if err := sqlx.GetContext(ctx, q, &b, query, id); err != nil {
-		if db.IsNoRows(err) {
-			return Batch{}, apperr.NotFound("distribution_not_found", "分配批次不存在")
-		}
-		return Batch{}, fmt.Errorf("distribution %d: %w", id, err)
+	b, err := loadRow(ctx, q, id, lock)
+	if err != nil {
+		return b, err
 	}
 	var rows []lineRow
 	if err := sqlx.SelectContext(ctx, q, &rows, selectLines, id); err != nil {
@@ -77,6 +70,25 @@ func load(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batc
 		b.Lines[i] = r.Line
 	}
 	b.describe()
+	return b, nil
+}
+
+// loadRow reads batch id's own columns, without its lines (lock: FOR
+// UPDATE): for the writes that change the batch but none of its lines,
+// which need not read ten thousand lines to move a status. A missing batch
+// is 404.
+func loadRow(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batch, error) {
+	var b Batch
+	query := selectBatch + ` WHERE id = $1`
+	if lock {
+		query += ` FOR UPDATE`
+	}
+	if err := sqlx.GetContext(ctx, q, &b, query, id); err != nil {
+		if db.IsNoRows(err) {
+			return Batch{}, apperr.NotFound("distribution_not_found", "分配批次不存在")
+		}
+		return Batch{}, fmt.Errorf("distribution %d: %w", id, err)
+	}
 	return b, nil
 }
 
