@@ -354,7 +354,11 @@ func (b Batch) summary() map[string]any {
 // this one: Σ D of principal batches, Σ F of profit batches, Σ D + F of a
 // liquidation (不含其它: C is not a distribution).
 func get(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batch, error) {
-	b, err := load(ctx, q, id, lock)
+	return getWith(ctx, q, id, lock, selectLines)
+}
+
+func getWith(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool, lines string) (Batch, error) {
+	b, err := loadWith(ctx, q, id, lock, lines)
 	if err != nil {
 		return b, err
 	}
@@ -434,7 +438,18 @@ func (s *Service) List(ctx context.Context, projectID int64) ([]Batch, error) {
 // missing), the project writable, the client's version checked (> 0; 409
 // when stale), and the actor refused when the batch holds their own line.
 func begin(ctx context.Context, tx *sqlx.Tx, a audit.Actor, id int64, version int) (Batch, error) {
-	b, err := get(ctx, tx, id, true)
+	return beginWith(ctx, tx, a, id, version, selectLines)
+}
+
+// beginFigures is begin with the lines' traces left out (Trace "[]"), for a
+// write that reads its lines back afterwards (Calculate): the old traces
+// would be read only to be thrown away.
+func beginFigures(ctx context.Context, tx *sqlx.Tx, a audit.Actor, id int64, version int) (Batch, error) {
+	return beginWith(ctx, tx, a, id, version, selectLineFigures)
+}
+
+func beginWith(ctx context.Context, tx *sqlx.Tx, a audit.Actor, id int64, version int, lines string) (Batch, error) {
+	b, err := getWith(ctx, tx, id, true, lines)
 	if err != nil {
 		return b, err
 	}

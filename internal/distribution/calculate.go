@@ -355,7 +355,7 @@ type CalculateInput struct {
 func (s *Service) Calculate(ctx context.Context, a audit.Actor, id int64, in CalculateInput) (Batch, error) {
 	var out Batch
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		b, err := begin(ctx, tx, a, id, in.Version)
+		b, err := beginFigures(ctx, tx, a, id, in.Version)
 		if err != nil {
 			return err
 		}

@@ -93,9 +93,11 @@ func (s *Service) batchEffect(k Kind) workflow.Effect {
 	}
 }
 
-// lockBatch loads and locks batch id of projectID; another project's batch is 404.
+// lockBatch loads and locks batch id of projectID, its lines without their
+// traces (the effects check and post figures; the form's sheet reads the
+// batch on its own); another project's batch is 404.
 func lockBatch(ctx context.Context, tx *sqlx.Tx, id, projectID int64) (Batch, error) {
-	b, err := load(ctx, tx, id, true)
+	b, err := loadFigures(ctx, tx, id, true)
 	if err == nil && b.ProjectID != projectID {
 		return Batch{}, apperr.NotFound("distribution_not_found", "分配批次不存在")
 	}

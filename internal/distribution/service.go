@@ -3,6 +3,7 @@ package distribution
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -46,6 +47,11 @@ const selectLines = `SELECT l.seq, l.partner_id, l.user_id, pt.name, l.payee_par
 	FROM distribution_lines l JOIN partners pt ON pt.id = l.partner_id JOIN partners py ON py.id = l.payee_partner_id
 	WHERE l.batch_id = $1 ORDER BY l.seq, l.partner_id`
 
+// selectLineFigures is selectLines without the trace: the approval
+// effects post and check the figures only, and a 10,000-line batch's traces
+// are megabytes of JSON to render and read for nothing.
+var selectLineFigures = strings.Replace(selectLines, "l.trace,", "'[]'::jsonb AS trace,", 1)
+
 // lineRow is a line as selectLines reads it.
 type lineRow struct {
 	Line
@@ -56,12 +62,21 @@ type lineRow struct {
 // load reads batch id with its lines on q (a transaction's, to read what
 // it wrote; lock: FOR UPDATE of the batch row). A missing batch is 404.
 func load(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batch, error) {
+	return loadWith(ctx, q, id, lock, selectLines)
+}
+
+// loadFigures is load without the lines' traces (each Trace "[]").
+func loadFigures(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batch, error) {
+	return loadWith(ctx, q, id, lock, selectLineFigures)
+}
+
+func loadWith(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool, lines string) (Batch, error) {
 	b, err := loadRow(ctx, q, id, lock)
 	if err != nil {
 		return b, err
 	}
 	var rows []lineRow
-	if err := sqlx.SelectContext(ctx, q, &rows, selectLines, id); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, lines, id); err != nil {
 		return Batch{}, fmt.Errorf("distribution %d lines: %w", id, err)
 	}
 	b.Lines = make([]Line, len(rows))
