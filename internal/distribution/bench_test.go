@@ -95,10 +95,10 @@ func copyLines(tb testing.TB, d *db.DB, n int) time.Duration {
 // transaction of 20,001 postings and 10,000 分配通知 queued), timed as one
 // and per step; set beside a COPY of as many rows into a scratch table
 // (reported, not gating; target < 300 ms). The ratio is the measure,
-// not a like-for-like one: the path writes about seven times the COPY's rows
+// not a like-for-like one: the path writes about nine times the COPY's rows
 // (lines inserted then updated, 10,000 new payable accounts, 20,001
-// postings, 10,001 balances, 10,000 notices and their deliveries, each with
-// its foreign keys and indexes), reads the positions of every partner on
+// postings, 20,001 balance rows written (10,001 new), 10,000 notices and
+// their deliveries, each with its foreign keys and indexes), reads the positions of every partner on
 // create, calculate, save and submit (save and submit recompute the
 // calculation to refuse a stale one), and commits five transactions.
 //
