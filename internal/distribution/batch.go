@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -353,7 +354,11 @@ func (b Batch) summary() map[string]any {
 // this one: Σ D of principal batches, Σ F of profit batches, Σ D + F of a
 // liquidation (不含其它: C is not a distribution).
 func get(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batch, error) {
-	b, err := load(ctx, q, id, lock)
+	return getWith(ctx, q, id, lock, selectLines)
+}
+
+func getWith(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool, lines string) (Batch, error) {
+	b, err := loadWith(ctx, q, id, lock, lines)
 	if err != nil {
 		return b, err
 	}
@@ -433,7 +438,18 @@ func (s *Service) List(ctx context.Context, projectID int64) ([]Batch, error) {
 // missing), the project writable, the client's version checked (> 0; 409
 // when stale), and the actor refused when the batch holds their own line.
 func begin(ctx context.Context, tx *sqlx.Tx, a audit.Actor, id int64, version int) (Batch, error) {
-	b, err := get(ctx, tx, id, true)
+	return beginWith(ctx, tx, a, id, version, selectLines)
+}
+
+// beginFigures is begin with the lines' traces left out (Trace "[]"), for a
+// write that reads its lines back afterwards (Calculate): the old traces
+// would be read only to be thrown away.
+func beginFigures(ctx context.Context, tx *sqlx.Tx, a audit.Actor, id int64, version int) (Batch, error) {
+	return beginWith(ctx, tx, a, id, version, selectLineFigures)
+}
+
+func beginWith(ctx context.Context, tx *sqlx.Tx, a audit.Actor, id int64, version int, lines string) (Batch, error) {
+	b, err := getWith(ctx, tx, id, true, lines)
 	if err != nil {
 		return b, err
 	}
@@ -450,13 +466,33 @@ func begin(ctx context.Context, tx *sqlx.Tx, a audit.Actor, id int64, version in
 }
 
 // finish bumps the version with set (more columns, $2…), reads the batch
-// back and records action.
+// back and records action. The lines are those of before: every caller but
+// Calculate (finishLines) changes the batch's own columns only, and the
+// batch is locked since begin, so reading its lines again would return the
+// same rows (ten thousand of them in a large batch).
 func finish(ctx context.Context, tx *sqlx.Tx, a audit.Actor, before Batch, action, set string, args ...any) (Batch, error) {
+	return finishWith(ctx, tx, a, before, false, action, set, args...)
+}
+
+// finishLines is finish for a write that changed the lines too: the batch
+// is read back with them.
+func finishLines(ctx context.Context, tx *sqlx.Tx, a audit.Actor, before Batch, action, set string, args ...any) (Batch, error) {
+	return finishWith(ctx, tx, a, before, true, action, set, args...)
+}
+
+func finishWith(ctx context.Context, tx *sqlx.Tx, a audit.Actor, before Batch, lines bool, action, set string, args ...any) (Batch, error) {
 	q := `UPDATE distribution_batches SET version = version + 1, updated_at = now()` + set + ` WHERE id = $1`
 	if _, err := tx.ExecContext(ctx, q, append([]any{before.ID}, args...)...); err != nil {
 		return Batch{}, fmt.Errorf("%s: %w", action, err)
 	}
-	after, err := get(ctx, tx, before.ID, false)
+	var after Batch
+	var err error
+	if lines {
+		after, err = get(ctx, tx, before.ID, false)
+	} else if after, err = loadRow(ctx, tx, before.ID, false); err == nil {
+		after.Lines = slices.Clone(before.Lines) // describe writes each line's payout state
+		after.describe()
+	}
 	if err != nil {
 		return after, err
 	}

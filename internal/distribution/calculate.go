@@ -355,7 +355,7 @@ type CalculateInput struct {
 func (s *Service) Calculate(ctx context.Context, a audit.Actor, id int64, in CalculateInput) (Batch, error) {
 	var out Batch
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		b, err := begin(ctx, tx, a, id, in.Version)
+		b, err := beginFigures(ctx, tx, a, id, in.Version)
 		if err != nil {
 			return err
 		}
@@ -376,7 +376,7 @@ func (s *Service) Calculate(ctx context.Context, a audit.Actor, id int64, in Cal
 			set += `, amount = $6`
 			args = append(args, *c.x)
 		}
-		out, err = finish(ctx, tx, a, b, "distribution.calculate", set, args...)
+		out, err = finishLines(ctx, tx, a, b, "distribution.calculate", set, args...)
 		return err
 	})
 	return out, err

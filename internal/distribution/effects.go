@@ -64,7 +64,8 @@ func (s *Service) batchEffect(k Kind) workflow.Effect {
 			return s.batchForm(ctx, tx, b)
 		},
 		Launched: func(ctx context.Context, tx *sqlx.Tx, inst workflow.Instance) error {
-			b, err := lockBatch(ctx, tx, inst.SubjectID, inst.ProjectID)
+			// The status moves; the lines (checked at Prepare) are not read again.
+			b, err := lockBatchRow(ctx, tx, inst.SubjectID, inst.ProjectID)
 			if err != nil {
 				return err
 			}
@@ -77,7 +78,7 @@ func (s *Service) batchEffect(k Kind) workflow.Effect {
 			return s.approve(ctx, tx, inst)
 		},
 		Ended: func(ctx context.Context, tx *sqlx.Tx, inst workflow.Instance) error {
-			b, err := lockBatch(ctx, tx, inst.SubjectID, inst.ProjectID)
+			b, err := lockBatchRow(ctx, tx, inst.SubjectID, inst.ProjectID)
 			if err != nil {
 				return err
 			}
@@ -92,9 +93,21 @@ func (s *Service) batchEffect(k Kind) workflow.Effect {
 	}
 }
 
-// lockBatch loads and locks batch id of projectID; another project's batch is 404.
+// lockBatch loads and locks batch id of projectID, its lines without their
+// traces (the effects check and post figures; the form's sheet reads the
+// batch on its own); another project's batch is 404.
 func lockBatch(ctx context.Context, tx *sqlx.Tx, id, projectID int64) (Batch, error) {
-	b, err := load(ctx, tx, id, true)
+	b, err := loadFigures(ctx, tx, id, true)
+	if err == nil && b.ProjectID != projectID {
+		return Batch{}, apperr.NotFound("distribution_not_found", "分配批次不存在")
+	}
+	return b, err
+}
+
+// lockBatchRow is lockBatch without the lines, for an effect that only
+// moves the batch's status.
+func lockBatchRow(ctx context.Context, tx *sqlx.Tx, id, projectID int64) (Batch, error) {
+	b, err := loadRow(ctx, tx, id, true)
 	if err == nil && b.ProjectID != projectID {
 		return Batch{}, apperr.NotFound("distribution_not_found", "分配批次不存在")
 	}

@@ -3,6 +3,7 @@ package distribution
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -46,16 +47,68 @@ const selectLines = `SELECT l.seq, l.partner_id, l.user_id, pt.name, l.payee_par
 	FROM distribution_lines l JOIN partners pt ON pt.id = l.partner_id JOIN partners py ON py.id = l.payee_partner_id
 	WHERE l.batch_id = $1 ORDER BY l.seq, l.partner_id`
 
-// lineRow is a line as selectLines reads it.
-type lineRow struct {
-	Line
-	Exited bool `db:"exited"`
-	Left   bool `db:"left_company"`
-}
+// selectLineFigures is selectLines without the trace: the approval
+// effects post and check the figures only, and a 10,000-line batch's traces
+// are megabytes of JSON to render and read for nothing.
+var selectLineFigures = strings.Replace(selectLines, "l.trace,", "'[]'::jsonb AS trace,", 1)
 
 // load reads batch id with its lines on q (a transaction's, to read what
 // it wrote; lock: FOR UPDATE of the batch row). A missing batch is 404.
 func load(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batch, error) {
+	b, err := loadWith(ctx, q, id, lock, selectLines)
+	if err == nil {
+		b.describe()
+	}
+	return b, err
+}
+
+// loadFigures is load without the lines' traces (each Trace "[]").
+func loadFigures(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batch, error) {
+	b, err := loadWith(ctx, q, id, lock, selectLineFigures)
+	if err == nil {
+		b.describe()
+	}
+	return b, err
+}
+
+// loadWith reads the batch and its lines by query lines (selectLines or
+// selectLineFigures), not described yet (its callers describe it once,
+// when it is complete). The lines are scanned by hand, not by sqlx: with
+// ten thousand lines, sqlx's reflection per row and per column and its
+// slice growth by reflection were most of the Go time of every step.
+func loadWith(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool, lines string) (Batch, error) {
+	b, err := loadRow(ctx, q, id, lock)
+	if err != nil {
+		return b, err
+	}
+	rows, err := q.QueryContext(ctx, lines, id)
+	if err != nil {
+		return Batch{}, fmt.Errorf("distribution %d lines: %w", id, err)
+	}
+	defer rows.Close()
+	b.Lines = []Line{}
+	for rows.Next() {
+		var l Line
+		// In selectLines' column order.
+		if err := rows.Scan(&l.Seq, &l.PartnerID, &l.UserID, &l.Name, &l.PayeeID, &l.PayeeName,
+			&l.A, &l.B, &l.C, &l.CReason, &l.D, &l.E, &l.F, &l.CalcD, &l.CalcE, &l.CalcF,
+			&l.Manual, &l.ManualByName, &l.ManualAt, &l.Trace, &l.PaidOn, &l.PaidAmount,
+			&l.Flags.Exited, &l.Flags.Left); err != nil {
+			return Batch{}, fmt.Errorf("distribution %d lines: %w", id, err)
+		}
+		b.Lines = append(b.Lines, l)
+	}
+	if err := rows.Err(); err != nil {
+		return Batch{}, fmt.Errorf("distribution %d lines: %w", id, err)
+	}
+	return b, nil
+}
+
+// loadRow reads batch id's own columns, without its lines (lock: FOR
+// UPDATE): for the writes that change the batch but none of its lines,
+// which need not read ten thousand lines to move a status. A missing batch
+// is 404.
+func loadRow(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batch, error) {
 	var b Batch
 	query := selectBatch + ` WHERE id = $1`
 	if lock {
@@ -67,16 +120,6 @@ func load(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Batc
 		}
 		return Batch{}, fmt.Errorf("distribution %d: %w", id, err)
 	}
-	var rows []lineRow
-	if err := sqlx.SelectContext(ctx, q, &rows, selectLines, id); err != nil {
-		return Batch{}, fmt.Errorf("distribution %d lines: %w", id, err)
-	}
-	b.Lines = make([]Line, len(rows))
-	for i, r := range rows {
-		r.Line.Flags = Flags{Exited: r.Exited, Left: r.Left}
-		b.Lines[i] = r.Line
-	}
-	b.describe()
 	return b, nil
 }
 
