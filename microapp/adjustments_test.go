@@ -301,6 +301,25 @@ func TestPeakChangeShareholdersTakeEffectWhenAgreed(t *testing.T) {
 
 	p := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/processes",
 		map[string]any{"kind": "peak_change", "subject_id": num(pc["id"]), "form": map[string]string{"情况说明": "峰值调整"}})).Body
+	// The simulator announces the new instance with a start event through
+	// the stream, and the bot's inbox records it in the background: wait
+	// for it, so that the refused save is the only thing that could change
+	// the database while it is fingerprinted.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var handled int
+		if err := e.db.Get(&handled, `SELECT count(*) FROM dingtalk_events WHERE handled_at IS NOT NULL AND payload::text LIKE '%' || $1 || '%'`,
+			str(p["instance_id"])); err != nil {
+			t.Fatal(err)
+		}
+		if handled > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the start event of the peak change's instance never reached the inbox")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	refusedDirect("in approval")
 
 	e.decide(f.acct, num(p["id"]), str(p["instance_id"]), "agree")
