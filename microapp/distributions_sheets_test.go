@@ -198,7 +198,7 @@ func display(s string) string {
 
 // Must show (R8): the seed's manual first profit distribution. The
 // accountant exports the template of the unlocked batch, types the seed's F
-// column (金涛 111,573.50, 牛甲明 10,199.50, 肖鹏 10,207.42, the others 0) and
+// column (柏若川 111,573.50, 冯予安 10,199.50, 高念慈 10,207.42, the others 0) and
 // imports it: the lines become manual values marked with who and when, the
 // calculation untouched, the batch back to draft. The calculation sheet
 // (置业集团_环沪城市公司_泰安-锦艺誉峯_利润分配计算表.xlsx) then reads exactly like the

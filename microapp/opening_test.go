@@ -70,12 +70,12 @@ func TestOpeningBalancesOverHTTP(t *testing.T) {
 	if len(items) != 34 || tot["principal_paid"] != openingtest.SeedPaid || tot["interest"] != openingtest.SeedInterest {
 		t.Fatalf("rows = %d totals = %v", len(items), tot)
 	}
-	if it := items[1].(map[string]any); it["name"] != "金涛" || it["principal_paid"] != "288940.00" || it["interest"] != "-111573.50" ||
+	if it := items[1].(map[string]any); it["name"] != "柏若川" || it["principal_paid"] != "288940.00" || it["interest"] != "-111573.50" ||
 		it["flags"].(map[string]any)["left"] != true || it["flags"].(map[string]any)["exited"] != false {
 		t.Fatalf("row 2 = %v", it)
 	}
 
-	// 我的跟投 of an opening partner (金涛) shows what was paid, from the ledger.
+	// 我的跟投 of an opening partner (柏若川) shows what was paid, from the ledger.
 	tok, _, err := e.deps.Auth.SignInUser(context.Background(), userIDs[1])
 	if err != nil {
 		t.Fatal(err)

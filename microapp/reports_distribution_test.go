@@ -35,11 +35,11 @@ func TestDistributionSummaryReportOverHTTP(t *testing.T) {
 			VALUES ($1, $2, $3, $2, $4, $5, $6, $5::numeric + $6::numeric, $5::numeric + $6::numeric)`,
 			principal, im.Partners[i], im.UserIDs[i], i+1, r.Paid, r.Interest)
 	}
-	// Two lines paid out (史伟 436,609.50; 金涛 177,366.50), their principal returned on the ledger.
+	// Two lines paid out (安景和 436,609.50; 柏若川 177,366.50), their principal returned on the ledger.
 	e.db.MustExec(`UPDATE distribution_lines SET paid_on = '2020-06-20', paid_amount = e WHERE batch_id = $1 AND seq IN (1, 2)`, principal)
 	holdingtest.ReturnPrincipal(t, e.db, w.projA, im.Partners[0], "746428.00")
 	holdingtest.ReturnPrincipal(t, e.db, w.projA, im.Partners[1], "288940.00")
-	// The first profit batch, entered by hand: the seed's F column (金涛, 牛甲明, 肖鹏).
+	// The first profit batch, entered by hand: the seed's F column (柏若川, 冯予安, 高念慈).
 	e.db.Get(&profit, `INSERT INTO distribution_batches (project_id, kind, seq, status, distribution_date, created_by_name)
 		VALUES ($1, 'profit', 1, 'saved', '2020-01-01', 'test') RETURNING id`, w.projA)
 	for i, f := range map[int]string{1: "111573.50", 8: "10199.50", 9: "10207.42"} {

@@ -174,7 +174,7 @@ func view(ctx context.Context, q sqlx.QueryerContext, id int64) (sheetView, erro
 }
 
 // flaggedName is the name with the 退/离 flags appended, as in the seed:
-// "史伟 退", "王磊 离 退".
+// "安景和 退", "蔡知微 离 退".
 func flaggedName(l Line) string {
 	n := l.Name
 	if l.Flags.Left {

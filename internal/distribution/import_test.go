@@ -48,16 +48,16 @@ func TestParseCellAmount(t *testing.T) {
 // and the error names the row and the E column.
 func TestParseImportPrincipalChecksE(t *testing.T) {
 	b := Batch{Kind: KindPrincipal, Seq: 1, Lines: []Line{
-		{PartnerID: 7, Name: "史伟", C: money.AmountOf(decimal.RequireFromString("-100.00")), CReason: "代扣"},
-		{PartnerID: 8, Name: "金涛"},
+		{PartnerID: 7, Name: "安景和", C: money.AmountOf(decimal.RequireFromString("-100.00")), CReason: "代扣"},
+		{PartnerID: 8, Name: "柏若川"},
 	}}
 	if got := strings.Join(ImportColumns(b.Kind, b.Seq), "|"); got != "序号|合伙人ID|姓名|钉钉账号|D 本金分配 不含其它|E 本金分配 含其它" {
 		t.Fatalf("columns %s", got)
 	}
 	work, errs := parseImport(b, [][]string{
-		{"1", "7", "史伟", "", "436609.50", "436509.50"},
+		{"1", "7", "安景和", "", "436609.50", "436509.50"},
 		nil,
-		{"2", "8", "金涛", "", "177366.50", "177366.51"},
+		{"2", "8", "柏若川", "", "177366.50", "177366.51"},
 	})
 	if len(errs) != 1 || errs[0].Row != 4 || errs[0].Column != "E 本金分配 含其它" || !strings.Contains(errs[0].Message, "177,366.50") {
 		t.Fatalf("errors %+v", errs)

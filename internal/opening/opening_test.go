@@ -53,7 +53,7 @@ func TestSeedImportShowsAAndBInPositions(t *testing.T) {
 	if len(res.Items) != 34 || res.Totals.PrincipalPaid.String() != openingtest.SeedPaid || res.Totals.Interest.String() != openingtest.SeedInterest {
 		t.Fatalf("totals = %+v (%d rows)", res.Totals, len(res.Items))
 	}
-	if it := res.Items[2]; it.Name != "王磊" || !it.Flags.Exited || !it.Flags.Left || it.RowNo != 4 {
+	if it := res.Items[2]; it.Name != "蔡知微" || !it.Flags.Exited || !it.Flags.Left || it.RowNo != 4 {
 		t.Fatalf("row 3 = %+v", it)
 	}
 
@@ -90,7 +90,7 @@ func TestSeedImportShowsAAndBInPositions(t *testing.T) {
 	if err := d.Get(&flags, `SELECT count(exited_on) AS exited, count(left_on) AS left FROM partners WHERE id = ANY($1)`, im.Partners); err != nil {
 		t.Fatal(err)
 	}
-	// 退: 史伟 … (22 rows carry 退), 离: 9 rows.
+	// 退: 安景和 … (22 rows carry 退), 离: 9 rows.
 	var wantExited, wantLeft int
 	for _, r := range im.Rows {
 		if r.Exited {
