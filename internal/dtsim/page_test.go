@@ -128,7 +128,12 @@ func TestWebPage(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Click(`nav button[data-tab=phone]`),
 		chromedp.SetValue(`#phone-user`, "zhangsan"),
-		chromedp.Click(`#phone-open`),
+		// A script click: a mouse click right after the tab switch can be
+		// swallowed in headless Chromium, leaving the frame on the notice
+		// link opened earlier.
+		chromedp.WaitVisible(`#phone-open`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#phone-open").click()`),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#phone-frame").getAttribute("src").includes("dtsim_user=zhangsan")`),
 	)
 	if err != nil {
 		t.Fatal(err)
