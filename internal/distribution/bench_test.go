@@ -169,7 +169,7 @@ func BenchmarkPrincipalBatch10000(b *testing.B) {
 			b.Fatalf("approved batch: %s, %d lines, D %s (%v)", batch.Status, len(batch.Lines), batch.Totals.D.StringFixed(2), err)
 		}
 		var notices int
-		if err := d.Get(&notices, `SELECT count(*) FROM notify_outbox WHERE dedupe_key LIKE $1`, noticePrefix(batch.ID)+"%"); err != nil || notices != benchPartners {
+		if err := d.Get(&notices, `SELECT count(*) FROM notify_deliveries d JOIN notify_outbox o ON o.id = d.outbox_id WHERE o.dedupe_key LIKE $1`, noticePrefix(batch.ID)+"%"); err != nil || notices != benchPartners {
 			b.Fatalf("分配通知 queued: %d (%v), want one per partner", notices, err)
 		}
 		ledgertest.AssertReconciles(b, d)

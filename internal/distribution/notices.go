@@ -26,9 +26,15 @@ const noticeLink = "/m/distributions"
 // noticeHour is when, on the distribution day, the notices go out (Shanghai).
 const noticeHour = 9
 
-// noticePrefix is the dedupe-key prefix of batch id's notices; one notice
-// per payee user follows it (noticePrefix + user id).
+// noticePrefix is the dedupe-key prefix of batch id's notices; the number
+// of each group of recipients follows it (noticePrefix + 0, 1, …).
 func noticePrefix(id int64) string { return fmt.Sprintf("distribution:%d:notice:", id) }
+
+// noticeGroup is how many payees one queued notice addresses: the text is
+// the same for everyone, so a group goes out in one DingTalk call (a work
+// notice's userid_list takes at most 100), and a failed call holds back
+// only its own group.
+const noticeGroup = 100
 
 // noticeData is the notice's data: the same for every recipient, no amount
 // (amounts are only inside H5, DESIGN §8).
@@ -55,11 +61,11 @@ func noticeTime(day *civil.Date, now time.Time) time.Time {
 }
 
 // queueNotices queues the 分配通知 of batch b, just approved, in tx (the
-// approval effect's transaction, seed 7.2.9 分配当日完成通知发送): one work
-// notice per payee employee with a non-zero amount and a DingTalk account,
-// not before 09:00 Shanghai on the distribution day, the same text for
-// everyone, deduplicated per batch and user so a repeated approval event
-// queues nothing new.
+// approval effect's transaction, seed 7.2.9 分配当日完成通知发送): a work
+// notice to every payee employee with a non-zero amount and a DingTalk
+// account, not before 09:00 Shanghai on the distribution day, the same text
+// for everyone, in groups of noticeGroup recipients by user id, each group
+// deduplicated per batch so a repeated approval event queues nothing new.
 func (s *Service) queueNotices(ctx context.Context, tx *sqlx.Tx, b Batch) error {
 	var projectName string
 	if err := tx.GetContext(ctx, &projectName, `SELECT name FROM projects WHERE id = $1`, b.ProjectID); err != nil {
@@ -77,11 +83,16 @@ func (s *Service) queueNotices(ctx context.Context, tx *sqlx.Tx, b Batch) error 
 	}
 	data := noticeData(projectName, b)
 	at := noticeTime(b.DistributionDate, s.now())
-	ns := make([]notify.Notice, len(users))
-	for i, u := range users {
-		ns[i] = notify.Notice{Kind: notify.KindWorkNotice, Recipients: []string{u.DingTalkID},
+	var ns []notify.Notice
+	for i := 0; i < len(users); i += noticeGroup {
+		group := users[i:min(i+noticeGroup, len(users))]
+		to := make([]string, len(group))
+		for j, u := range group {
+			to[j] = u.DingTalkID
+		}
+		ns = append(ns, notify.Notice{Kind: notify.KindWorkNotice, Recipients: to,
 			ProjectID: &b.ProjectID, Template: noticeTemplate, Data: data, NotBefore: at,
-			DedupeKey: noticePrefix(b.ID) + fmt.Sprint(u.ID)}
+			DedupeKey: noticePrefix(b.ID) + fmt.Sprint(i/noticeGroup)})
 	}
 	// All at once: a batch may pay thousands of partners.
 	_, err := notify.EnqueueMany(ctx, tx, ns)
@@ -98,9 +109,10 @@ type BatchNotices struct {
 	Status           Status      `json:"status"`
 	StatusLabel      string      `json:"status_label"`
 	DistributionDate *civil.Date `json:"distribution_date"`
-	// Notices counts the batch's notices (one per payee); Queued of them
+	// Notices counts the batch's recipients (one per payee); Queued of them
 	// wait for QueuedFor (09:00 of the distribution day), Sent went out,
-	// Failed could not be delivered.
+	// Failed could not be delivered — counted by the state of the queued
+	// notice that addresses them.
 	Notices   int        `json:"notices"`
 	Queued    int        `json:"queued"`
 	QueuedFor *time.Time `json:"queued_for"`

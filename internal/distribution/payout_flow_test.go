@@ -33,8 +33,13 @@ func TestApprovedBatchQueuesNoticesOnceAndPaysOut(t *testing.T) {
 	f.redeliver(ev)
 	must(t, f.d.InTx(f.ctx, func(tx *sqlx.Tx) error { return f.s.approve(f.ctx, tx, inst) }))
 
-	if n := count(t, f.d, `SELECT count(*) FROM notify_outbox WHERE dedupe_key LIKE $1`, noticePrefix(id)+"%"); n != 4 {
-		t.Fatalf("%d notices, want one per payee (4)", n)
+	// One notice addressing the four payees (one DingTalk call).
+	if n := count(t, f.d, `SELECT count(*) FROM notify_outbox WHERE dedupe_key LIKE $1`, noticePrefix(id)+"%"); n != 1 {
+		t.Fatalf("%d notices, want one for the batch's 4 payees", n)
+	}
+	if n := count(t, f.d, `SELECT count(*) FROM notify_deliveries d JOIN notify_outbox o ON o.id = d.outbox_id WHERE o.dedupe_key LIKE $1`,
+		noticePrefix(id)+"%"); n != 4 {
+		t.Fatalf("%d recipients, want one per payee (4)", n)
 	}
 	// 2024-12-20 09:00 is past: they go now.
 	if n := count(t, f.d, `SELECT count(*) FROM notify_outbox WHERE dedupe_key LIKE $1 AND not_before > now() + interval '1 minute'`,

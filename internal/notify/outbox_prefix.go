@@ -9,10 +9,11 @@ import (
 	"github.com/lib/pq"
 )
 
-// PrefixCounts is how the work notices whose dedupe key starts with one
-// prefix stand (a batch's 分配通知, one notice per recipient): queued (not
-// sent yet, QueuedFor the earliest time one may go), sent, failed (failed or
-// given up).
+// PrefixCounts is how the recipients of the work notices whose dedupe key
+// starts with one prefix stand (a batch's 分配通知, grouped up to a call's
+// worth of recipients per notice), counted by delivery: queued (not sent
+// yet, QueuedFor the earliest time their notice may go), sent, failed
+// (failed or given up).
 type PrefixCounts struct {
 	Notices   int        `json:"notices"`
 	Queued    int        `json:"queued"`
@@ -39,15 +40,16 @@ func CountsByPrefix(ctx context.Context, q sqlx.QueryerContext, prefixes []strin
 	// left(dedupe_key, length(prefix)) = prefix, not LIKE: a prefix's "_"
 	// and "%" are not wildcards.
 	if err := sqlx.SelectContext(ctx, q, &rows, `
-		SELECT p.prefix, count(o.id) AS notices,
-			count(o.id) FILTER (WHERE o.status IN ($2, $3, $4)) AS queued,
-			min(o.not_before) FILTER (WHERE o.status IN ($2, $3, $4)) AS queued_for,
-			count(o.id) FILTER (WHERE o.status = $5) AS sent,
-			count(o.id) FILTER (WHERE o.status IN ($6, $7)) AS failed
+		SELECT p.prefix, count(d.id) AS notices,
+			count(d.id) FILTER (WHERE d.status IN ('pending', 'sending')) AS queued,
+			min(o.not_before) FILTER (WHERE d.status IN ('pending', 'sending')) AS queued_for,
+			count(d.id) FILTER (WHERE d.status = 'sent') AS sent,
+			count(d.id) FILTER (WHERE d.status IN ('failed', 'dead')) AS failed
 		FROM unnest($1::text[]) AS p(prefix)
-		JOIN notify_outbox o ON o.kind = $8 AND left(o.dedupe_key, length(p.prefix)) = p.prefix
+		JOIN notify_outbox o ON o.kind = $2 AND left(o.dedupe_key, length(p.prefix)) = p.prefix
+		JOIN notify_deliveries d ON d.outbox_id = o.id
 		GROUP BY p.prefix`,
-		pq.Array(prefixes), StatusPending, StatusSending, StatusRetry, StatusSent, StatusFailed, StatusDead, KindWorkNotice); err != nil {
+		pq.Array(prefixes), KindWorkNotice); err != nil {
 		return nil, fmt.Errorf("outbox counts by prefix: %w", err)
 	}
 	for _, r := range rows {
