@@ -452,6 +452,28 @@ func readHashes(ctx context.Context, tx *sqlx.Tx, id int64) (hashes, error) {
 
 var errStale = apperr.Conflict("calculation_stale", "测算后数据已有变化（如新的缴款），请重新测算")
 
+// recheck recomputes batch b's calculation now and refuses it as stale
+// when it differs from the last calculation (save) or from the saved one
+// (submit, saved true): what moves on is exactly what the accountant saw.
+func (s *Service) recheck(ctx context.Context, tx *sqlx.Tx, b Batch, saved bool) error {
+	h, err := readHashes(ctx, tx, b.ID)
+	if err != nil {
+		return err
+	}
+	c, err := s.compute(ctx, tx, b)
+	if err != nil {
+		return err
+	}
+	want := h.Calc
+	if saved {
+		want = h.Saved
+	}
+	if c.hash != want {
+		return errStale
+	}
+	return nil
+}
+
 // Save (保存) keeps exactly the last calculation: only a calculated batch,
 // and only when recomputing it now gives the same figures (409
 // calculation_stale otherwise).
@@ -471,16 +493,8 @@ func (s *Service) Save(ctx context.Context, a audit.Actor, id int64, in VersionI
 		case b.Status != StatusCalculated:
 			return apperr.Rule("distribution_status", "", "分配批次当前状态（%s）不能保存", b.Status.Label())
 		}
-		h, err := readHashes(ctx, tx, id)
-		if err != nil {
+		if err := s.recheck(ctx, tx, b, false); err != nil {
 			return err
-		}
-		c, err := s.compute(ctx, tx, b)
-		if err != nil {
-			return err
-		}
-		if c.hash != h.Calc {
-			return errStale
 		}
 		out, err = finish(ctx, tx, a, b, "distribution.save", `, status = 'saved', saved_hash = calc_hash, saved_by = $2, saved_at = now()`, a.ID)
 		return err

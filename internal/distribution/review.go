@@ -35,16 +35,8 @@ func (s *Service) Submit(ctx context.Context, a audit.Actor, id int64, in Versio
 		default:
 			return apperr.Rule("distribution_status", "", "分配批次当前状态（%s）不能申请发布审核", b.Status.Label())
 		}
-		h, err := readHashes(ctx, tx, id)
-		if err != nil {
+		if err := s.recheck(ctx, tx, b, true); err != nil {
 			return err
-		}
-		c, err := s.compute(ctx, tx, b)
-		if err != nil {
-			return err
-		}
-		if c.hash != h.Saved {
-			return errStale
 		}
 		if err := payoutAccounts(ctx, tx, id); err != nil {
 			return err
