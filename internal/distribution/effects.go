@@ -99,7 +99,7 @@ func (s *Service) batchEffect(k Kind) workflow.Effect {
 func lockBatch(ctx context.Context, tx *sqlx.Tx, id, projectID int64) (Batch, error) {
 	b, err := loadFigures(ctx, tx, id, true)
 	if err == nil && b.ProjectID != projectID {
-		return Batch{}, apperr.NotFound("distribution_not_found", "分配批次不存在")
+		return Batch{}, ErrNotFound
 	}
 	return b, err
 }
@@ -109,7 +109,7 @@ func lockBatch(ctx context.Context, tx *sqlx.Tx, id, projectID int64) (Batch, er
 func lockBatchRow(ctx context.Context, tx *sqlx.Tx, id, projectID int64) (Batch, error) {
 	b, err := loadRow(ctx, tx, id, true)
 	if err == nil && b.ProjectID != projectID {
-		return Batch{}, apperr.NotFound("distribution_not_found", "分配批次不存在")
+		return Batch{}, ErrNotFound
 	}
 	return b, err
 }

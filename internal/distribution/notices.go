@@ -160,7 +160,7 @@ func (s *Service) SendTestNotice(ctx context.Context, a audit.Actor, userID, id 
 		var b Batch
 		if err := tx.GetContext(ctx, &b, selectBatch+` WHERE id = $1`, id); err != nil {
 			if db.IsNoRows(err) {
-				return apperr.NotFound("distribution_not_found", "分配批次不存在")
+				return ErrNotFound
 			}
 			return fmt.Errorf("distribution %d: %w", id, err)
 		}

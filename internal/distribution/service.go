@@ -8,7 +8,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"hehuo/internal/apperr"
 	"hehuo/internal/db"
 	"hehuo/internal/establishment"
 	"hehuo/internal/position"
@@ -116,7 +115,7 @@ func loadRow(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (B
 	}
 	if err := sqlx.GetContext(ctx, q, &b, query, id); err != nil {
 		if db.IsNoRows(err) {
-			return Batch{}, apperr.NotFound("distribution_not_found", "分配批次不存在")
+			return Batch{}, ErrNotFound
 		}
 		return Batch{}, fmt.Errorf("distribution %d: %w", id, err)
 	}
