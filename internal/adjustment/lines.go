@@ -508,9 +508,9 @@ func (s *Service) notifyPartners(ctx context.Context, tx *sqlx.Tx, adj Adjustmen
 	if len(recipients) == 0 {
 		return nil
 	}
-	var project string
-	if err := tx.GetContext(ctx, &project, `SELECT name FROM projects WHERE id = $1`, adj.ProjectID); err != nil {
-		return fmt.Errorf("project name: %w", err)
+	projectName, err := project.Name(ctx, tx, adj.ProjectID)
+	if err != nil {
+		return err
 	}
 	// Due like a payment notice: 20 working days by the work calendar.
 	dueOn, err := workcal.AddWorkingDays(ctx, tx, civil.Today(s.now()), 20)
@@ -520,7 +520,7 @@ func (s *Service) notifyPartners(ctx context.Context, tx *sqlx.Tx, adj Adjustmen
 	due := dueOn.String()
 	_, _, err = notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: recipients, ProjectID: &adj.ProjectID,
 		Template: "adjustment_notice", DedupeKey: fmt.Sprintf("adjustment:%d:notice", adj.ID),
-		Data: map[string]any{"project_name": project, "adjustment_name": "立项调整", "due_date": due,
+		Data: map[string]any{"project_name": projectName, "adjustment_name": "立项调整", "due_date": due,
 			"link": "/m/me"}}) // 个人中心 lists the top-up or refund due
 	return err
 }

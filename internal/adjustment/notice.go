@@ -14,6 +14,7 @@ import (
 	"hehuo/internal/db"
 	"hehuo/internal/money"
 	"hehuo/internal/notify"
+	"hehuo/internal/project"
 	"hehuo/internal/workcal"
 )
 
@@ -123,14 +124,14 @@ func (s *Service) SendNotice(ctx context.Context, a audit.Actor, callerID, id in
 		if adj.Status != StatusAgreed {
 			return apperr.Conflict("adjustment_not_agreed", "立项调整审批通过后才能发送变更缴款通知")
 		}
-		var project string
-		if err := tx.GetContext(ctx, &project, `SELECT name FROM projects WHERE id = $1`, adj.ProjectID); err != nil {
-			return fmt.Errorf("project name: %w", err)
+		projectName, err := project.Name(ctx, tx, adj.ProjectID)
+		if err != nil {
+			return err
 		}
 		if out.DueDate, err = workcal.AddWorkingDays(ctx, tx, today, 20); err != nil {
 			return err
 		}
-		data := map[string]any{"project_name": project, "adjustment_name": "立项调整", "due_date": out.DueDate.String(),
+		data := map[string]any{"project_name": projectName, "adjustment_name": "立项调整", "due_date": out.DueDate.String(),
 			"link": fmt.Sprintf("/h5/adjustments/%d", adj.ID)}
 		if in.Test {
 			var dt *string

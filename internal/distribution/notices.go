@@ -13,6 +13,7 @@ import (
 	"hehuo/internal/civil"
 	"hehuo/internal/db"
 	"hehuo/internal/notify"
+	"hehuo/internal/project"
 )
 
 // noticeTemplate is the 分配通知's template in 模板管理 (seeded by migration
@@ -67,9 +68,9 @@ func noticeTime(day *civil.Date, now time.Time) time.Time {
 // for everyone, in groups of noticeGroup recipients by user id, each group
 // deduplicated per batch so a repeated approval event queues nothing new.
 func (s *Service) queueNotices(ctx context.Context, tx *sqlx.Tx, b Batch) error {
-	var projectName string
-	if err := tx.GetContext(ctx, &projectName, `SELECT name FROM projects WHERE id = $1`, b.ProjectID); err != nil {
-		return fmt.Errorf("distribution notices: project: %w", err)
+	projectName, err := project.Name(ctx, tx, b.ProjectID)
+	if err != nil {
+		return err
 	}
 	var users []struct {
 		ID         int64  `db:"id"`
@@ -95,7 +96,7 @@ func (s *Service) queueNotices(ctx context.Context, tx *sqlx.Tx, b Batch) error 
 			DedupeKey: noticePrefix(b.ID) + fmt.Sprint(i/noticeGroup)})
 	}
 	// All at once: a batch may pay thousands of partners.
-	_, err := notify.EnqueueMany(ctx, tx, ns)
+	_, err = notify.EnqueueMany(ctx, tx, ns)
 	return err
 }
 
@@ -171,9 +172,9 @@ func (s *Service) SendTestNotice(ctx context.Context, a audit.Actor, userID, id 
 		if dt == nil || strings.TrimSpace(*dt) == "" {
 			return apperr.Rule("dingtalk_account_missing", "test", "您的账号未绑定钉钉，无法接收测试消息")
 		}
-		var projectName string
-		if err := tx.GetContext(ctx, &projectName, `SELECT name FROM projects WHERE id = $1`, b.ProjectID); err != nil {
-			return fmt.Errorf("project name: %w", err)
+		projectName, err := project.Name(ctx, tx, b.ProjectID)
+		if err != nil {
+			return err
 		}
 		// A test key of its own (never the batch's notice prefix, so the
 		// counts stay the partners'), unique per send.

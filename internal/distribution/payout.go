@@ -485,9 +485,9 @@ func (s *Service) BankFile(ctx context.Context, a audit.Actor, id int64, account
 		if len(lines) == 0 {
 			return apperr.Rule("distribution_nothing_to_pay", "", "本批次没有待打款的合伙人")
 		}
-		var projectName string
-		if err := tx.GetContext(ctx, &projectName, `SELECT name FROM projects WHERE id = $1`, b.ProjectID); err != nil {
-			return fmt.Errorf("project name: %w", err)
+		projectName, err := project.Name(ctx, tx, b.ProjectID)
+		if err != nil {
+			return err
 		}
 		title := b.Kind.Title(b.Seq, false)
 		purpose := projectName + " " + title

@@ -13,6 +13,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/calc"
 	"hehuo/internal/money"
+	"hehuo/internal/project"
 	"hehuo/internal/workflow"
 )
 
@@ -123,9 +124,9 @@ func (s *Service) peakSheet(ctx context.Context, q sqlx.QueryerContext, inst wor
 	if err != nil {
 		return "", nil, err
 	}
-	var name string
-	if err := sqlx.GetContext(ctx, q, &name, `SELECT name FROM projects WHERE id = $1`, inst.ProjectID); err != nil {
-		return "", nil, fmt.Errorf("project name: %w", err)
+	name, err := project.Name(ctx, q, inst.ProjectID)
+	if err != nil {
+		return "", nil, err
 	}
 	b, err := sizingSheet(name, t)
 	return name + "_资金峰值测算表.xlsx", b, err

@@ -108,12 +108,9 @@ func (s *Service) SendConfirmNotices(ctx context.Context, a audit.Actor, callerI
 				return err
 			}
 		}
-		var projectName string
-		if err := tx.GetContext(ctx, &projectName, `SELECT name FROM projects WHERE id = $1`, projectID); err != nil {
-			if db.IsNoRows(err) {
-				return apperr.NotFound("project_not_found", "项目不存在")
-			}
-			return fmt.Errorf("project name: %w", err)
+		projectName, err := project.Name(ctx, tx, projectID)
+		if err != nil {
+			return err
 		}
 		data := map[string]any{"project_name": projectName, "distribution_name": "分配账户确认",
 			"deadline": civil.Today(now).AddDays(confirmDays).String(), "link": "/m/payout-account"}

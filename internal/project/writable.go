@@ -66,3 +66,17 @@ func Settle(ctx context.Context, tx *sqlx.Tx, projectID int64, a audit.Actor) er
 	return audit.Record(ctx, tx, a, audit.Entry{Action: "project.settle", Entity: "project", EntityID: projectID,
 		ProjectID: &projectID, Before: before, After: after})
 }
+
+// Name is project id's name, on q (a transaction's in a write): what
+// notices, memos and sheets of other areas print. A missing project is 404.
+func Name(ctx context.Context, q sqlx.QueryerContext, id int64) (string, error) {
+	var name string
+	err := sqlx.GetContext(ctx, q, &name, `SELECT name FROM projects WHERE id = $1`, id)
+	if db.IsNoRows(err) {
+		return "", apperr.NotFound("project_not_found", "项目不存在")
+	}
+	if err != nil {
+		return "", fmt.Errorf("project %d name: %w", id, err)
+	}
+	return name, nil
+}
