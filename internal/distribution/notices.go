@@ -11,8 +11,8 @@ import (
 	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
-	"hehuo/internal/db"
 	"hehuo/internal/notify"
+	"hehuo/internal/org"
 	"hehuo/internal/project"
 )
 
@@ -158,17 +158,15 @@ type NoticeTestResult struct {
 func (s *Service) SendTestNotice(ctx context.Context, a audit.Actor, userID, id int64) (NoticeTestResult, error) {
 	var out NoticeTestResult
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		var b Batch
-		if err := tx.GetContext(ctx, &b, selectBatch+` WHERE id = $1`, id); err != nil {
-			if db.IsNoRows(err) {
-				return ErrNotFound
-			}
-			return fmt.Errorf("distribution %d: %w", id, err)
+		b, err := loadRow(ctx, tx, id, false)
+		if err != nil {
+			return err
 		}
-		var dt *string
-		if err := tx.GetContext(ctx, &dt, `SELECT dingtalk_userid FROM users WHERE id = $1`, userID); err != nil && !db.IsNoRows(err) {
+		caller, err := org.GetUser(ctx, tx, userID)
+		if err != nil && apperr.As(err) == nil {
 			return fmt.Errorf("caller's DingTalk account: %w", err)
 		}
+		dt := caller.DingTalkUserID
 		if dt == nil || strings.TrimSpace(*dt) == "" {
 			return apperr.Rule("dingtalk_account_missing", "test", "您的账号未绑定钉钉，无法接收测试消息")
 		}

@@ -235,10 +235,11 @@ func (s *Service) payLine(ctx context.Context, tx *sqlx.Tx, a audit.Actor, b *Ba
 	if err := partner.RefuseOwnLine(ctx, tx, a, l.PartnerID, l.PayeeID); err != nil {
 		return Payout{}, err
 	}
-	var payeeUser *int64
-	if err := tx.GetContext(ctx, &payeeUser, `SELECT user_id FROM partners WHERE id = $1`, l.PayeeID); err != nil {
+	payee, err := partner.Get(ctx, tx, l.PayeeID)
+	if err != nil {
 		return Payout{}, fmt.Errorf("payee: %w", err)
 	}
+	payeeUser := payee.UserID
 	// The platform company (no user) is paid without a payout account;
 	// an employee only to the account they confirmed.
 	if payeeUser != nil {
