@@ -6,6 +6,7 @@ import (
 
 	"hehuo/internal/audit"
 	"hehuo/internal/round"
+	"hehuo/internal/workcal"
 	"hehuo/internal/workflow"
 )
 
@@ -104,6 +105,12 @@ func TestStatusLabelsServed(t *testing.T) {
 	}
 	if states["approved"] != "已立项" {
 		t.Errorf("approved round reads %v", states["approved"])
+	}
+	// Coded values of other fields read in Chinese too: a calendar day's kind.
+	values, _ := labels["values"].(map[string]any)
+	kinds, _ := values["work_calendar"].(map[string]any)
+	if kind, _ := kinds["kind"].(map[string]any); kind["holiday"] != workcal.KindLabel(workcal.KindHoliday) || kind["holiday"] == "" {
+		t.Errorf("work calendar kinds in the 系统日志 labels: %v", values["work_calendar"])
 	}
 }
 

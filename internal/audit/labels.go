@@ -258,6 +258,9 @@ var (
 	statesMu sync.RWMutex
 	// stateLabels[entity][code] names the values of an entity's status field.
 	stateLabels = map[string]map[string]string{}
+	// valueLabels[entity][field][code] names the coded values of an
+	// entity's other fields (a work calendar day's kind, an exit's type).
+	valueLabels = map[string]map[string]map[string]string{}
 )
 
 // DescribeStates registers the Chinese names of entity's states, from the
@@ -272,6 +275,22 @@ func DescribeStates[S ~string](entity string, labels map[S]string) {
 	stateLabels[entity] = m
 }
 
+// DescribeValues registers the Chinese names of the coded values of
+// entity's field other than its status, from the owning area's one table
+// (called from its init), so the 系统日志 shows no English code.
+func DescribeValues[S ~string](entity, field string, labels map[S]string) {
+	m := make(map[string]string, len(labels))
+	for k, v := range labels {
+		m[string(k)] = v
+	}
+	statesMu.Lock()
+	defer statesMu.Unlock()
+	if valueLabels[entity] == nil {
+		valueLabels[entity] = map[string]map[string]string{}
+	}
+	valueLabels[entity][field] = m
+}
+
 // Labels are the Chinese names the 系统日志 shows, by code.
 type Labels struct {
 	Actions  map[string]string `json:"actions"`
@@ -279,6 +298,8 @@ type Labels struct {
 	Fields   map[string]string `json:"fields"`
 	// States names the values of each entity's status field: States[entity][code].
 	States map[string]map[string]string `json:"states"`
+	// Values names the coded values of other fields: Values[entity][field][code].
+	Values map[string]map[string]map[string]string `json:"values"`
 }
 
 // AllLabels returns every label (copies).
@@ -289,8 +310,15 @@ func AllLabels() Labels {
 	for e, m := range stateLabels {
 		states[e] = maps.Clone(m)
 	}
+	values := make(map[string]map[string]map[string]string, len(valueLabels))
+	for e, fs := range valueLabels {
+		values[e] = make(map[string]map[string]string, len(fs))
+		for f, m := range fs {
+			values[e][f] = maps.Clone(m)
+		}
+	}
 	return Labels{Actions: maps.Clone(actionLabels), Entities: maps.Clone(entityLabels),
-		Fields: maps.Clone(fieldLabels), States: states}
+		Fields: maps.Clone(fieldLabels), States: states, Values: values}
 }
 
 // ActionLabel is the action in Chinese; ok is false when it has none.

@@ -43,16 +43,14 @@ type Kind struct {
 // Kinds returns the choices of Put.
 func Kinds() []Kind { return append([]Kind(nil), kinds...) }
 
-// KindLabel is the Chinese name of an exception's kind.
-func KindLabel(kind string) string {
-	switch kind {
-	case KindHoliday:
-		return "节假日"
-	case KindWorkday:
-		return "调休上班"
-	}
-	return ""
-}
+// kindLabels name the kinds of exception, one table for the screens and
+// the 系统日志.
+var kindLabels = map[string]string{KindHoliday: "节假日", KindWorkday: "调休上班"}
+
+func init() { audit.DescribeValues("work_calendar", "kind", kindLabels) }
+
+// KindLabel is the Chinese name of an exception's kind ("" for none).
+func KindLabel(kind string) string { return kindLabels[kind] }
 
 // Day is one exception to the Monday–Friday rule.
 type Day struct {

@@ -8,12 +8,13 @@ const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /**
  * describer returns show(value, field), which words a value for people:
- * states by the entity's state names, yes/no for booleans, nested records
+ * states and other coded values by the entity's names for them, yes/no for booleans, nested records
  * as "名称：值" pairs with their fields named too.
  */
 export function describer(labels, entity) {
   const fields = labels?.fields || {}
   const states = labels?.states?.[entity] || {}
+  const values = labels?.values?.[entity] || {}
   const fieldName = (f) => fields[f] || '其他'
   const show = (v, field) => {
     if (v === undefined) return ''
@@ -27,6 +28,7 @@ export function describer(labels, entity) {
         .join('；')
     }
     if (field === 'status' && states[v]) return states[v]
+    if (values[field]?.[v]) return values[field][v]
     return String(v)
   }
   return { show, fieldName }
