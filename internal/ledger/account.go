@@ -35,6 +35,57 @@ const (
 	KindExternal AccountKind = "external"
 )
 
+// kindLabels name the kinds of account in Chinese, for the screens that
+// show an account (账务核对).
+var kindLabels = map[AccountKind]string{
+	KindBank: "项目银行账户", KindPrincipal: "合伙人本金", KindInterest: "资金利息", KindProfit: "应付利润",
+	KindOther: "其它调整", KindProjectCompany: "项目公司投资", KindPayable: "应付分配款", KindExternal: "外部",
+}
+
+// Label is the kind in Chinese, or the code itself for an unknown kind.
+func (k AccountKind) Label() string {
+	if l, ok := kindLabels[k]; ok {
+		return l
+	}
+	return string(k)
+}
+
+// AccountLabel words an account code for people: its kind in Chinese with
+// the project and partner it belongs to (合伙人本金（项目 12，合伙人 3）);
+// a code outside the chart is returned as it is.
+func AccountLabel(code string) string {
+	a, err := ParseAccount(code)
+	if err != nil {
+		return code
+	}
+	var parts []string
+	if a.ProjectID != nil {
+		parts = append(parts, "项目 "+strconv.FormatInt(*a.ProjectID, 10))
+	}
+	if a.PartnerID != nil {
+		parts = append(parts, "合伙人 "+strconv.FormatInt(*a.PartnerID, 10))
+	}
+	if a.Kind == KindExternal && a.PartnerID == nil {
+		parts = append(parts, externalParty(code))
+	}
+	if len(parts) == 0 {
+		return a.Kind.Label()
+	}
+	return a.Kind.Label() + "（" + strings.Join(parts, "，") + "）"
+}
+
+// externalParty names a named external party (平台公司, 集团).
+func externalParty(code string) string {
+	switch party := strings.TrimPrefix(code, string(KindExternal)+":"); party {
+	case "platform":
+		return "平台公司"
+	case "group":
+		return "集团"
+	default:
+		return party
+	}
+}
+
 // chart says which ids each kind of account carries after its kind.
 var chart = map[AccountKind]struct{ project, partner bool }{
 	KindBank:           {project: true},

@@ -518,7 +518,7 @@ func TestReconcileReportsACorruptBalance(t *testing.T) {
 	}
 	b, _ = json.Marshal(r)
 	want := `{"ok":false,"transactions":2,"imbalance":"0.01","failures":[` +
-		`{"kind":"balance_mismatch","kind_label":"账户余额与分录重算不符","account":"principal:12:2","want":"-300000.00","got":"-299999.99"},` +
+		`{"kind":"balance_mismatch","kind_label":"账户余额与分录重算不符","account":"principal:12:2","account_label":"合伙人本金（项目 12，合伙人 2）","want":"-300000.00","got":"-299999.99"},` +
 		`{"kind":"balances_not_zero","kind_label":"全部账户余额合计不为零","want":"0.00","got":"0.01"}]}`
 	if string(b) != want {
 		t.Errorf("report json = %s\nwant %s", b, want)
@@ -557,5 +557,19 @@ func TestReconcileReportsACorruptBalance(t *testing.T) {
 	r, _ = ledger.Reconcile(ctx, d)
 	if r.OK || r.Failures[0].Account != ledger.Bank(project) || !r.Failures[0].Got.IsZero() || !r.Failures[0].Want.Equal(amt("800000")) {
 		t.Fatalf("report after deleting a balance = %+v", r)
+	}
+}
+
+func TestAccountLabel(t *testing.T) {
+	for _, c := range []struct{ code, want string }{
+		{ledger.Bank(7), "项目银行账户（项目 7）"},
+		{ledger.Principal(12, 3), "合伙人本金（项目 12，合伙人 3）"},
+		{ledger.External("platform"), "外部（平台公司）"},
+		{ledger.ExternalPartner(5), "外部（合伙人 5）"},
+		{"cash:1", "cash:1"},
+	} {
+		if got := ledger.AccountLabel(c.code); got != c.want {
+			t.Errorf("AccountLabel(%q) = %q, want %q", c.code, got, c.want)
+		}
 	}
 }

@@ -49,6 +49,7 @@ type Failure struct {
 	Kind          string       `json:"kind"`
 	KindLabel     string       `json:"kind_label"`
 	Account       string       `json:"account,omitempty"`
+	AccountLabel  string       `json:"account_label,omitempty"` // the account in Chinese
 	TransactionID int64        `json:"transaction_id,omitempty"`
 	Want          money.Amount `json:"want"`
 	Got           money.Amount `json:"got"`
@@ -108,7 +109,7 @@ func Reconcile(ctx context.Context, q sqlx.QueryerContext) (Report, error) {
 	for _, f := range found {
 		x := Failure{Kind: f.Kind, KindLabel: failureLabels[f.Kind], Want: money.AmountOf(f.Want), Got: money.AmountOf(f.Got)}
 		if f.Account != nil {
-			x.Account = *f.Account
+			x.Account, x.AccountLabel = *f.Account, AccountLabel(*f.Account)
 		}
 		if f.TransactionID != nil {
 			x.TransactionID = *f.TransactionID
