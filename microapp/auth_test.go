@@ -79,8 +79,8 @@ func TestFiveFailuresLockTheAccount(t *testing.T) {
 	}
 	// Locked: even the right password is refused, and other accounts are unaffected.
 	good := map[string]string{"username": "hhadmin", "password": bizadminPassword}
-	if r := e.do("", "POST", "/api/v1/auth/password", good); r.Status != 423 {
-		t.Fatalf("right password while locked: %d %s", r.Status, r.Raw)
+	if r := e.do("", "POST", "/api/v1/auth/password", good); r.Status != 423 || !strings.Contains(string(r.Raw), "请15分钟后再试") {
+		t.Fatalf("right password while locked: %d %s, want the minutes left of the default 15", r.Status, r.Raw)
 	}
 	e.admin()
 }

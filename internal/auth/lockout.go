@@ -61,14 +61,21 @@ func backoffError(left time.Duration) *RetryError {
 		fmt.Sprintf("该账号近期登录失败次数过多，请%d秒后再试", max(secs, 1)))}
 }
 
+// lockedError refuses a user name locked for an address, naming the
+// minutes left (the lock lasts Options.LockDuration, 15 minutes by default).
+func lockedError(left time.Duration) error {
+	mins := int64((left + time.Minute - 1) / time.Minute)
+	return apperr.New(apperr.KindLocked, "account_locked", fmt.Sprintf("密码错误次数过多，账号已锁定，请%d分钟后再试", max(mins, 1)))
+}
+
 // checkLocked refuses a user name locked for addr, or in backoff everywhere.
 func (s *Service) checkLocked(ctx context.Context, user, addr string) error {
-	locked, err := s.cache.Exists(ctx, s.lockKey(user, addr)).Result()
+	locked, err := s.cache.PTTL(ctx, s.lockKey(user, addr)).Result()
 	if err != nil {
 		return fmt.Errorf("check lock: %w", err)
 	}
 	if locked > 0 {
-		return ErrAccountLocked
+		return lockedError(locked)
 	}
 	left, err := s.cache.PTTL(ctx, s.backoffKey(user)).Result()
 	if err != nil {
@@ -122,7 +129,7 @@ func (s *Service) failed(ctx context.Context, user, addr string) error {
 		if err != nil {
 			return fmt.Errorf("lock account: %w", err)
 		}
-		return ErrAccountLocked
+		return lockedError(s.lockDuration)
 	}
 	return ErrBadCredentials
 }

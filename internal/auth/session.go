@@ -25,7 +25,6 @@ import (
 // Errors of sign-in.
 var (
 	ErrBadCredentials  = apperr.Unauthenticated("invalid_credentials", "用户名或密码错误")
-	ErrAccountLocked   = apperr.New(apperr.KindLocked, "account_locked", "密码错误次数过多，账号已锁定，请15分钟后再试")
 	ErrUserInactive    = apperr.Forbidden("user_inactive", "该账号已停用")
 	ErrSessionExpired  = apperr.Unauthenticated("session_expired", "登录已过期，请重新登录")
 	ErrUsernameTooLong = apperr.Invalid("username_too_long", "username", "用户名不能超过%d个字符", MaxUsernameLength)
