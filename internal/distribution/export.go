@@ -11,6 +11,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"hehuo/internal/civil"
+	"hehuo/internal/org"
+	"hehuo/internal/project"
 )
 
 // sheetSuffix names a batch's calculation sheet after its kind, as the OA
@@ -20,18 +22,27 @@ var sheetSuffix = map[Kind]string{KindPrincipal: "本金分配计算表", KindPr
 // projectNames are the names a batch's files are called by: the city
 // company's parent (集团), the city company and the project.
 type projectNames struct {
-	Group   string `db:"group_name"`
-	City    string `db:"city_name"`
-	Project string `db:"project_name"`
+	Group   string
+	City    string
+	Project string
 }
 
 func readProjectNames(ctx context.Context, q sqlx.QueryerContext, projectID int64) (projectNames, error) {
-	var n projectNames
-	err := sqlx.GetContext(ctx, q, &n, `SELECT coalesce(g.name, '') AS group_name, c.name AS city_name, p.name AS project_name
-		FROM projects p JOIN org_units c ON c.id = p.city_company_id LEFT JOIN org_units g ON g.id = c.parent_id
-		WHERE p.id = $1`, projectID)
+	p, err := project.Load(ctx, q, projectID)
+	if err != nil {
+		return projectNames{}, err
+	}
+	n := projectNames{City: p.CityCompanyName, Project: p.Name}
+	city, err := org.GetUnit(ctx, q, p.CityCompanyID)
 	if err != nil {
 		return n, fmt.Errorf("project %d names: %w", projectID, err)
+	}
+	if city.ParentID != nil {
+		group, err := org.GetUnit(ctx, q, *city.ParentID)
+		if err != nil {
+			return n, fmt.Errorf("project %d names: %w", projectID, err)
+		}
+		n.Group = group.Name
 	}
 	return n, nil
 }

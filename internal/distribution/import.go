@@ -9,13 +9,13 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 
 	"hehuo/internal/apperr"
 	"hehuo/internal/audit"
 	"hehuo/internal/money"
+	"hehuo/internal/partner"
 	"hehuo/internal/sheet"
 )
 
@@ -133,17 +133,13 @@ func dingTalkAccounts(ctx context.Context, q sqlx.QueryerContext, lines []Line) 
 	for i, l := range lines {
 		ids[i] = l.PartnerID
 	}
-	var rows []struct {
-		PartnerID int64  `db:"id"`
-		Account   string `db:"account"`
-	}
-	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT p.id, u.dingtalk_userid AS account FROM partners p
-		JOIN users u ON u.id = p.user_id WHERE p.id = ANY($1) AND u.dingtalk_userid IS NOT NULL`, pq.Int64Array(ids)); err != nil {
+	accounts, err := partner.DingTalkAccounts(ctx, q, ids)
+	if err != nil {
 		return nil, fmt.Errorf("dingtalk accounts: %w", err)
 	}
-	out := make(map[int64]string, len(rows))
-	for _, r := range rows {
-		out[r.PartnerID] = r.Account
+	out := make(map[int64]string, len(accounts))
+	for id, a := range accounts {
+		out[id] = a.DingTalkID
 	}
 	return out, nil
 }

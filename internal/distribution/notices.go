@@ -1,8 +1,11 @@
 package distribution
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"hehuo/internal/civil"
 	"hehuo/internal/notify"
 	"hehuo/internal/org"
+	"hehuo/internal/partner"
 	"hehuo/internal/project"
 )
 
@@ -72,16 +76,18 @@ func (s *Service) queueNotices(ctx context.Context, tx *sqlx.Tx, b Batch) error 
 	if err != nil {
 		return err
 	}
-	var users []struct {
-		ID         int64  `db:"id"`
-		DingTalkID string `db:"dingtalk_userid"`
-	}
-	if err := tx.SelectContext(ctx, &users, `SELECT DISTINCT u.id, u.dingtalk_userid FROM distribution_lines l
-		JOIN partners py ON py.id = l.payee_partner_id JOIN users u ON u.id = py.user_id
-		WHERE l.batch_id = $1 AND (l.e <> 0 OR l.f <> 0) AND btrim(coalesce(u.dingtalk_userid, '')) <> ''
-		ORDER BY u.id`, b.ID); err != nil {
+	var payees []int64
+	if err := tx.SelectContext(ctx, &payees, `SELECT DISTINCT payee_partner_id FROM distribution_lines
+		WHERE batch_id = $1 AND (e <> 0 OR f <> 0)`, b.ID); err != nil {
 		return fmt.Errorf("distribution notices: payees: %w", err)
 	}
+	accounts, err := partner.DingTalkAccounts(ctx, tx, payees)
+	if err != nil {
+		return fmt.Errorf("distribution notices: %w", err)
+	}
+	// One notice per user, in user id order (two payee rows never share a
+	// user, but the order keeps the groups stable).
+	users := slices.SortedFunc(maps.Values(accounts), func(a, b partner.Account) int { return cmp.Compare(a.UserID, b.UserID) })
 	data := noticeData(projectName, b)
 	at := noticeTime(b.DistributionDate, s.now())
 	var ns []notify.Notice

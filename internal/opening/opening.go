@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 
@@ -38,6 +37,7 @@ import (
 	"hehuo/internal/db"
 	"hehuo/internal/ledger"
 	"hehuo/internal/money"
+	"hehuo/internal/org"
 	"hehuo/internal/partner"
 	"hehuo/internal/payment"
 	"hehuo/internal/project"
@@ -107,8 +107,8 @@ type Balance struct {
 	RowNo             int          `db:"row_no" json:"row_no"`
 	PartnerID         int64        `db:"partner_id" json:"partner_id"`
 	UserID            int64        `db:"user_id" json:"user_id"`
-	Name              string       `db:"name" json:"name"`
-	DingTalkUserID    string       `db:"dingtalk_userid" json:"dingtalk_userid"`
+	Name              string       `db:"-" json:"name"`
+	DingTalkUserID    string       `db:"-" json:"dingtalk_userid"`
 	PrincipalPaid     money.Amount `db:"principal_paid" json:"principal_paid"`
 	PaidOn            civil.Date   `db:"paid_on" json:"paid_on"`
 	Interest          money.Amount `db:"interest" json:"interest"`
@@ -352,20 +352,11 @@ func check(ctx context.Context, tx *sqlx.Tx, cells [][]string, withStatus bool, 
 			accounts = append(accounts, strings.TrimSpace(c[colUser]))
 		}
 	}
-	var users []struct {
-		ID       int64  `db:"id"`
-		Name     string `db:"name"`
-		DingTalk string `db:"dingtalk_userid"`
-	}
 	// The users the sheet names, found by their DingTalk userid (unique),
 	// the name checked against it as the partner-list import checks 工号.
-	if err := tx.SelectContext(ctx, &users, `SELECT id, name, dingtalk_userid FROM users WHERE dingtalk_userid = ANY($1)`,
-		pq.StringArray(accounts)); err != nil {
-		return nil, fmt.Errorf("opening: users: %w", err)
-	}
-	byAccount := make(map[string]int, len(users))
-	for i, u := range users {
-		byAccount[u.DingTalk] = i
+	byAccount, err := org.BriefsByDingTalkID(ctx, tx, accounts)
+	if err != nil {
+		return nil, fmt.Errorf("opening: %w", err)
 	}
 	var errs []apperr.RowError
 	var out []row
@@ -394,9 +385,9 @@ func check(ctx context.Context, tx *sqlx.Tx, cells [][]string, withStatus bool, 
 		case !ok:
 			bad(colUser, "钉钉账号「%s」不是合伙系统中的用户", clip(account))
 		default:
-			rw.userID = users[u].ID
-			if users[u].Name != rw.name {
-				bad(colName, "姓名与钉钉账号不符（系统中为「%s」）", users[u].Name)
+			rw.userID = u.ID
+			if u.Name != rw.name {
+				bad(colName, "姓名与钉钉账号不符（系统中为「%s」）", u.Name)
 			} else if prev, dup := seen[rw.userID]; dup {
 				bad(colUser, "与第%d行是同一合伙人", prev)
 			}
@@ -518,15 +509,22 @@ func (s *Service) Of(ctx context.Context, projectID int64) (Result, error) {
 		return out, fmt.Errorf("opening import of project %d: %w", projectID, err)
 	}
 	out.Import = &imp
-	if err := s.db.SelectContext(ctx, &out.Items, `SELECT b.row_no, b.partner_id, b.user_id, u.name,
-			coalesce(u.dingtalk_userid, '') AS dingtalk_userid, b.principal_paid, b.paid_on, b.interest,
-			b.principal_returned, b.profit_received, b.exited, b.left_company
-		FROM opening_balances b JOIN users u ON u.id = b.user_id
-		WHERE b.import_id = $1 ORDER BY b.row_no`, imp.ID); err != nil {
+	if err := s.db.SelectContext(ctx, &out.Items, `SELECT row_no, partner_id, user_id, principal_paid, paid_on, interest,
+			principal_returned, profit_received, exited, left_company
+		FROM opening_balances WHERE import_id = $1 ORDER BY row_no`, imp.ID); err != nil {
+		return out, fmt.Errorf("opening rows of project %d: %w", projectID, err)
+	}
+	ids := make([]int64, len(out.Items))
+	for i, b := range out.Items {
+		ids[i] = b.UserID
+	}
+	users, err := org.Briefs(ctx, s.db, ids)
+	if err != nil {
 		return out, fmt.Errorf("opening rows of project %d: %w", projectID, err)
 	}
 	for i := range out.Items {
 		b := &out.Items[i]
+		b.Name, b.DingTalkUserID = users[b.UserID].Name, users[b.UserID].DingTalkID
 		b.Flags = Flags{Exited: b.Exited, Left: b.Left}
 		out.Totals.add(b.PrincipalPaid.Decimal, b.Interest.Decimal, b.PrincipalReturned.Decimal, b.ProfitReceived.Decimal)
 	}

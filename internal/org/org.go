@@ -192,3 +192,9 @@ func (s *Service) UpdateUnit(ctx context.Context, a audit.Actor, id int64, p Uni
 	})
 	return after, err
 }
+
+// GetUnit returns org unit id on q (a transaction's in a write), for other
+// areas that print a unit's name or walk to its parent; a missing unit is 404.
+func GetUnit(ctx context.Context, q sqlx.QueryerContext, id int64) (Unit, error) {
+	return getUnit(ctx, q, id, false)
+}

@@ -9,10 +9,12 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"hehuo/internal/apperr"
 	"hehuo/internal/civil"
 	"hehuo/internal/db"
+	"hehuo/internal/org"
 )
 
 // The kinds of partner.
@@ -96,4 +98,39 @@ func MarkFlags(ctx context.Context, tx *sqlx.Tx, id int64, exited, left bool, on
 		return fmt.Errorf("flags of partner %d: %w", id, err)
 	}
 	return nil
+}
+
+// DingTalkAccounts returns, for the partners ids that are users with a
+// DingTalk account, the user id and the DingTalk userid, by partner id: the
+// platform company and users without an account are left out.
+func DingTalkAccounts(ctx context.Context, q sqlx.QueryerContext, ids []int64) (map[int64]Account, error) {
+	var rows []struct {
+		ID     int64 `db:"id"`
+		UserID int64 `db:"user_id"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, user_id FROM partners WHERE id = ANY($1) AND user_id IS NOT NULL`,
+		pq.Int64Array(ids)); err != nil {
+		return nil, fmt.Errorf("partner users: %w", err)
+	}
+	users := make([]int64, len(rows))
+	for i, r := range rows {
+		users[i] = r.UserID
+	}
+	dt, err := org.DingTalkIDs(ctx, q, users)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]Account, len(rows))
+	for _, r := range rows {
+		if id, ok := dt[r.UserID]; ok {
+			out[r.ID] = Account{UserID: r.UserID, DingTalkID: id}
+		}
+	}
+	return out, nil
+}
+
+// Account is a partner's user and DingTalk userid.
+type Account struct {
+	UserID     int64
+	DingTalkID string
 }

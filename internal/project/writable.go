@@ -80,3 +80,9 @@ func Name(ctx context.Context, q sqlx.QueryerContext, id int64) (string, error) 
 	}
 	return name, nil
 }
+
+// Load returns project id on q (a transaction's in a write), with its city
+// company's name: what other areas' files and forms are titled by.
+func Load(ctx context.Context, q sqlx.QueryerContext, id int64) (Project, error) {
+	return get(ctx, q, id)
+}
