@@ -39,8 +39,9 @@ type KeyQuery struct {
 
 // keysSQL lists the (project, partner) pairs with a position: an allocation
 // in an approved round, a line of an agreed adjustment, or postings on the
-// partner's principal or profit account; the same pairs Positions answers
-// for, less the lines that allocate nothing. The total rides on every row
+// partner's principal or profit account (the ledger opens an account with
+// its first posting); the same pairs Positions answers for, less the lines
+// that allocate nothing. The total rides on every row
 // (count(*) OVER), so the page and its total are one scan.
 const keysSQL = `
 	WITH x AS (
@@ -52,7 +53,6 @@ const keysSQL = `
 		UNION
 		SELECT la.project_id, la.partner_id FROM ledger_accounts la
 		WHERE la.kind IN ('principal', 'profit') AND la.project_id = ANY($1) AND la.partner_id IS NOT NULL
-		  AND EXISTS (SELECT 1 FROM ledger_postings p WHERE p.account_id = la.id)
 	)
 	SELECT x.project_id, x.partner_id, count(*) OVER () AS total
 	FROM x JOIN partners pt ON pt.id = x.partner_id
