@@ -139,12 +139,12 @@ type Project struct {
 
 // Candidate is one exit to start.
 type Candidate struct {
-	UserID     int64     `json:"user_id"`
-	Name       string    `json:"name"`
-	JobNumber  string    `json:"job_number"`
-	DisabledAt time.Time `json:"disabled_at"`
-	AlertedAt  time.Time `json:"alerted_at"`
-	Projects   []Project `json:"projects"`
+	UserID     int64     `db:"user_id" json:"user_id"`
+	Name       string    `db:"name" json:"name"`
+	JobNumber  string    `db:"job_number" json:"job_number"`
+	DisabledAt time.Time `db:"disabled_at" json:"disabled_at"`
+	AlertedAt  time.Time `db:"alerted_at" json:"alerted_at"`
+	Projects   []Project `db:"-" json:"projects"`
 }
 
 // Service lists the candidates.
