@@ -136,6 +136,8 @@ func New(d Deps) *Server {
 	s.adjustmentRoutes()
 	s.openingRoutes()
 	s.reportDistributionRoutes()
+	s.reportPartnerRoutes()
+	s.exitCandidateRoutes()
 	s.actualPeakRoutes()
 	s.distributionRoutes()
 	s.distributionSheetRoutes()

@@ -242,7 +242,7 @@ var fieldLabels = map[string]string{
 	"recipient": "接收人", "reminders": "催缴提醒", "sent_on": "发送日期", "replayed": "重复提交",
 	"deliveries_reset": "重新发送的接收人数", "api_base": "接口地址", "login_base": "登录地址", "oapi_base": "旧版接口地址",
 	"stream": "事件推送（Stream）", "grades": "职级", "other_mandatory_min": "其他强投人员最低金额",
-	"voluntary_min": "自愿认购最低金额", "departments": "部门", "attempts": "尝试次数", "last_error": "最后错误", "template": "模板", "body": "内容", "msg_type": "消息格式",
+	"voluntary_min": "自愿认购最低金额", "departments": "部门", "exit_candidates": "待发起退出", "attempts": "尝试次数", "last_error": "最后错误", "template": "模板", "body": "内容", "msg_type": "消息格式",
 	// opening balances (期初数据导入)
 	"payee_partner_id": "收款合伙人ID", "paid_amount": "打款金额", "batch_status": "批次状态",
 	"file_name": "文件名", "file_hash": "文件指纹", "rows": "行数", "principal_paid": "已缴本金",

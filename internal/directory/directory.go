@@ -25,6 +25,7 @@ import (
 	"hehuo/internal/cache"
 	"hehuo/internal/db"
 	"hehuo/internal/dingtalk"
+	"hehuo/internal/leaver"
 	"hehuo/internal/org"
 )
 
@@ -40,6 +41,10 @@ type Report struct {
 	Disabled    int `json:"disabled"`
 	Unchanged   int `json:"unchanged"`
 	Departments int `json:"departments"` // DingTalk departments walked, the root included
+	// ExitCandidates counts the users disabled by this sync who still hold
+	// principal in a project: listed as exits to start, with a robot alert
+	// to their city companies (internal/leaver).
+	ExitCandidates int `json:"exit_candidates"`
 }
 
 // Errors of a sync.
@@ -204,6 +209,7 @@ func apply(ctx context.Context, tx *sqlx.Tx, a audit.Actor, people []person, now
 		}
 	}
 	seen := map[int64]bool{}
+	var disabled []int64 // users this sync disables, for the exits to start
 	for _, p := range people {
 		f := clean(p)
 		r := byDingTalk[p.userID]
@@ -235,6 +241,7 @@ func apply(ctx context.Context, tx *sqlx.Tx, a audit.Actor, people []person, now
 			rep.Updated++
 		case outcomeDisabled:
 			rep.Disabled++
+			disabled = append(disabled, r.ID)
 		default:
 			rep.Unchanged++
 		}
@@ -257,7 +264,16 @@ func apply(ctx context.Context, tx *sqlx.Tx, a audit.Actor, people []person, now
 			return rep, err
 		}
 		rep.Disabled++
+		disabled = append(disabled, r.ID)
 	}
+	// Those who leave holding stakes are exits to start: remembered and
+	// alerted in this transaction, so the alert exists exactly when the
+	// change does.
+	n, err := leaver.Record(ctx, tx, disabled, now)
+	if err != nil {
+		return rep, err
+	}
+	rep.ExitCandidates = n
 	return rep, nil
 }
 

@@ -71,7 +71,7 @@ func TestConsoleEveryTabWithoutConsoleErrors(t *testing.T) {
 		"/establishment/indicators", "/establishment/partners", "/establishment/subscriptions", "/establishment/review",
 		"/establishment/adjustment",
 		"/payment", "/payment?tab=settlements", "/disclosure", "/distribution", "/process", "/minority",
-		"/report", "/report?report=establishment-payments",
+		"/report", "/report?report=establishment-payments", "/report?report=partners", "/report?report=exit-candidates",
 		"/admin/orgs", "/admin/projects", "/admin/accounts", "/admin/shareholders", "/admin/templates", "/admin/notices",
 		"/admin/dingtalk", "/admin/audit", "/admin/mandatory", "/admin/rates", "/admin/workcal", "/admin/tools",
 	}
