@@ -115,7 +115,7 @@ func (s *Server) disclosureRoutes() {
 	})
 	s.handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/me/disclosures", Tag: "disclosures",
-		Summary: "披露 (H5): the projects the signed-in partner holds that have disclosures sent, the latest news first.",
+		Summary:  "披露 (H5): the projects the signed-in partner holds that have disclosures sent, the latest news first.",
 		Response: list[disclosure.MyProject]{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			items, err := s.deps.Disclosures.Mine(c.Request.Context(), p.UserID)
