@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"hehuo/internal/holding/holdingtest"
+)
+
+// Must show: the H5 披露 page of a project shows the P&L history as a chart
+// (a canvas drawn by ECharts) and the documents, without a console error;
+// the console's 盈亏动态 shows 立项 vs 动态 and 披露审核 the sent history.
+func TestH5DisclosurePageShowsTheChart(t *testing.T) {
+	ctx := browser(t)
+	w := newLiveServer(t)
+	_, acct, proj := w.projectWithTerms()
+	pid, _ := strconv.ParseInt(proj, 10, 64)
+	uid, _ := w.user("p_disc", "吴十")
+	holdingtest.Round(t, w.deps.DB, pid, "approved", map[int64]string{holdingtest.Partner(t, w.deps.DB, uid): "500000"})
+	_, biz := w.user("biz_disc", "披露管理员", "bizadmin")
+	w.call(acct, "PUT", "/api/v1/projects/"+proj+"/profit-indicators", map[string]any{
+		"sales_revenue": "500000000.00", "net_profit": "40000000.00", "irr": "0.15", "version": 0}, 200)
+	for i, p := range []map[string]any{
+		{"period_on": "2026-06-30", "title": "2026年上半年", "sales_revenue": "200000000.00", "net_profit": "15000000.00", "irr": "0.14"},
+		{"period_on": "2026-09-30", "title": "2026年第三季度", "sales_revenue": "320000000.00", "net_profit": "26000000.00", "irr": "0.155"},
+	} {
+		u := w.call(acct, "POST", "/api/v1/projects/"+proj+"/profit-updates", p, 201)
+		id, _ := strconv.ParseInt(idOf(u["id"]), 10, 64)
+		w.agree(acct, proj, "disclosure", id)
+		if i == 0 {
+			w.call(biz, "POST", "/api/v1/disclosures/notices", map[string]any{"test": false}, 200)
+		}
+	}
+	w.call(biz, "POST", "/api/v1/disclosures/notices", map[string]any{"test": false}, 200)
+
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	consoleErrors(t, ctx)
+	run(t, ctx, "H5 披露 list",
+		chromedp.Navigate(w.srv.URL+"/m/disclosures?dtsim="+url.QueryEscape(w.sim.URL)+"&dtsim_user=p_disc"),
+		chromedp.WaitVisible(`[data-test=h5-disclosure-project-`+proj+`]`),
+	)
+	failedLoads(t, ctx)
+	run(t, ctx, "H5 披露 of the project",
+		chromedp.Click(`[data-test=h5-disclosure-project-`+proj+`]`),
+		chromedp.WaitVisible(`[data-test=h5-pnl-chart] canvas`),
+		chromedp.WaitVisible(`//*[@data-test="h5-disclosure-latest"][contains(.,"2026年第三季度")][contains(.,"15.5%")]`),
+		chromedp.WaitVisible(`[data-test=h5-disclosure-documents]`),
+	)
+	drawn, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const c = document.querySelector("[data-test=h5-pnl-chart] canvas");
+		return !!c && c.width > 0 && c.height > 0 })()`))
+	if err != nil || !drawn {
+		t.Fatalf("chart canvas drawn: %v %v", drawn, err)
+	}
+
+	// The console: 盈亏动态 with the comparison, 披露审核 with the sent history.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1400, 900)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "console 盈亏动态",
+		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+acct+`; path=/"; undefined`),
+		chromedp.Navigate(w.srv.URL+"/disclosure?project="+proj),
+		chromedp.WaitVisible(`[data-test=pnl-periods]`),
+		chromedp.WaitVisible(`//*[@data-test="pnl-diff-sales_revenue"][contains(.,"-180,000,000.00")]`),
+	)
+	run(t, ctx, "console 披露审核",
+		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+biz+`; path=/"; undefined`),
+		chromedp.Navigate(w.srv.URL+"/disclosure?tab=review&project="+proj),
+		chromedp.WaitVisible(`//*[@data-test="disc-review-sent"]//tr[contains(.,"2026年第三季度")]`),
+		chromedp.Sleep(300*time.Millisecond),
+	)
+}
