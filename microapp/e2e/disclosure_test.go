@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"hehuo/internal/holding/holdingtest"
@@ -63,6 +66,11 @@ func TestH5DisclosurePageShowsTheChart(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, ctx, "console 盈亏动态",
+		// The partner's H5 session cookie is HttpOnly: cleared, not overwritten.
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, network.ClearBrowserCookies, cdp.Empty{})
+			return err
+		}),
 		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+acct+`; path=/"; undefined`),
 		chromedp.Navigate(w.srv.URL+"/disclosure?project="+proj),
 		chromedp.WaitVisible(`[data-test=pnl-periods]`),
