@@ -153,6 +153,14 @@ func TestDemoPutsAProjectMidDistribution(t *testing.T) {
 		WHERE p.name = '马鞍山-林语春风' ORDER BY d.id`); err != nil || len(states) != 2 || states[0] != "sent" || states[1] != "agreed" {
 		t.Fatalf("demo disclosures: %v %v", states, err)
 	}
+	// The partners brought by opening balances hold the project: they read the first period.
+	var jia int64
+	if err := a.db.GetContext(ctx, &jia, `SELECT id FROM users WHERE dingtalk_userid = 'demo_partner_21'`); err != nil {
+		t.Fatal(err)
+	}
+	if mine, err := a.deps.Disclosures.Mine(ctx, jia); err != nil || len(mine) != 1 || mine[0].Periods != 1 {
+		t.Fatalf("demo partner's disclosures: %+v %v", mine, err)
+	}
 	ledgertest.AssertReconciles(t, a.db)
 }
 

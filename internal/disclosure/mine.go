@@ -59,7 +59,7 @@ type MyDisclosure struct {
 }
 
 // held returns the projects user userID holds a stake in (the position
-// read model: principal in force), with their names.
+// read model, holds), with their names.
 func (s *Service) held(ctx context.Context, userID int64) (map[int64]string, []int64, error) {
 	ps, err := s.pos.Positions(ctx, s.db, position.Query{UserID: userID})
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *Service) held(ctx context.Context, userID int64) (map[int64]string, []i
 	names := map[int64]string{}
 	var ids []int64
 	for _, p := range ps {
-		if p.Principal.IsPositive() {
+		if holds(p) {
 			names[p.ProjectID] = p.ProjectName
 			ids = append(ids, p.ProjectID)
 		}

@@ -105,8 +105,16 @@ type holding struct {
 	users []int64
 }
 
+// holds reports whether a position is a stake: principal in force, or
+// principal paid in and not returned (partners brought by opening balances
+// have no allocation). An exited partner's stake passed to the platform
+// company: both are zero.
+func holds(p position.Position) bool {
+	return p.Principal.IsPositive() || p.Paid.Sub(p.Returned).IsPositive()
+}
+
 // holders reads, through the position read model, the employee partners
-// holding a stake (principal in force) in each project.
+// holding a stake in each project.
 func (s *Service) holders(ctx context.Context, q sqlx.QueryerContext, projects []int64) (map[int64]holding, error) {
 	ps, err := s.pos.Positions(ctx, q, position.Query{ProjectIDs: projects})
 	if err != nil {
@@ -121,7 +129,7 @@ func (s *Service) holders(ctx context.Context, q sqlx.QueryerContext, projects [
 		out[id] = holding{name: name}
 	}
 	for _, p := range ps {
-		if p.UserID == nil || !p.Principal.IsPositive() {
+		if p.UserID == nil || !holds(p) {
 			continue
 		}
 		h := out[p.ProjectID]
