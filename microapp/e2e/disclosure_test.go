@@ -76,6 +76,16 @@ func TestH5DisclosurePageShowsTheChart(t *testing.T) {
 		chromedp.WaitVisible(`[data-test=pnl-periods]`),
 		chromedp.WaitVisible(`//*[@data-test="pnl-diff-sales_revenue"][contains(.,"-180,000,000.00")]`),
 	)
+	run(t, ctx, "console 新增期间",
+		chromedp.Click(`[data-test=pnl-add]`),
+		chromedp.WaitVisible(`input[data-test=pnl-input-net_profit]`),
+		chromedp.SendKeys(`[data-test=pnl-period-on]`, "2026-12-31\r"),
+		chromedp.SendKeys(`input[data-test=pnl-title]`, "2026年第四季度"),
+		chromedp.SendKeys(`input[data-test=pnl-input-net_profit]`, "30000000.00"),
+		chromedp.Click(`[data-test=pnl-save]`),
+		chromedp.WaitVisible(`//*[@data-test="pnl-periods"]//tr[contains(.,"2026-12-31")][contains(.,"未披露")]`),
+		chromedp.WaitVisible(`//*[@data-test="pnl-diff-net_profit"][contains(.,"-10,000,000.00")]`),
+	)
 	run(t, ctx, "console 披露审核",
 		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+biz+`; path=/"; undefined`),
 		chromedp.Navigate(w.srv.URL+"/disclosure?tab=review&project="+proj),
