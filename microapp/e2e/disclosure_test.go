@@ -86,6 +86,16 @@ func TestH5DisclosurePageShowsTheChart(t *testing.T) {
 		chromedp.WaitVisible(`//*[@data-test="pnl-periods"]//tr[contains(.,"2026-12-31")][contains(.,"未披露")]`),
 		chromedp.WaitVisible(`//*[@data-test="pnl-diff-net_profit"][contains(.,"-10,000,000.00")]`),
 	)
+	// 发起披露 opens 项目流程's launch dialog on the period.
+	run(t, ctx, "console 发起披露",
+		chromedp.Click(`[data-test^=pnl-launch-]`),
+		chromedp.WaitVisible(`[data-test=launch-dialog]`),
+		chromedp.WaitVisible(`//*[@data-test="launch-form-preview"][contains(.,"盈亏期间")][contains(.,"2026年第四季度")]`),
+		chromedp.Click(`[data-test=launch-submit]:not(.is-disabled)`),
+		chromedp.WaitVisible(`//*[starts-with(@data-test,"process-status-")][@data-status="running"]`),
+		chromedp.Navigate(w.srv.URL+"/disclosure?project="+proj),
+		chromedp.WaitVisible(`//*[@data-test="pnl-periods"]//tr[contains(.,"2026-12-31")][contains(.,"披露审批中")]`),
+	)
 	run(t, ctx, "console 披露审核",
 		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+biz+`; path=/"; undefined`),
 		chromedp.Navigate(w.srv.URL+"/disclosure?tab=review&project="+proj),
