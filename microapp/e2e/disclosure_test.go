@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +13,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"hehuo/internal/audit"
 	"hehuo/internal/holding/holdingtest"
+	"hehuo/internal/workflow"
 )
 
 // Must show: the H5 披露 page of a project shows the P&L history as a chart
@@ -33,7 +37,11 @@ func TestH5DisclosurePageShowsTheChart(t *testing.T) {
 	} {
 		u := w.call(acct, "POST", "/api/v1/projects/"+proj+"/profit-updates", p, 201)
 		id, _ := strconv.ParseInt(idOf(u["id"]), 10, 64)
-		w.agree(acct, proj, "disclosure", id)
+		if i == 0 {
+			w.agree(acct, proj, "disclosure", id)
+		} else {
+			w.agreeWithFile(acct, proj, pid, id, "三季度经营报告.pdf")
+		}
 		if i == 0 {
 			w.call(biz, "POST", "/api/v1/disclosures/notices", map[string]any{"test": false}, 200)
 		}
@@ -53,7 +61,7 @@ func TestH5DisclosurePageShowsTheChart(t *testing.T) {
 		chromedp.Click(`[data-test=h5-disclosure-project-`+proj+`]`),
 		chromedp.WaitVisible(`[data-test=h5-pnl-chart] canvas`),
 		chromedp.WaitVisible(`//*[@data-test="h5-disclosure-latest"][contains(.,"2026年第三季度")][contains(.,"15.5%")]`),
-		chromedp.WaitVisible(`[data-test=h5-disclosure-documents]`),
+		chromedp.WaitVisible(`//*[@data-test="h5-disclosure-documents"]//*[starts-with(@data-test,"h5-disclosure-document-")][contains(.,"三季度经营报告.pdf")]`),
 	)
 	drawn, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const c = document.querySelector("[data-test=h5-pnl-chart] canvas");
 		return !!c && c.width > 0 && c.height > 0 })()`))
@@ -102,4 +110,26 @@ func TestH5DisclosurePageShowsTheChart(t *testing.T) {
 		chromedp.WaitVisible(`//*[@data-test="disc-review-sent"]//tr[contains(.,"2026年第三季度")]`),
 		chromedp.Sleep(300*time.Millisecond),
 	)
+}
+
+// agreeWithFile launches the disclosure of period subject with a file
+// attached, agrees it in the simulator and delivers the approval event.
+func (w *liveServer) agreeWithFile(token, proj string, projectID, subject int64, name string) {
+	w.t.Helper()
+	att, err := w.deps.Attachments.Upload(context.Background(), audit.System, projectID, name, strings.NewReader("%PDF-1.4\n%%EOF\n"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	p := w.call(token, "POST", "/api/v1/projects/"+proj+"/processes", map[string]any{
+		"kind": "disclosure", "subject_id": subject, "form": map[string]string{"情况说明": "浏览器测试"}, "attachment_ids": []int64{att.ID},
+	}, 201)
+	inst, _ := p["instance_id"].(string)
+	ev, err := w.sim.Decide(inst, "agree")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	payload := fmt.Sprintf(`{"processInstanceId":%q,"type":"finish","result":"agree"}`, inst)
+	if _, err := w.wire.Inbox.Accept(context.Background(), ev, workflow.EventInstanceChange, w.sim.DingTalkConfig().CorpID, []byte(payload)); err != nil {
+		w.t.Fatal(err)
+	}
 }
