@@ -3,6 +3,7 @@ package disclosure
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lib/pq"
@@ -132,11 +133,7 @@ func (s *Service) Mine(ctx context.Context, userID int64) ([]MyProject, error) {
 		out = append(out, *by[id])
 	}
 	// The latest news first.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].SentAt.After(out[j-1].SentAt); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortStableFunc(out, func(a, b MyProject) int { return b.SentAt.Compare(a.SentAt) })
 	return out, nil
 }
 

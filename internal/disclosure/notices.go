@@ -215,7 +215,11 @@ func (s *Service) Send(ctx context.Context, a audit.Actor, userID int64, sc Scop
 			}
 		}
 		// Partners with the same projects share their notices.
-		groups := map[string][]string{}
+		type group struct {
+			projects []int64
+			to       []string
+		}
+		groups := map[string]*group{}
 		var keys []string
 		for _, u := range users {
 			user, err := org.GetUser(ctx, tx, u)
@@ -225,15 +229,14 @@ func (s *Service) Send(ctx context.Context, a audit.Actor, userID int64, sc Scop
 			if user.DingTalkUserID == nil || strings.TrimSpace(*user.DingTalkUserID) == "" || user.Disabled {
 				continue
 			}
-			var ns []string
-			for _, id := range news[u] {
-				ns = append(ns, itoa(id))
-			}
-			k := strings.Join(ns, ",")
-			if _, ok := groups[k]; !ok {
+			k := fmt.Sprint(news[u])
+			g := groups[k]
+			if g == nil {
+				g = &group{projects: news[u]}
+				groups[k] = g
 				keys = append(keys, k)
 			}
-			groups[k] = append(groups[k], *user.DingTalkUserID)
+			g.to = append(g.to, *user.DingTalkUserID)
 			out.Partners++
 		}
 		var sendID int64
@@ -246,24 +249,20 @@ func (s *Service) Send(ctx context.Context, a audit.Actor, userID int64, sc Scop
 		// as many groups as distinct sets of projects, not as partners.
 		byProject := map[int64][]int64{}
 		for gi, k := range keys {
-			var ns []string
-			var ids []int64
-			for _, p := range strings.Split(k, ",") {
-				var id int64
-				fmt.Sscan(p, &id)
-				ids = append(ids, id)
-				ns = append(ns, names[id])
+			g := groups[k]
+			ns := make([]string, len(g.projects))
+			for i, id := range g.projects {
+				ns[i] = names[id]
 			}
-			to := groups[k]
-			for i := 0; i < len(to); i += noticeGroup {
-				nid, _, err := notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: to[i:min(i+noticeGroup, len(to))],
+			for i := 0; i < len(g.to); i += noticeGroup {
+				nid, _, err := notify.Enqueue(ctx, tx, notify.Notice{Kind: notify.KindWorkNotice, Recipients: g.to[i:min(i+noticeGroup, len(g.to))],
 					Template: noticeTemplate, Data: noticeData(ns, today),
 					DedupeKey: fmt.Sprintf("disclosure:send:%d:%d:%d", sendID, gi, i/noticeGroup)})
 				if err != nil {
 					return err
 				}
 				out.NoticeIDs = append(out.NoticeIDs, nid)
-				for _, id := range ids {
+				for _, id := range g.projects {
 					byProject[id] = append(byProject[id], nid)
 				}
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -482,6 +481,3 @@ func (u ProfitUpdate) periodName() string {
 	}
 	return "截至" + u.PeriodOn.String()
 }
-
-// itoa is strconv.Itoa for int64.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
