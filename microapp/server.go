@@ -27,6 +27,7 @@ import (
 	"hehuo/internal/config"
 	"hehuo/internal/db"
 	"hehuo/internal/dingtalk"
+	"hehuo/internal/disclosure"
 	"hehuo/internal/distribution"
 	"hehuo/internal/establishment"
 	"hehuo/internal/holding"
@@ -65,6 +66,7 @@ type Deps struct {
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
+	Disclosures   *disclosure.Service
 	Opening       *opening.Service
 	Log           *slog.Logger
 	Version       string
@@ -142,6 +144,7 @@ func New(d Deps) *Server {
 	s.distributionRoutes()
 	s.distributionSheetRoutes()
 	s.distributionPayoutRoutes()
+	s.disclosureRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -255,7 +258,7 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Auth: ws.Auth, Org: ws.Org, Projects: ws.Projects, DingTalk: ws.DingTalk, Notify: ws.Notify,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments, WorkCalendar: ws.WorkCalendar,
-		Payout: ws.Payout, Adjustments: ws.Adjustments, Distributions: ws.Distributions,
+		Payout: ws.Payout, Adjustments: ws.Adjustments, Distributions: ws.Distributions, Disclosures: ws.Disclosures,
 		Opening: ws.Opening,
 	}
 }

@@ -140,6 +140,28 @@ func TestDemoPutsAProjectMidDistribution(t *testing.T) {
 	if after != before {
 		t.Fatalf("a second run wrote %d audit entries", after-before)
 	}
+
+	// The project in the holding period: two periods disclosed, the first
+	// sent to its partners, the second waiting in 披露审核; again: nothing.
+	for run := 0; run < 2; run++ {
+		if name, err := demoDisclosure(ctx, a, sim.Sim); err != nil || name != "马鞍山-林语春风" {
+			t.Fatalf("demo disclosure: %q %v", name, err)
+		}
+	}
+	var states []string
+	if err := a.db.SelectContext(ctx, &states, `SELECT d.status FROM disclosures d JOIN projects p ON p.id = d.project_id
+		WHERE p.name = '马鞍山-林语春风' ORDER BY d.id`); err != nil || len(states) != 2 || states[0] != "sent" || states[1] != "agreed" {
+		t.Fatalf("demo disclosures: %v %v", states, err)
+	}
+	// The partners brought by opening balances hold the project: they read the first period.
+	var jia int64
+	if err := a.db.GetContext(ctx, &jia, `SELECT id FROM users WHERE dingtalk_userid = 'demo_partner_21'`); err != nil {
+		t.Fatal(err)
+	}
+	if mine, err := a.deps.Disclosures.Mine(ctx, jia); err != nil || len(mine) != 1 || mine[0].Periods != 1 {
+		t.Fatalf("demo partner's disclosures: %+v %v", mine, err)
+	}
+	ledgertest.AssertReconciles(t, a.db)
 }
 
 // Every demo project has plausible 基础信息, 关键节点 and 盈利指标, and the

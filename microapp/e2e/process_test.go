@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/jmoiron/sqlx"
 
 	"hehuo/internal/audit"
 	"hehuo/internal/auth"
 	"hehuo/internal/cache/cachetest"
+	"hehuo/internal/civil"
 	"hehuo/internal/config"
 	"hehuo/internal/db/dbtest"
+	"hehuo/internal/disclosure"
 	"hehuo/internal/dtsim"
 	"hehuo/internal/dtsim/dtsimtest"
 	"hehuo/internal/org"
@@ -43,12 +44,7 @@ func TestConsoleProcessLaunchViewAndBPM(t *testing.T) {
 	if err := auth.EnsureBootstrap(bg, d, "admin-pass-1", "bizadmin-pass-1"); err != nil {
 		t.Fatal(err)
 	}
-	// 披露 has no business flow yet: a test effect stands in for it.
-	ws.Workflow.Register(workflow.KindDisclosure, workflow.Effect{
-		Prepare: func(ctx context.Context, tx *sqlx.Tx, l workflow.Launch) (workflow.Form, error) {
-			return workflow.Form{Fields: []workflow.FormField{{Name: "披露期间", Value: "2026年三季度"}}}, nil
-		},
-	})
+	payback := 30
 	group, _ := deps.Org.CreateUnit(bg, audit.System, org.UnitInput{Name: "锦艺集团", Kind: org.KindGroup})
 	city, err := deps.Org.CreateUnit(bg, audit.System, org.UnitInput{Name: "环沪城市公司", Kind: org.KindCity, ParentID: &group.ID})
 	if err != nil {
@@ -65,6 +61,11 @@ func TestConsoleProcessLaunchViewAndBPM(t *testing.T) {
 	}
 	if _, err := deps.Auth.SetGrants(bg, audit.System, auth.Target{OrgUnitID: &city.ID},
 		[]auth.Grant{{Role: org.RoleAccountant, UserIDs: []int64{acct.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	// 披露's subject: a period of 盈亏动态, which the dialog picks.
+	if _, err := deps.Disclosures.Create(bg, audit.Actor{ID: &acct.ID, Name: acct.Name}, proj.ID, disclosure.Input{
+		PeriodOn: civil.Date{Year: 2026, Month: 9, Day: 30}, Title: "2026年三季度", Values: disclosure.Values{PaybackMonths: &payback}}); err != nil {
 		t.Fatal(err)
 	}
 	token, _, err := deps.Auth.SignInUser(bg, acct.ID)
@@ -89,7 +90,7 @@ func TestConsoleProcessLaunchViewAndBPM(t *testing.T) {
 		settle,
 		chromedp.Click(`[data-test=process-launch-disclosure]`),
 		chromedp.WaitVisible(`[data-test=launch-dialog]`),
-		chromedp.WaitVisible(`//*[@data-test="launch-form-preview"][contains(.,"披露期间")][contains(.,"泰安-锦艺誉峯")]`),
+		chromedp.WaitVisible(`//*[@data-test="launch-form-preview"][contains(.,"盈亏期间")][contains(.,"2026年三季度")][contains(.,"泰安-锦艺誉峯")]`),
 		chromedp.SendKeys(`textarea[data-test=launch-description]`, "三季度经营情况披露"),
 		chromedp.WaitVisible(`//*[@data-test="launch-form-preview"][contains(.,"三季度经营情况披露")]`),
 		chromedp.Click(`[data-test=launch-submit]:not(.is-disabled)`),

@@ -39,6 +39,7 @@ const stageComponents = {
   report: () => import('./report/ReportsPage.vue'),
   payment: () => import('./payment/PaymentView.vue'),
   distribution: () => import('./distribution/DistributionView.vue'),
+  disclosure: () => import('./disclosure/DisclosureView.vue'),
   process: () => import('./process/ProcessPage.vue'),
 }
 

@@ -40,6 +40,18 @@ export const router = createRouter({
       component: () => import('./views/DistributionsView.vue'),
       meta: { title: '我的分配' },
     },
+    {
+      path: '/disclosures',
+      name: 'disclosures',
+      component: () => import('./views/DisclosuresView.vue'),
+      meta: { title: '项目披露' },
+    },
+    {
+      path: '/disclosures/:id(\\d+)',
+      name: 'disclosure',
+      component: () => import('./views/DisclosureView.vue'),
+      meta: { title: '项目披露' },
+    },
     { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: '个人中心' } },
     {
       path: '/payout-account',
