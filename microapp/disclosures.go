@@ -35,7 +35,7 @@ func (s *Server) disclosureRoutes() {
 	s.handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/projects/:id/profit-updates", Tag: "disclosures", Status: http.StatusCreated,
 		Summary: "Add a period (accountant within grant): period_on (截至日期, one per date: 409 profit_update_period_exists), title, " +
-			"note and the indicators (sales_revenue, total_investment, net_profit, group_net_profit as amounts; net_margin, irr as " +
+			"note and the indicators (saleable_value 货值, collections 回款 — no 立项 baseline —, sales_revenue, total_investment, net_profit, group_net_profit as amounts; net_margin, irr as " +
 			"fractions; payback_months); at least one indicator (422 indicators_required).",
 		Access:  Access{Roles: accountant, ProjectParam: "id"},
 		Request: disclosure.Input{}, Response: disclosure.ProfitUpdate{},

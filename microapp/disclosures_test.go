@@ -71,6 +71,7 @@ func (e *env) disclosureWorld() disclosureWorld {
 	w.jia, w.yi, w.bing = e.signInByAuthCode(w.jiaDT), e.signInByAuthCode(w.yiDT), e.signInByAuthCode(w.bDT)
 	e.must(200, e.do(f.acct, "PUT", "/api/v1/projects/"+f.proj+"/profit-indicators", map[string]any{
 		"sales_revenue": "500000000.00", "net_profit": "40000000.00", "net_margin": "0.08", "irr": "0.15", "payback_months": 30, "version": 0}))
+	e.must(200, e.do(f.acct, "PUT", "/api/v1/projects/"+f.proj+"/basic-info", map[string]any{"saleable_value": "1150000000.00", "version": 0}))
 	return w
 }
 
@@ -115,7 +116,8 @@ func TestDisclosureMergedNoticesPerPartner(t *testing.T) {
 	w := e.disclosureWorld()
 
 	a := e.agreedDisclosure(w, w.projA, map[string]any{"period_on": "2026-09-30", "title": "2026年第三季度",
-		"sales_revenue": "520000000.00", "net_profit": "38500000.50", "net_margin": "0.074", "irr": "0.1525", "payback_months": 32})
+		"sales_revenue": "520000000.00", "net_profit": "38500000.50", "net_margin": "0.074", "irr": "0.1525", "payback_months": 32,
+		"saleable_value": "1200000000.00", "collections": "455000000.10"})
 	if str(a["status"]) != "disclosed" || str(a["status_label"]) != "已披露" {
 		t.Fatalf("period after its disclosure was agreed: %v %v", a["status"], a["status_label"])
 	}
@@ -131,6 +133,8 @@ func TestDisclosureMergedNoticesPerPartner(t *testing.T) {
 		"net_margin":     {"0.08", "0.074", "-0.006"},
 		"irr":            {"0.15", "0.1525", "0.0025"},
 		"payback_months": {"30", "32", "2"},
+		"saleable_value": {"1150000000.00", "1200000000.00", "50000000.00"},
+		"collections":    {"", "455000000.10", ""},
 	} {
 		c := cmp[field]
 		if str(c["baseline"]) != want[0] || str(c["value"]) != want[1] || str(c["difference"]) != want[2] {

@@ -218,7 +218,7 @@ var fieldLabels = map[string]string{
 	"shareholders": "股东", "stake": "持股比例", "group_equity_ratio": "集团权益比例", "milestones": "关键节点",
 	"planned_on": "计划日期", "actual_on": "实际日期", "planned_ratio": "计划比例", "address": "地址",
 	"land_area": "用地面积", "building_area": "建筑面积", "saleable_area": "可售面积", "saleable_value": "可售货值",
-	"sales_revenue": "销售收入", "total_investment": "总投资", "net_profit": "净利润", "net_margin": "净利率",
+	"sales_revenue": "销售收入", "collections": "回款", "total_investment": "总投资", "net_profit": "净利润", "net_margin": "净利率",
 	"group_net_profit": "集团净利润", "irr": "IRR", "payback_months": "回正周期（月）",
 	// rounds, invitations, allocation
 	"tier": "层级", "tier_name": "层级", "mandatory": "强制跟投", "min_amount": "认购下限", "max_amount": "认购上限",

@@ -30,20 +30,35 @@ func codeOf(err error) string {
 
 func amt(s string) *money.Amount { a := money.AmountOf(money.MustParse(s)); return &a }
 
-// The 立项 vs 动态 table: every indicator of 盈利指标 in its order, the
-// difference only where both are entered, amounts to the fen.
+// The 立项 vs 动态 table: 货值, then every indicator of 盈利指标 in its
+// order with 回款 after 销售收入, the difference only where both are
+// entered, amounts to the fen.
 func TestCompareFollowsTheEstablishmentIndicators(t *testing.T) {
 	months, r := 30, "0.08"
 	base := Values{NetProfit: amt("40000000.00"), NetMargin: &r, PaybackMonths: &months}
 	m2, r2 := 28, "0.0725"
-	got := compare(base, Values{NetProfit: amt("38500000.55"), SalesRevenue: amt("1.00"), NetMargin: &r2, PaybackMonths: &m2})
-	if len(got) != len(establishment.IndicatorLabels) {
-		t.Fatalf("%d rows, want %d", len(got), len(establishment.IndicatorLabels))
-	}
-	for i, l := range establishment.IndicatorLabels {
-		if got[i].Field != l.Field || got[i].Label != l.Label {
-			t.Fatalf("row %d: %s %s, want %s %s", i, got[i].Field, got[i].Label, l.Field, l.Label)
+	got := compare(base, Values{NetProfit: amt("38500000.55"), SalesRevenue: amt("1.00"), NetMargin: &r2, PaybackMonths: &m2,
+		SaleableValue: amt("880000000.00"), Collections: amt("310000000.25")})
+	order := []string{"saleable_value"}
+	for _, l := range establishment.IndicatorLabels {
+		order = append(order, l.Field)
+		if l.Field == "sales_revenue" {
+			order = append(order, "collections")
 		}
+	}
+	if len(got) != len(order) {
+		t.Fatalf("%d rows, want %d", len(got), len(order))
+	}
+	for i, f := range order {
+		if got[i].Field != f || got[i].Label != label(f) || got[i].Label == f {
+			t.Fatalf("row %d: %s %s, want %s", i, got[i].Field, got[i].Label, f)
+		}
+	}
+	if got[0].Label != "货值" || *got[0].Value != "880000000.00" || got[0].Baseline != nil || got[0].Difference != nil {
+		t.Errorf("货值 has no 立项 baseline: %+v", got[0])
+	}
+	if got[2].Label != "回款" || *got[2].Value != "310000000.25" || got[2].Baseline != nil {
+		t.Errorf("回款 after 销售收入: %+v", got[2])
 	}
 	want := map[string][3]string{
 		"net_profit":     {"40000000.00", "38500000.55", "-1499999.45"},
@@ -59,10 +74,10 @@ func TestCompareFollowsTheEstablishmentIndicators(t *testing.T) {
 			t.Errorf("sales_revenue without a baseline: %+v", c)
 		}
 	}
-	if d := display("ratio", got[4].Difference); d != "-0.75%" {
+	if d := display("ratio", got[6].Difference); d != "-0.75%" {
 		t.Errorf("ratio difference displayed %q", d)
 	}
-	if d := display("amount", got[2].Difference); d != "-1,499,999.45" {
+	if d := display("amount", got[4].Difference); d != "-1,499,999.45" {
 		t.Errorf("amount difference displayed %q", d)
 	}
 }

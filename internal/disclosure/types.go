@@ -76,6 +76,10 @@ var ErrNotFound = apperr.NotFound("profit_update_not_found", "盈亏动态不存
 // Indicators (IndicatorLabels names them), each optional; ratios are
 // fractions ("0.12" = 12%).
 type Values struct {
+	// SaleableValue (货值; 立项: the establishment's basic information) and
+	// Collections (回款: no 立项 value) are not among the 盈利指标.
+	SaleableValue   *money.Amount `json:"saleable_value"`
+	Collections     *money.Amount `json:"collections"`
 	SalesRevenue    *money.Amount `json:"sales_revenue"`
 	TotalInvestment *money.Amount `json:"total_investment"`
 	NetProfit       *money.Amount `json:"net_profit"`
@@ -146,6 +150,8 @@ type ProfitUpdate struct {
 
 // valueRow is the numeric columns as stored.
 type valueRow struct {
+	SaleableValue   *decimal.Decimal `db:"saleable_value"`
+	Collections     *decimal.Decimal `db:"collections"`
 	SalesRevenue    *decimal.Decimal `db:"sales_revenue"`
 	TotalInvestment *decimal.Decimal `db:"total_investment"`
 	NetProfit       *decimal.Decimal `db:"net_profit"`

@@ -51,10 +51,25 @@ func indicatorKind(field string) string {
 	return "amount"
 }
 
-// Indicators are the indicators in the establishment's order and names.
+// indicatorLabels are a period's indicators in the order of the screens:
+// 货值 first (its 立项 value is the establishment's basic information),
+// then the establishment's 盈利指标 in its order and names with 回款 after
+// 销售收入 (回款 has no 立项 value).
+var indicatorLabels = func() []struct{ Field, Label string } {
+	out := []struct{ Field, Label string }{{"saleable_value", "货值"}}
+	for _, l := range establishment.IndicatorLabels {
+		out = append(out, l)
+		if l.Field == "sales_revenue" {
+			out = append(out, struct{ Field, Label string }{"collections", "回款"})
+		}
+	}
+	return out
+}()
+
+// Indicators are a period's indicators in the order of the screens.
 func Indicators() []Indicator {
-	out := make([]Indicator, len(establishment.IndicatorLabels))
-	for i, l := range establishment.IndicatorLabels {
+	out := make([]Indicator, len(indicatorLabels))
+	for i, l := range indicatorLabels {
 		out[i] = Indicator{Field: l.Field, Label: l.Label, Kind: indicatorKind(l.Field)}
 	}
 	return out
@@ -62,7 +77,7 @@ func Indicators() []Indicator {
 
 // label is the Chinese name of an indicator field.
 func label(field string) string {
-	for _, l := range establishment.IndicatorLabels {
+	for _, l := range indicatorLabels {
 		if l.Field == field {
 			return l.Label
 		}
@@ -90,6 +105,7 @@ func (v Values) numbers() map[string]*decimal.Decimal {
 		return &d
 	}
 	out := map[string]*decimal.Decimal{
+		"saleable_value": amt(v.SaleableValue), "collections": amt(v.Collections),
 		"sales_revenue": amt(v.SalesRevenue), "total_investment": amt(v.TotalInvestment),
 		"net_profit": amt(v.NetProfit), "group_net_profit": amt(v.GroupNetProfit),
 		"net_margin": ratio(v.NetMargin), "irr": ratio(v.IRR),
@@ -121,8 +137,8 @@ func render(kind string, d *decimal.Decimal) *string {
 // compare is the 立项 vs 动态 table of v against base.
 func compare(base, v Values) []Compared {
 	b, c := base.numbers(), v.numbers()
-	out := make([]Compared, 0, len(establishment.IndicatorLabels))
-	for _, l := range establishment.IndicatorLabels {
+	out := make([]Compared, 0, len(indicatorLabels))
+	for _, l := range indicatorLabels {
 		k := indicatorKind(l.Field)
 		row := Compared{Field: l.Field, Label: l.Label, Kind: k, Baseline: render(k, b[l.Field]), Value: render(k, c[l.Field])}
 		if b[l.Field] != nil && c[l.Field] != nil {
@@ -140,8 +156,22 @@ func (s *Service) baseline(ctx context.Context, projectID int64) (Values, error)
 	if err != nil {
 		return Values{}, err
 	}
-	return Values{SalesRevenue: in.SalesRevenue, TotalInvestment: in.TotalInvestment, NetProfit: in.NetProfit,
-		GroupNetProfit: in.GroupNetProfit, NetMargin: in.NetMargin, IRR: in.IRR, PaybackMonths: in.PaybackMonths}, nil
+	basic, err := s.est.BasicInfo(ctx, projectID)
+	if err != nil {
+		return Values{}, err
+	}
+	v := Values{SalesRevenue: in.SalesRevenue, TotalInvestment: in.TotalInvestment, NetProfit: in.NetProfit,
+		GroupNetProfit: in.GroupNetProfit, NetMargin: in.NetMargin, IRR: in.IRR, PaybackMonths: in.PaybackMonths}
+	// 货值 at 立项 is the establishment's basic information (项目基本信息).
+	if basic.SaleableValue != nil {
+		d, err := money.Parse(*basic.SaleableValue)
+		if err != nil {
+			return Values{}, fmt.Errorf("baseline 货值 of project %d: %w", projectID, err)
+		}
+		a := money.AmountOf(d)
+		v.SaleableValue = &a
+	}
+	return v, nil
 }
 
 // ratioOf reads a ratio that may be negative (a loss), at most six decimals.
@@ -183,7 +213,7 @@ func clean(in Input) (Input, valueRow, error) {
 	for _, m := range []struct {
 		v     *money.Amount
 		field string
-	}{{in.SalesRevenue, "sales_revenue"}, {in.TotalInvestment, "total_investment"}} {
+	}{{in.SaleableValue, "saleable_value"}, {in.Collections, "collections"}, {in.SalesRevenue, "sales_revenue"}, {in.TotalInvestment, "total_investment"}} {
 		if m.v != nil && m.v.IsNegative() {
 			return in, r, apperr.Invalid("amount_negative", m.field, "%s不能为负数", label(m.field))
 		}
@@ -204,10 +234,11 @@ func clean(in Input) (Input, valueRow, error) {
 		d := a.Decimal
 		return &d
 	}
+	r.SaleableValue, r.Collections = dec(in.SaleableValue), dec(in.Collections)
 	r.SalesRevenue, r.TotalInvestment = dec(in.SalesRevenue), dec(in.TotalInvestment)
 	r.NetProfit, r.GroupNetProfit = dec(in.NetProfit), dec(in.GroupNetProfit)
 	r.PaybackMonths = in.PaybackMonths
-	if r.SalesRevenue == nil && r.TotalInvestment == nil && r.NetProfit == nil && r.GroupNetProfit == nil &&
+	if r.SaleableValue == nil && r.Collections == nil && r.SalesRevenue == nil && r.TotalInvestment == nil && r.NetProfit == nil && r.GroupNetProfit == nil &&
 		r.NetMargin == nil && r.IRR == nil && r.PaybackMonths == nil {
 		return in, r, apperr.Invalid("indicators_required", "sales_revenue", "请至少填写一项盈利指标")
 	}
@@ -224,7 +255,7 @@ func ratioString(d *decimal.Decimal) *string {
 	return &s
 }
 
-const selectUpdate = `SELECT id, project_id, period_on, title, note, sales_revenue, total_investment, net_profit, group_net_profit,
+const selectUpdate = `SELECT id, project_id, period_on, title, note, saleable_value, collections, sales_revenue, total_investment, net_profit, group_net_profit,
 	net_margin, irr, payback_months, status, process_id, created_by_name, created_at, updated_by_name, updated_at, version
 	FROM profit_updates`
 
@@ -243,7 +274,7 @@ func (r updateRow) update() ProfitUpdate {
 		a := money.AmountOf(*d)
 		return &a
 	}
-	u.Values = Values{SalesRevenue: amt(r.SalesRevenue), TotalInvestment: amt(r.TotalInvestment), NetProfit: amt(r.NetProfit),
+	u.Values = Values{SaleableValue: amt(r.SaleableValue), Collections: amt(r.Collections), SalesRevenue: amt(r.SalesRevenue), TotalInvestment: amt(r.TotalInvestment), NetProfit: amt(r.NetProfit),
 		GroupNetProfit: amt(r.GroupNetProfit), NetMargin: ratioString(r.NetMargin), IRR: ratioString(r.IRR), PaybackMonths: r.PaybackMonths}
 	u.StatusLabel = u.Status.Label()
 	return u
@@ -395,10 +426,11 @@ func (s *Service) Create(ctx context.Context, a audit.Actor, projectID int64, in
 			return errPeriodExists(in.PeriodOn.String())
 		}
 		if err := tx.GetContext(ctx, &id, `INSERT INTO profit_updates (project_id, period_on, title, note, sales_revenue, total_investment,
-			net_profit, group_net_profit, net_margin, irr, payback_months, created_by, created_by_name, updated_by_name)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id`,
+			net_profit, group_net_profit, net_margin, irr, payback_months, created_by, created_by_name, updated_by_name,
+			saleable_value, collections)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15) RETURNING id`,
 			projectID, in.PeriodOn, in.Title, in.Note, r.SalesRevenue, r.TotalInvestment, r.NetProfit, r.GroupNetProfit,
-			r.NetMargin, r.IRR, r.PaybackMonths, a.ID, a.Name); err != nil {
+			r.NetMargin, r.IRR, r.PaybackMonths, a.ID, a.Name, r.SaleableValue, r.Collections); err != nil {
 			if _, ok := db.IsUniqueViolation(err); ok {
 				return errPeriodExists(in.PeriodOn.String())
 			}
@@ -452,9 +484,9 @@ func (s *Service) Update(ctx context.Context, a audit.Actor, id int64, in Input)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE profit_updates SET period_on = $2, title = $3, note = $4, sales_revenue = $5,
 			total_investment = $6, net_profit = $7, group_net_profit = $8, net_margin = $9, irr = $10, payback_months = $11,
-			updated_by_name = $12, updated_at = now(), version = version + 1 WHERE id = $1`,
+			updated_by_name = $12, updated_at = now(), version = version + 1, saleable_value = $13, collections = $14 WHERE id = $1`,
 			id, in.PeriodOn, in.Title, in.Note, r.SalesRevenue, r.TotalInvestment, r.NetProfit, r.GroupNetProfit,
-			r.NetMargin, r.IRR, r.PaybackMonths, a.Name); err != nil {
+			r.NetMargin, r.IRR, r.PaybackMonths, a.Name, r.SaleableValue, r.Collections); err != nil {
 			return fmt.Errorf("update profit update %d: %w", id, err)
 		}
 		if err := saveVersion(ctx, tx, a, id, before.Version+1, in); err != nil {
