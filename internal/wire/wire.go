@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"hehuo/internal/adjustment"
+	"hehuo/internal/agreement"
 	"hehuo/internal/attachment"
 	"hehuo/internal/auth"
 	"hehuo/internal/cache"
@@ -50,6 +51,7 @@ type Services struct {
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
 	Opening       *opening.Service
+	Agreements    *agreement.Service
 }
 
 // New builds the services over d and c for cfg. cfg.DingTalk is used as
@@ -79,5 +81,7 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Adjustments = adjustment.NewService(d, s.Establishment, s.Workflow)
 	s.Distributions = distribution.NewService(d, s.Establishment, s.Workflow)
 	s.Opening = opening.NewService(d)
+	// Agreements observe round and adjustment approvals (docs/agreements.md).
+	s.Agreements = agreement.NewService(d, s.Establishment, s.Rounds, s.Workflow, cfg)
 	return s
 }
