@@ -55,7 +55,7 @@ func (s *Server) agreementRoutes() {
 	})
 	s.handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/me/agreements/:id/text", Tag: "me",
-		Summary: "The partner's agreement with its whole text rendered from the snapshot (read before signing).",
+		Summary:  "The partner's agreement with its whole text rendered from the snapshot (read before signing).",
 		Response: agreement.Full{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := agreementID(c)
@@ -142,7 +142,7 @@ func (s *Server) agreementRoutes() {
 		Method: http.MethodPut, Path: "/api/v1/agreement-templates/:code", Tag: "agreements",
 		Summary: "Save an agreement template: a new version (agreements already generated keep theirs). version is the " +
 			"version edited (stale → 409 agreement_template_stale); an unknown variable → 400 agreement_template_invalid.",
-		Access:  Access{Roles: editors}, Request: agreement.TemplateInput{}, Response: agreement.Template{},
+		Access: Access{Roles: editors}, Request: agreement.TemplateInput{}, Response: agreement.Template{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			var in agreement.TemplateInput
 			if err := bind(c, &in); err != nil {
