@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"hehuo/internal/agreement"
 	"hehuo/internal/holding/holdingtest"
 	"hehuo/internal/partner"
 )
@@ -22,6 +24,9 @@ import (
 func (e *env) mustAgreementFixture(projectID, userID int64) int64 {
 	e.t.Helper()
 	ctx := context.Background()
+	vars := agreement.SampleVars()
+	vars["partner_name"], vars["project_name"] = "审计丙", "常州项目"
+	raw, _ := json.Marshal(vars)
 	var id int64
 	err := e.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		pid, err := partner.EnsureForUser(ctx, tx, userID)
@@ -29,9 +34,8 @@ func (e *env) mustAgreementFixture(projectID, userID int64) int64 {
 			return err
 		}
 		return tx.GetContext(ctx, &id, `INSERT INTO agreements (project_id, partner_id, user_id, subject_kind, subject_id, template_id, vars)
-			VALUES ($1, $2, $3, 'round', 0, (SELECT id FROM agreement_templates WHERE code = 'round' AND version = 1),
-			'{"partner_name":"审计丙","project_name":"常州项目","round_name":"立项","principal":"100,000.00"}') RETURNING id`,
-			projectID, pid, userID)
+			VALUES ($1, $2, $3, 'round', 0, (SELECT id FROM agreement_templates WHERE code = 'round' AND version = 1), $4) RETURNING id`,
+			projectID, pid, userID, raw)
 	})
 	if err != nil {
 		e.t.Fatal(err)
