@@ -185,11 +185,24 @@ func selectAgreements(ctx context.Context, q sqlx.QueryerContext, where string, 
 // is 404 as if it did not exist.
 var ErrNotFound = apperr.NotFound("agreement_not_found", "协议不存在")
 
+// GenerateForRound creates the agreements of approved round roundID that
+// are missing, in its own transaction: for rounds approved without the
+// process center (opening balances, the demo's data). Running it again
+// writes nothing.
+func (s *Service) GenerateForRound(ctx context.Context, roundID int64) error {
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		return s.roundAgreed(ctx, tx, workflow.Instance{SubjectID: roundID})
+	})
+}
+
 // roundAgreed creates the agreements of an approved round's partners.
 func (s *Service) roundAgreed(ctx context.Context, tx *sqlx.Tx, inst workflow.Instance) error {
 	r, err := s.rounds.Round(ctx, tx, inst.SubjectID)
 	if err != nil {
 		return err
+	}
+	if r.Status != round.StatusApproved {
+		return apperr.Rule("round_not_approved", "subject_id", "轮次尚未立项审批通过，不能生成协议")
 	}
 	rp, err := s.pos.Round(ctx, tx, r.ID, r.ProjectID)
 	if err != nil {
@@ -206,20 +219,24 @@ func (s *Service) roundAgreed(ctx context.Context, tx *sqlx.Tx, inst workflow.In
 		}
 		allocated[l.PartnerID] = money.AmountOf(allocated[l.PartnerID].Add(l.Allocated))
 	}
-	return s.generate(ctx, tx, SubjectRound, r.ID, inst.ID, r.ProjectID, r.Name, order, allocated)
+	var process *int64
+	if inst.ID != 0 {
+		process = &inst.ID
+	}
+	return s.generate(ctx, tx, SubjectRound, r.ID, process, r.ProjectID, r.Name, order, allocated)
 }
 
 // adjustmentAgreed creates an agreement (补充协议) for every employee partner
 // holding principal in force in the project once the adjustment is agreed.
 func (s *Service) adjustmentAgreed(ctx context.Context, tx *sqlx.Tx, inst workflow.Instance) error {
-	return s.generate(ctx, tx, SubjectAdjustment, inst.SubjectID, inst.ID, inst.ProjectID, "立项调整", nil, nil)
+	return s.generate(ctx, tx, SubjectAdjustment, inst.SubjectID, &inst.ID, inst.ProjectID, "立项调整", nil, nil)
 }
 
 // generate writes the agreements of one subject: for the partners in order
 // (all employee partners with principal in force when nil), a snapshot of
 // the variables and the current template of the subject's kind. Running
 // again for the same subject writes nothing new.
-func (s *Service) generate(ctx context.Context, tx *sqlx.Tx, kind string, subjectID, processID, projectID int64, subjectName string,
+func (s *Service) generate(ctx context.Context, tx *sqlx.Tx, kind string, subjectID int64, processID *int64, projectID int64, subjectName string,
 	order []int64, allocated map[int64]money.Amount) error {
 	tpl, err := current(ctx, tx, kind)
 	if err != nil {
