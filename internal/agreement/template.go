@@ -226,3 +226,6 @@ func shortErr(err error) string {
 	}
 	return s
 }
+
+// Render renders a template body over vars, as agreements are rendered.
+func Render(body string, vars Vars) (string, error) { return render(body, vars, true) }
