@@ -15,6 +15,7 @@ import (
 
 	"hehuo/internal/agreement"
 	"hehuo/internal/holding/holdingtest"
+	"hehuo/internal/money"
 	"hehuo/internal/partner"
 )
 
@@ -241,5 +242,62 @@ func TestAgreementsGeneratedSignedAndReminded(t *testing.T) {
 	}
 	if full2 := e.must(200, e.do(zhang, "GET", "/api/v1/me/agreements/"+id+"/text", nil)).Body; full2["text"] != full["text"] {
 		t.Fatal("a new template version changed a generated agreement's text")
+	}
+}
+
+// An agreed establishment adjustment (R5) gives every partner a
+// supplementary agreement (补充协议) with the principal in force after it,
+// in the approval's transaction.
+func TestAgreementsAfterAnAgreedAdjustment(t *testing.T) {
+	e := newEnv(t).withPayoutKey()
+	e.startBot()
+	f := e.flowWorld()
+	e.termsAndPeak(f)
+	proj := f.proj
+	alloc := map[int64]string{}
+	var tokens []string
+	for i, n := range []struct{ userid, name string }{{"aa_a", "甲"}, {"aa_b", "乙"}} {
+		u := e.partnerUser(n.userid, n.name, "")
+		alloc[holdingtest.Partner(t, e.db, u)] = []string{"500000", "300000"}[i]
+		tokens = append(tokens, e.signInByAuthCode(n.userid))
+	}
+	holdingtest.Round(t, e.db, f.projA, "approved", alloc)
+	holders := []map[string]string{{"name": "锦艺集团", "kind": "group", "stake": "1"}}
+	pc := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+proj+"/peak-changes",
+		map[string]any{"new_peak_capital": "200000000", "shareholders": holders, "reason": "规划调整"})).Body
+	proc := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+proj+"/processes",
+		map[string]any{"kind": "peak_change", "subject_id": num(pc["id"]), "form": map[string]string{"情况说明": "峰值调整"}})).Body
+	e.decide(f.acct, num(proc["id"]), str(proc["instance_id"]), "agree")
+	adj := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+proj+"/adjustments", map[string]any{})).Body
+	adjID := itoa(num(adj["id"]))
+	sub := e.must(200, e.do(f.acct, "POST", "/api/v1/adjustments/"+adjID+"/submit", map[string]any{"version": adj["version"]})).Body
+	e.must(200, e.do(f.biz, "POST", "/api/v1/adjustments/"+adjID+"/review", map[string]any{"approve": true, "version": sub["version"]}))
+	if n := len(e.must(200, e.do(tokens[0], "GET", "/api/v1/me/agreements", nil)).Body["items"].([]any)); n != 0 {
+		t.Fatalf("%d agreements before the adjustment is agreed", n)
+	}
+	ap := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+proj+"/processes",
+		map[string]any{"kind": "adjustment", "subject_id": num(adj["id"]), "form": map[string]string{"情况说明": "立项调整"}})).Body
+	e.decide(f.acct, num(ap["id"]), str(ap["instance_id"]), "agree")
+
+	lines := map[string]string{}
+	for _, l := range adj["lines"].([]any) {
+		line := l.(map[string]any)
+		lines[str(line["name"])] = str(line["new_principal"])
+	}
+	for i, name := range []string{"甲", "乙"} {
+		items := e.must(200, e.do(tokens[i], "GET", "/api/v1/me/agreements", nil)).Body["items"].([]any)
+		if len(items) != 1 {
+			t.Fatalf("%s's agreements: %v", name, items)
+		}
+		ag := items[0].(map[string]any)
+		vars := ag["vars"].(map[string]any)
+		want := dec(t, lines[name])
+		if str(ag["subject_kind"]) != "adjustment" || str(vars["principal"]) != money.Display(want) || str(vars["partner_name"]) != name {
+			t.Fatalf("%s's agreement %v, want principal %s", name, ag, money.Display(want))
+		}
+	}
+	st := e.must(200, e.do(f.acct, "GET", "/api/v1/projects/"+proj+"/agreements?subject_kind=adjustment&subject_id="+adjID, nil)).Body
+	if num(st["unsigned"]) != 2 {
+		t.Fatalf("signing of the adjustment: %v", st)
 	}
 }
