@@ -54,6 +54,12 @@ func TestH5PartnerSignsTheAgreement(t *testing.T) {
 		chromedp.WaitVisible(`//*[@data-test="h5-agreement-state"][contains(.,"已签署")]`),
 		chromedp.WaitVisible(`[data-test=h5-agreement-signed-at]`),
 	)
+	// 下载协议PDF: the link downloads the PDF with the phone's session.
+	dl, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector("[data-test=h5-agreement-pdf]").href)
+		.then(r => r.status + " " + r.headers.get("content-type"))`, chromedp.EvalAwaitPromise))
+	if err != nil || dl != "200 application/pdf" {
+		t.Fatalf("PDF download from the page: %q %v", dl, err)
+	}
 	got := w.call(token, "GET", "/api/v1/me/agreements", nil, 200)["items"].([]any)[0].(map[string]any)
 	if got["status"] != "signed" || got["sha256"] == nil || got["signed_sha256"] != got["sha256"] {
 		t.Fatalf("after signing in H5: %v", got)
