@@ -135,8 +135,9 @@ type Notify struct {
 
 // Agreements configures the agreement PDFs (docs/agreements.md).
 type Agreements struct {
-	// FontPath is the CJK TrueType font embedded in agreement PDFs
-	// (Debian fonts-droid-fallback; scripts/pdf.sh installs it).
+	// FontPath is the CJK TrueType font embedded in agreement PDFs;
+	// empty means DefaultAgreementFont (Debian fonts-droid-fallback,
+	// which scripts/pdf.sh installs).
 	FontPath string `yaml:"font_path"`
 }
 
@@ -159,10 +160,9 @@ func Default() Config {
 		Auth: Auth{SessionTTL: 12 * time.Hour, MaxFailures: 5, LockDuration: 15 * time.Minute,
 			BackoffAfter: 50, BackoffWindow: time.Hour, BackoffMax: 5 * time.Minute,
 			PasswordLimit: RateLimit{Max: 20, Window: time.Minute}, DingTalkLimit: RateLimit{Max: 20, Window: time.Minute}},
-		DingTalk:   DingTalk{APIBase: "https://api.dingtalk.com", OAPIBase: "https://oapi.dingtalk.com", LoginBase: "https://login.dingtalk.com", Stream: true},
-		Notify:     Notify{Interval: time.Second, MaxAttempts: 8, Workers: 4},
-		Log:        Log{Level: "info", Format: "text"},
-		Agreements: Agreements{FontPath: DefaultAgreementFont},
+		DingTalk: DingTalk{APIBase: "https://api.dingtalk.com", OAPIBase: "https://oapi.dingtalk.com", LoginBase: "https://login.dingtalk.com", Stream: true},
+		Notify:   Notify{Interval: time.Second, MaxAttempts: 8, Workers: 4},
+		Log:      Log{Level: "info", Format: "text"},
 	}
 }
 
