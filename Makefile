@@ -50,12 +50,14 @@ chromium: ## Install Debian's Chromium if missing, print its path
 demo: ## Start Postgres/Redis, build, run `hehuo demo` with configs/demo.yaml
 	bash scripts/services.sh
 	bash scripts/services.sh createdb hehuo_demo
+	bash scripts/pdf.sh >/dev/null
 	$(MAKE) --no-print-directory build
 	HEHUO_CONFIG=configs/demo.yaml ./$(BIN) demo
 
-test: ## Services, Chromium, front end, Node SDKs, gofmt, go vet, go test (what CI runs)
+test: ## Services, Chromium, PDF font and pdftotext, front end, Node SDKs, gofmt, go vet, go test (what CI runs)
 	bash scripts/services.sh
 	bash scripts/chromium.sh >/dev/null
+	bash scripts/pdf.sh >/dev/null
 	bash scripts/web.sh
 	bash scripts/conformance.sh
 	$(MAKE) --no-print-directory fmt-check

@@ -70,6 +70,8 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	distributionID := e.mustDistributionFixture(w.projA)
 	// A sent disclosure of project A the auditor holds, for /profit-updates and /me/disclosures paths.
 	profitUpdateID := e.mustDisclosureFixture(w.projA, processID, auditorID)
+	// An agreement of the auditor's, for /me/agreements paths.
+	agreementID := e.mustAgreementFixture(w.projA, auditorID)
 	// The accountant is granted city B only; the matrix probes project A.
 	e.must(200, e.do(admin, "PUT", "/api/v1/org-units/"+itoa(w.cityB)+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))
@@ -83,6 +85,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 		path := fillProcessPath(fillRoundPath(fillNotifyPath(fillPath(r, w.projA, w.cityA, acctID), noticeID), roundID, invitationID), processID, attachmentID)
 		path = fillDistributionPath(fillAdjustmentPath(path, adjustmentID), distributionID)
 		path = fillDisclosurePath(path, profitUpdateID, w.projA, attachmentID)
+		path = fillAgreementPath(path, agreementID)
 		body := bodyFor(r, w, acctID)
 		write := r.Method != http.MethodGet
 

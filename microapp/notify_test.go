@@ -68,8 +68,8 @@ func TestTemplatesListSaveAndPreview(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin()
 	items := e.must(200, e.do(admin, "GET", "/api/v1/notify/templates", nil)).Body["items"].([]any)
-	if len(items) != 14 { // 13 seeded + payments_overdue (00013)
-		t.Fatalf("%d templates, want 14", len(items))
+	if len(items) != 16 { // 13 seeded + payments_overdue (00013) + agreement_sign_reminder (00029) + exit_candidates (00032)
+		t.Fatalf("%d templates, want 16", len(items))
 	}
 	tpl := e.must(200, e.do(admin, "GET", "/api/v1/notify/templates/distribution_notice", nil)).Body
 	vars := map[string]bool{}

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"hehuo/internal/adjustment"
+	"hehuo/internal/agreement"
 	"hehuo/internal/attachment"
 	"hehuo/internal/auth"
 	"hehuo/internal/cache"
@@ -68,6 +69,7 @@ type Deps struct {
 	Distributions *distribution.Service
 	Disclosures   *disclosure.Service
 	Opening       *opening.Service
+	Agreements    *agreement.Service
 	Log           *slog.Logger
 	Version       string
 }
@@ -145,6 +147,7 @@ func New(d Deps) *Server {
 	s.distributionSheetRoutes()
 	s.distributionPayoutRoutes()
 	s.disclosureRoutes()
+	s.agreementRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -259,6 +262,6 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments, WorkCalendar: ws.WorkCalendar,
 		Payout: ws.Payout, Adjustments: ws.Adjustments, Distributions: ws.Distributions, Disclosures: ws.Disclosures,
-		Opening: ws.Opening,
+		Opening: ws.Opening, Agreements: ws.Agreements,
 	}
 }

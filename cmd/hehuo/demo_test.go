@@ -102,6 +102,15 @@ func TestDemoPutsAProjectMidDistribution(t *testing.T) {
 		t.Fatalf("demo distribution: %q %v", name, err)
 	}
 	ledgertest.AssertReconciles(t, a.db)
+	// The approved rounds have their agreements; one is signed, with its PDF's hash.
+	if n, err := demoAgreements(ctx, a, sim.Sim); err != nil || n == 0 {
+		t.Fatalf("demo agreements: %d %v", n, err)
+	}
+	var signed int
+	if err := a.db.GetContext(ctx, &signed, `SELECT count(*) FROM agreement_signoffs s JOIN agreements g ON g.id = s.agreement_id
+		WHERE s.document_sha256 = g.sha256`); err != nil || signed != 1 {
+		t.Fatalf("demo sign-offs: %d %v", signed, err)
+	}
 	var batches []struct {
 		Kind   string `db:"kind"`
 		Status string `db:"status"`
@@ -133,6 +142,9 @@ func TestDemoPutsAProjectMidDistribution(t *testing.T) {
 	var before int
 	a.db.GetContext(ctx, &before, `SELECT count(*) FROM audit_log`)
 	if _, err := demoDistribution(ctx, a, sim.Sim); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demoAgreements(ctx, a, sim.Sim); err != nil {
 		t.Fatal(err)
 	}
 	var after int

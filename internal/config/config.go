@@ -28,6 +28,8 @@ type Config struct {
 	DingTalk DingTalk `yaml:"dingtalk"`
 	Notify   Notify   `yaml:"notify"`
 	Log      Log      `yaml:"log"`
+	// Agreements configures agreement PDFs (协议).
+	Agreements Agreements `yaml:"agreements"`
 	// SecretKey encrypts secrets stored in the database (robot secrets,
 	// payout accounts): 32 bytes, base64 or hex. HEHUO_SECRET_KEY only.
 	SecretKey string `yaml:"-"`
@@ -131,6 +133,17 @@ type Notify struct {
 	Workers int `yaml:"workers"`
 }
 
+// Agreements configures the agreement PDFs (docs/agreements.md).
+type Agreements struct {
+	// FontPath is the CJK TrueType font embedded in agreement PDFs;
+	// empty means DefaultAgreementFont (Debian fonts-droid-fallback,
+	// which scripts/pdf.sh installs).
+	FontPath string `yaml:"font_path"`
+}
+
+// DefaultAgreementFont is Debian's Droid Sans Fallback, which covers CJK.
+const DefaultAgreementFont = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+
 // Log configures structured logging.
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
@@ -204,6 +217,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 		"HEHUO_SECRET_KEY":          &c.SecretKey,
 		"HEHUO_LOG_LEVEL":           &c.Log.Level,
 		"HEHUO_LOG_FORMAT":          &c.Log.Format,
+		"HEHUO_AGREEMENT_FONT":      &c.Agreements.FontPath,
 	}
 	for name, dst := range str {
 		if v, ok := lookup(name); ok {

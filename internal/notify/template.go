@@ -65,7 +65,8 @@ var templateVars = map[string][]Variable{
 		{"reviewer", "审核人", "业务管理员"}, {"reason", "意见", "同意"}},
 	"payments_overdue": {{"project_name", "项目名称", "常州项目"}, {"round_name", "轮次", "立项"}, {"due_date", "缴款截止日", "2026-12-20"},
 		{"overdue_count", "逾期未缴人数", "2"}, {"overdue_names", "逾期未缴人员", "张三、李四"}},
-	"exit_candidates": {{"names", "离职仍持有份额人员", "张三、李四"}},
+	"exit_candidates":         {{"names", "离职仍持有份额人员", "张三、李四"}},
+	"agreement_sign_reminder": {{"project_name", "项目名称", "常州项目"}, {"round_name", "轮次", "立项"}, {"sent_on", "提醒日期", "2026-12-15"}},
 }
 
 // Variables returns the variables a template may use, link included.

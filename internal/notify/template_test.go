@@ -36,7 +36,8 @@ func TestEverySeededTemplateRendersItsSample(t *testing.T) {
 	}
 	want := []string{"subscription_notice", "payment_notice", "dunning_notice", "adjustment_notice", "distribution_notice",
 		"disclosure_notice", "account_confirm_notice", "approval_result", "deadline_missing", "daily_receipts", "test_message",
-		"subscription_sent", "round_review", "payments_overdue", "exit_candidates"}
+		"subscription_sent", "round_review", "payments_overdue", "exit_candidates",
+		"agreement_sign_reminder"}
 	if len(ts) != len(want) {
 		t.Fatalf("%d templates, want %d", len(ts), len(want))
 	}

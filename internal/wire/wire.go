@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"hehuo/internal/adjustment"
+	"hehuo/internal/agreement"
 	"hehuo/internal/attachment"
 	"hehuo/internal/auth"
 	"hehuo/internal/cache"
@@ -52,6 +53,7 @@ type Services struct {
 	Distributions *distribution.Service
 	Disclosures   *disclosure.Service
 	Opening       *opening.Service
+	Agreements    *agreement.Service
 }
 
 // New builds the services over d and c for cfg. cfg.DingTalk is used as
@@ -82,5 +84,7 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Distributions = distribution.NewService(d, s.Establishment, s.Workflow)
 	s.Disclosures = disclosure.NewService(d, s.Establishment, s.Workflow)
 	s.Opening = opening.NewService(d)
+	// Agreements observe round and adjustment approvals (docs/agreements.md).
+	s.Agreements = agreement.NewService(d, s.Establishment, s.Rounds, s.Workflow, cfg)
 	return s
 }

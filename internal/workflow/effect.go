@@ -225,6 +225,33 @@ func (s *Service) Register(kind Kind, e Effect) {
 	s.effects[kind] = e
 }
 
+// Observer is told, in the same transaction, that a process of a kind was
+// agreed, after the kind's own Agreed effect ran: another area reacts to an
+// approval it does not own (internal/agreement generates the partners'
+// agreements when a round or an adjustment is agreed) without the owner
+// importing it. An error rolls the whole approval event back, like an
+// error of the effect.
+type Observer func(ctx context.Context, tx *sqlx.Tx, inst Instance) error
+
+// Observe adds fn to the observers of kind's agreement; they run in the
+// order added, after the Agreed effect, in the transaction that records
+// the approval event. Services call it when they are built.
+func (s *Service) Observe(kind Kind, fn Observer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.observers == nil {
+		s.observers = map[Kind][]Observer{}
+	}
+	s.observers[kind] = append(s.observers[kind], fn)
+}
+
+// agreedObservers returns the observers of kind's agreement.
+func (s *Service) agreedObservers(kind Kind) []Observer {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]Observer(nil), s.observers[kind]...)
+}
+
 // effect returns the registered effect of kind.
 func (s *Service) effect(kind Kind) (Effect, bool) {
 	s.mu.RLock()

@@ -38,8 +38,9 @@ type Service struct {
 	cfg   config.Config
 	log   *slog.Logger
 
-	mu      sync.RWMutex
-	effects map[Kind]Effect
+	mu        sync.RWMutex
+	effects   map[Kind]Effect
+	observers map[Kind][]Observer
 }
 
 // NewService returns the process center; it registers its approval-event

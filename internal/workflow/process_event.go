@@ -106,6 +106,13 @@ func (s *Service) apply(ctx context.Context, tx *sqlx.Tx, id int64, d instanceCh
 	} else {
 		s.log.WarnContext(ctx, "process kind without a registered effect", "process", id, "kind", inst.Kind)
 	}
+	if status == StatusAgreed {
+		for _, fn := range s.agreedObservers(inst.Kind) {
+			if err := fn(ctx, tx, inst); err != nil {
+				return fmt.Errorf("observer of agreed process %d: %w", id, err)
+			}
+		}
+	}
 	if err := audit.Record(ctx, tx, dingtalkActor, audit.Entry{Action: "process." + string(status), Entity: "process",
 		EntityID: id, ProjectID: &inst.ProjectID, Before: before, After: inst}); err != nil {
 		return err

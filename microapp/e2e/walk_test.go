@@ -69,7 +69,7 @@ func TestConsoleEveryTabWithoutConsoleErrors(t *testing.T) {
 	pages := []string{
 		"/establishment/basic", "/establishment/shareholding", "/establishment/terms", "/establishment/milestones",
 		"/establishment/indicators", "/establishment/partners", "/establishment/subscriptions", "/establishment/review",
-		"/establishment/adjustment",
+		"/establishment/adjustment", "/establishment/signing",
 		"/payment", "/payment?tab=settlements", "/disclosure", "/distribution", "/process", "/minority",
 		"/report", "/report?report=establishment-payments", "/report?report=partners", "/report?report=exit-candidates",
 		"/admin/orgs", "/admin/projects", "/admin/accounts", "/admin/shareholders", "/admin/templates", "/admin/notices",

@@ -32,6 +32,7 @@ const establishmentComponents = {
   subscriptions: () => import('./round/SubscriptionsTab.vue'),
   review: () => import('./round/ReviewTab.vue'),
   adjustment: () => import('./establishment/AdjustmentTab.vue'),
+  signing: () => import('./round/SigningTab.vue'),
 }
 
 // Stage pages that exist so far; the others show the stage placeholder.

@@ -21,6 +21,7 @@ export const ESTABLISHMENT_TABS = [
   { name: 'subscriptions', label: '认购明细' },
   { name: 'review', label: '方案审核' },
   { name: 'adjustment', label: '立项调整' },
+  { name: 'signing', label: '协议签署' },
 ]
 
 // The sub-tabs of 后台管理. Pages without a component show the placeholder.

@@ -59,6 +59,18 @@ export const router = createRouter({
       component: () => import('./views/PayoutAccountView.vue'),
       meta: { title: '我的分配账户' },
     },
+    {
+      path: '/me/agreements',
+      name: 'agreements',
+      component: () => import('./views/AgreementsView.vue'),
+      meta: { title: '协议下载' },
+    },
+    {
+      path: '/me/agreements/:id(\\d+)',
+      name: 'agreement',
+      component: () => import('./views/AgreementView.vue'),
+      meta: { title: '协议' },
+    },
     { path: '/subscribe/:id(\\d+)', redirect: (to) => ({ name: 'subscribe', params: to.params, query: to.query }) },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
