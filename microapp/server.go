@@ -29,6 +29,7 @@ import (
 	"hehuo/internal/dingtalk"
 	"hehuo/internal/distribution"
 	"hehuo/internal/establishment"
+	"hehuo/internal/exit"
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
 	"hehuo/internal/opening"
@@ -65,6 +66,7 @@ type Deps struct {
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
+	Exits         *exit.Service
 	Opening       *opening.Service
 	Log           *slog.Logger
 	Version       string
@@ -140,6 +142,7 @@ func New(d Deps) *Server {
 	s.distributionRoutes()
 	s.distributionSheetRoutes()
 	s.distributionPayoutRoutes()
+	s.exitRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -254,6 +257,6 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments, WorkCalendar: ws.WorkCalendar,
 		Payout: ws.Payout, Adjustments: ws.Adjustments, Distributions: ws.Distributions,
-		Opening: ws.Opening,
+		Opening: ws.Opening, Exits: ws.Exits,
 	}
 }

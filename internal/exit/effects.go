@@ -21,7 +21,9 @@ import (
 var ErrQuoteRequired = apperr.Rule("exit_quote_required", "subject_id", "请先进行离职退休测算，再发起退出流程")
 
 // TakeoverKey is the ledger idempotency key of one exit line's transfer.
-func TakeoverKey(exitID, lineID int64) string { return fmt.Sprintf("exit:%d:line:%d:takeover", exitID, lineID) }
+func TakeoverKey(exitID, lineID int64) string {
+	return fmt.Sprintf("exit:%d:line:%d:takeover", exitID, lineID)
+}
 
 // lock reads exit id with its lines, the row locked.
 func (s *Service) lock(ctx context.Context, tx *sqlx.Tx, id int64) (Exit, error) {

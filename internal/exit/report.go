@@ -109,7 +109,10 @@ func (s *Service) ReportXLSX(ctx context.Context, f ReportFilter, w io.Writer) e
 	if err := sw.SetRow("A1", head); err != nil {
 		return err
 	}
-	num := func(d decimal.Decimal) excelize.Cell { f, _ := d.Float64(); return excelize.Cell{StyleID: amount, Value: f} }
+	num := func(d decimal.Decimal) excelize.Cell {
+		f, _ := d.Float64()
+		return excelize.Cell{StyleID: amount, Value: f}
+	}
 	for i, r := range rows {
 		paid := any("")
 		if r.PaidAmount != nil {

@@ -15,6 +15,7 @@ import (
 	"hehuo/internal/dingtalk"
 	"hehuo/internal/distribution"
 	"hehuo/internal/establishment"
+	"hehuo/internal/exit"
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
 	"hehuo/internal/opening"
@@ -49,6 +50,7 @@ type Services struct {
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
+	Exits         *exit.Service
 	Opening       *opening.Service
 }
 
@@ -78,6 +80,7 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Payout = payout.NewService(d, cfg, log)
 	s.Adjustments = adjustment.NewService(d, s.Establishment, s.Workflow)
 	s.Distributions = distribution.NewService(d, s.Establishment, s.Workflow)
+	s.Exits = exit.NewService(d, s.Establishment, s.Workflow)
 	s.Opening = opening.NewService(d)
 	return s
 }
