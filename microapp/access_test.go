@@ -68,6 +68,8 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	adjustmentID := e.mustAdjustmentFixture(w.projA)
 	// A draft distribution batch of project A, for /distributions paths.
 	distributionID := e.mustDistributionFixture(w.projA)
+	// An exit quote of a partner of project A, for /exits paths.
+	exitID := e.mustQuotedExitFixture(w.projA)
 	// The accountant is granted city B only; the matrix probes project A.
 	e.must(200, e.do(admin, "PUT", "/api/v1/org-units/"+itoa(w.cityB)+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))
@@ -80,6 +82,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 		}
 		path := fillProcessPath(fillRoundPath(fillNotifyPath(fillPath(r, w.projA, w.cityA, acctID), noticeID), roundID, invitationID), processID, attachmentID)
 		path = fillDistributionPath(fillAdjustmentPath(path, adjustmentID), distributionID)
+		path = fillExitPath(path, exitID)
 		body := bodyFor(r, w, acctID)
 		write := r.Method != http.MethodGet
 

@@ -287,3 +287,34 @@ func TestExitRefusals(t *testing.T) {
 	}
 	e.must(403, e.do(partnerToken, "GET", "/api/v1/exits", nil))
 }
+
+// mustExitFixture is an exit of partnerID (user userID) in projectID with
+// one line of P = 1,000.00, in status, for the route walks.
+func (e *env) mustExitFixture(projectID, partnerID, userID int64, status string) int64 {
+	e.t.Helper()
+	var id int64
+	if err := e.db.Get(&id, `INSERT INTO exits (partner_id, user_id, exit_type, exit_date, holding_return, rate_source, status, total,
+		created_by_name) VALUES ($1, $2, 'resignation', current_date, false, 'none', $3, 1000, '测试') RETURNING id`,
+		partnerID, userID, status); err != nil {
+		e.t.Fatal(err)
+	}
+	e.db.MustExec(`INSERT INTO exit_lines (exit_id, project_id, partner_id, p, i, h, payout) VALUES ($1, $2, $3, 1000, 0, 0, 1000)`,
+		id, projectID, partnerID)
+	return id
+}
+
+// mustQuotedExitFixture is a quoted exit of a new partner in projectID.
+func (e *env) mustQuotedExitFixture(projectID int64) int64 {
+	e.t.Helper()
+	u, _ := e.mustUser("退出合伙人")
+	return e.mustExitFixture(projectID, holdingtest.Partner(e.t, e.db, u), u, "quoted")
+}
+
+// fillExitPath puts a real exit id into /exits/:id paths.
+func fillExitPath(p string, exitID int64) string {
+	const prefix = "/api/v1/exits/:id"
+	if strings.HasPrefix(p, prefix) {
+		return "/api/v1/exits/" + itoa(exitID) + p[len(prefix):]
+	}
+	return p
+}
