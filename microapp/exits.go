@@ -191,7 +191,8 @@ func (s *Server) exitRoutes() {
 			return s.deps.Exits.Request(c.Request.Context(), p.Actor(), p.UserID, in)
 		},
 	})
-	reportParams := []Param{{"status", "string", "exit state"}, {"name", "string", "partner name contains"}}
+	reportParams := []Param{{"project_id", "integer", "one project"}, {"status", "string", "exit state"},
+		{"name", "string", "partner name contains"}}
 	s.handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/reports/exits", Tag: "reports",
 		Summary: "退出员工合伙信息查询表: per exit and project in the caller's scope — partner, org unit, exit type, dates, P, I, H, " +
@@ -241,5 +242,12 @@ func (s *Server) exitReportFilter(c *gin.Context, p auth.Principal) (exit.Report
 	if err != nil {
 		return exit.ReportFilter{}, err
 	}
-	return exit.ReportFilter{Scope: sc, Status: c.Query("status"), Name: c.Query("name")}, nil
+	f := exit.ReportFilter{Scope: sc, Status: c.Query("status"), Name: c.Query("name")}
+	if f.ProjectID, err = queryID(c, "project_id"); err != nil {
+		return f, err
+	}
+	if f.ProjectID != 0 && !sc.Contains(f.ProjectID) {
+		return f, errOutOfScope
+	}
+	return f, nil
 }

@@ -36,9 +36,10 @@ type ReportRow struct {
 // ReportFilter narrows the report: the caller's scope and, optionally, a
 // status and a partner name fragment.
 type ReportFilter struct {
-	Scope  Scope
-	Status string
-	Name   string
+	Scope     Scope
+	ProjectID int64
+	Status    string
+	Name      string
 }
 
 // Report is 退出员工合伙信息查询表: every exit in the caller's scope (not
@@ -57,6 +58,9 @@ func (s *Service) Report(ctx context.Context, f ReportFilter) ([]ReportRow, erro
 			continue
 		}
 		for _, l := range e.Lines {
+			if f.ProjectID != 0 && l.ProjectID != f.ProjectID {
+				continue
+			}
 			r := ReportRow{ExitID: e.ID, PartnerName: e.PartnerName, OrgUnit: e.OrgUnit, ExitType: string(e.ExitType),
 				ExitTypeLabel: e.ExitTypeLabel, ExitDate: e.ExitDate.String(), QuotedOn: e.CreatedAt.In(shanghai()).Format("2006-01-02"),
 				ProjectID: l.ProjectID, ProjectName: l.ProjectName, P: l.P, I: l.I, H: l.H, Payout: l.Payout, Total: e.Total,

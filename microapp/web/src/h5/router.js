@@ -41,6 +41,7 @@ export const router = createRouter({
       meta: { title: '我的分配' },
     },
     { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: '个人中心' } },
+    { path: '/exit-request', name: 'exit-request', component: () => import('./views/ExitRequestView.vue'), meta: { title: '申请退出' } },
     {
       path: '/payout-account',
       name: 'payout-account',
