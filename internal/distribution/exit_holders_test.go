@@ -56,12 +56,17 @@ func TestHoldersAfterAnExitTakeover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	paidIn := dec("0")
 	for _, p := range ps {
+		paidIn = paidIn.Add(p.PaidIn())
 		if p.PartnerID == exited && (!p.Principal.IsZero() || !p.Outstanding.IsZero() || !p.Returned.IsZero() || !p.TransferredOut.Equal(dec("300000"))) {
 			t.Errorf("exited position: principal %s outstanding %s returned %s transferred out %s", p.Principal, p.Outstanding, p.Returned, p.TransferredOut)
 		}
 		if p.PartnerID == platform && (!p.Principal.Equal(dec("300000")) || !p.Paid.Equal(dec("300000")) || !p.Outstanding.IsZero()) {
 			t.Errorf("platform position: principal %s paid %s outstanding %s", p.Principal, p.Paid, p.Outstanding)
 		}
+	}
+	if !paidIn.Equal(dec("1320000")) {
+		t.Errorf("Σ paid in %s, want 1320000: an exit moves the stake, it adds no money", paidIn)
 	}
 }

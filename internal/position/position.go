@@ -133,9 +133,12 @@ func (p Position) Tiers() []string {
 	return out
 }
 
-// PaidIn is the principal the partnership holds from the partner's own
-// contributions: paid less refunded (what 立项及缴款汇总表 calls 已缴款).
-func (p Position) PaidIn() decimal.Decimal { return p.Paid.Sub(p.Refunded) }
+// PaidIn is the principal the partnership holds from the partner's
+// contributions: paid less refunded (what 立项及缴款汇总表 calls 已缴款). A
+// stake taken over by the platform company counts as the platform's paid-in
+// (TransferredIn is part of its Paid) and no longer as the exited partner's,
+// so a project's Σ PaidIn is unchanged by an exit.
+func (p Position) PaidIn() decimal.Decimal { return p.Paid.Sub(p.Refunded).Sub(p.TransferredOut) }
 
 // FullyPaid reports whether a partner with principal in force owes nothing.
 func (p Position) FullyPaid() bool { return p.Principal.IsPositive() && !p.Outstanding.IsPositive() }
@@ -150,13 +153,11 @@ func (p Position) Held() decimal.Decimal { return p.Paid.Sub(p.Returned).Sub(p.T
 // in is waived with the exit); the taker holds what it took over.
 func (p *Position) derive() {
 	p.Principal = p.Allocated.Add(p.Delta)
-	paidIn := p.PaidIn()
 	if p.TransferredOut.IsPositive() {
 		p.Principal = decimal.Zero
-		paidIn = paidIn.Sub(p.TransferredOut)
 	}
 	p.Principal = p.Principal.Add(p.TransferredIn)
-	p.Outstanding = decimal.Max(decimal.Zero, p.Principal.Sub(paidIn))
+	p.Outstanding = decimal.Max(decimal.Zero, p.Principal.Sub(p.PaidIn()))
 }
 
 // Service reads positions.
