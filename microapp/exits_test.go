@@ -279,11 +279,34 @@ func TestExitRefusals(t *testing.T) {
 	if items, _ := list["items"].([]any); len(items) != 1 {
 		t.Fatalf("requests: %v", list)
 	}
-	e.must(201, e.do(f.acct, "POST", "/api/v1/exit-quotes", map[string]any{"user_id": ps[1].user, "exit_type": "retirement",
-		"exit_date": "2025-06-30", "request_id": num(req["id"])}))
-	mine := e.must(200, e.do(partnerToken, "GET", "/api/v1/me/exit-requests", nil)).Body
-	if items, _ := mine["items"].([]any); len(items) != 1 || str(items[0].(map[string]any)["status"]) != "quoted" {
-		t.Fatalf("my requests: %v", mine)
+	q := e.must(201, e.do(f.acct, "POST", "/api/v1/exit-quotes", map[string]any{"user_id": ps[1].user, "exit_type": "retirement",
+		"exit_date": "2025-06-30", "request_id": num(req["id"])})).Body
+	myStatus := func() string {
+		mine := e.must(200, e.do(partnerToken, "GET", "/api/v1/me/exit-requests", nil)).Body
+		items, _ := mine["items"].([]any)
+		if len(items) != 1 {
+			t.Fatalf("my requests: %v", mine)
+		}
+		return str(items[0].(map[string]any)["status"])
+	}
+	if st := myStatus(); st != "quoted" {
+		t.Fatalf("my request after the quote: %s", st)
+	}
+	// Launched, then refused in DingTalk: the quote is quoted again, the
+	// request too, and no stake moved.
+	launched := e.must(201, e.do(f.acct, "POST", proc, map[string]any{"kind": "exit", "subject_id": num(q["id"])})).Body
+	if st := myStatus(); st != "launched" {
+		t.Fatalf("my request while in approval: %s", st)
+	}
+	e.decide(f.acct, num(launched["id"]), str(launched["instance_id"]), "refuse")
+	if got := e.must(200, e.do(f.acct, "GET", "/api/v1/exits/"+itoa(num(q["id"])), nil)).Body; str(got["status"]) != "quoted" {
+		t.Fatalf("the quote after a refusal: %v", got["status"])
+	}
+	if st := myStatus(); st != "quoted" {
+		t.Fatalf("my request after a refusal: %s", st)
+	}
+	if got := e.principalBalance(f.projA, ps[1].partner); got != "300000.00" {
+		t.Fatalf("乙's principal after a refused exit: %s", got)
 	}
 	e.must(403, e.do(partnerToken, "GET", "/api/v1/exits", nil))
 }
