@@ -269,6 +269,21 @@ func TestExitRefusals(t *testing.T) {
 		return e.do(f.acct, "POST", proc, map[string]any{"kind": "exit", "subject_id": num(q1["id"])})
 	})
 
+	// The accountant, a partner too: the business admin may quote the
+	// accountant's exit, the accountant may not send it to approval.
+	var acctUser int64
+	if err := e.db.Get(&acctUser, `SELECT id FROM users WHERE dingtalk_userid = 'acct_huanhu'`); err != nil {
+		t.Fatal(err)
+	}
+	acctPartner := holdingtest.Partner(t, e.db, acctUser)
+	holdingtest.Round(t, e.db, f.projA, "approved", map[int64]string{acctPartner: "1000"})
+	holdingtest.Pay(t, e.db, f.projA, acctPartner, "1000")
+	e.refusedUnchanged("the accountant quotes their own exit", 403, "own_line", quote(acctUser, "resignation", "2025-03-01"))
+	own := e.must(201, e.do(f.biz, "POST", "/api/v1/exit-quotes", map[string]any{"user_id": acctUser, "exit_type": "resignation", "exit_date": "2025-03-01"})).Body
+	e.refusedUnchanged("the accountant launches their own exit", 403, "own_line", func() response {
+		return e.do(f.acct, "POST", proc, map[string]any{"kind": "exit", "subject_id": num(own["id"])})
+	})
+
 	// Self-service: 乙 asks to leave; the accountant sees it and quotes from it.
 	req := e.must(201, e.do(partnerToken, "POST", "/api/v1/me/exit-requests", map[string]any{"reason": "退休", "desired_date": "2025-06-30"})).Body
 	if str(req["status"]) != "submitted" || str(req["status_label"]) == "" {
@@ -279,6 +294,7 @@ func TestExitRefusals(t *testing.T) {
 	if items, _ := list["items"].([]any); len(items) != 1 {
 		t.Fatalf("requests: %v", list)
 	}
+	statesLabelled(t, "exit requests", list)
 	q := e.must(201, e.do(f.acct, "POST", "/api/v1/exit-quotes", map[string]any{"user_id": ps[1].user, "exit_type": "retirement",
 		"exit_date": "2025-06-30", "request_id": num(req["id"])})).Body
 	myStatus := func() string {
