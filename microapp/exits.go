@@ -191,7 +191,7 @@ func (s *Server) exitRoutes() {
 			return s.deps.Exits.Request(c.Request.Context(), p.Actor(), p.UserID, in)
 		},
 	})
-	reportParams := []Param{{"project_id", "integer", "one project"}, {"status", "string", "exit state"},
+	reportParams := []Param{{"project_id", "integer", "one project"}, {"batch_id", "integer", "one batch (管理批次)"}, {"status", "string", "exit state"},
 		{"name", "string", "partner name contains"}}
 	s.handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/reports/exits", Tag: "reports",
@@ -244,6 +244,9 @@ func (s *Server) exitReportFilter(c *gin.Context, p auth.Principal) (exit.Report
 	}
 	f := exit.ReportFilter{Scope: sc, Status: c.Query("status"), Name: c.Query("name")}
 	if f.ProjectID, err = queryID(c, "project_id"); err != nil {
+		return f, err
+	}
+	if f.BatchID, err = queryID(c, "batch_id"); err != nil {
 		return f, err
 	}
 	if f.ProjectID != 0 && !sc.Contains(f.ProjectID) {

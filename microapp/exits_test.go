@@ -210,6 +210,12 @@ func TestExitR9ThroughTheAPI(t *testing.T) {
 	if !found {
 		t.Fatalf("no row of 丙: %v", rows)
 	}
+	for q, n := range map[string]int{"?project_id=" + f.proj: 5, "?name=丙": 1, "?status=paid": 1, "?status=agreed": 4} {
+		got, _ := e.must(200, e.do(f.acct, "GET", "/api/v1/reports/exits"+q, nil)).Body["items"].([]any)
+		if len(got) != n {
+			t.Errorf("report %s: %d rows, want %d", q, len(got), n)
+		}
+	}
 	x := e.do(f.acct, "GET", "/api/v1/reports/exits.xlsx", nil)
 	if x.Status != 200 {
 		t.Fatalf("xlsx: %d %s", x.Status, x.Raw)

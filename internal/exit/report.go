@@ -2,6 +2,7 @@ package exit
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/shopspring/decimal"
@@ -38,8 +39,10 @@ type ReportRow struct {
 type ReportFilter struct {
 	Scope     Scope
 	ProjectID int64
-	Status    string
-	Name      string
+	// BatchID keeps the projects of one 管理批次.
+	BatchID int64
+	Status  string
+	Name    string
 }
 
 // Report is 退出员工合伙信息查询表: every exit in the caller's scope (not
@@ -48,6 +51,16 @@ func (s *Service) Report(ctx context.Context, f ReportFilter) ([]ReportRow, erro
 	exits, err := s.List(ctx, f.Scope, false)
 	if err != nil {
 		return nil, err
+	}
+	inBatch := map[int64]bool{}
+	if f.BatchID != 0 {
+		var ids []int64
+		if err := s.db.SelectContext(ctx, &ids, `SELECT id FROM projects WHERE batch_id = $1`, f.BatchID); err != nil {
+			return nil, fmt.Errorf("projects of batch %d: %w", f.BatchID, err)
+		}
+		for _, id := range ids {
+			inBatch[id] = true
+		}
 	}
 	out := []ReportRow{}
 	for _, e := range exits {
@@ -58,7 +71,7 @@ func (s *Service) Report(ctx context.Context, f ReportFilter) ([]ReportRow, erro
 			continue
 		}
 		for _, l := range e.Lines {
-			if f.ProjectID != 0 && l.ProjectID != f.ProjectID {
+			if (f.ProjectID != 0 && l.ProjectID != f.ProjectID) || (f.BatchID != 0 && !inBatch[l.ProjectID]) {
 				continue
 			}
 			r := ReportRow{ExitID: e.ID, PartnerName: e.PartnerName, OrgUnit: e.OrgUnit, ExitType: string(e.ExitType),
