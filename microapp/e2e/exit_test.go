@@ -3,11 +3,14 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"hehuo/internal/civil"
@@ -107,4 +110,65 @@ func TestConsoleExitQuoteAndLaunch(t *testing.T) {
 	if got["paid_amount"] != "306881.56" || got["paid_on"] != today {
 		t.Fatalf("exit after the payout: %v", got)
 	}
+}
+
+// A partner asks to leave from the phone (个人中心 → 申请退出: reason and
+// date) and sees the request's status; the accountant sees it in 退出流程
+// with its status and a 测算 button that fills the quote form from it; once
+// quoted, the phone shows 已测算.
+func TestH5ExitRequest(t *testing.T) {
+	ctx := browser(t)
+	w := newLiveServer(t)
+	_, acct, proj := w.projectWithTerms()
+	pid, _ := strconv.ParseInt(proj, 10, 64)
+	user, _ := w.user("p_yi", "乙")
+	partner := holdingtest.Partner(t, w.deps.DB, user)
+	holdingtest.Round(t, w.deps.DB, pid, "approved", map[int64]string{partner: "300000"})
+	holdingtest.Pay(t, w.deps.DB, pid, partner, "300000")
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(w.srv.URL+"/login")); err != nil {
+		t.Fatal(err)
+	}
+	consoleErrors(t, ctx)
+	phone := w.srv.URL + "/m/exit-request?dtsim=" + url.QueryEscape(w.sim.URL) + "&dtsim_user=p_yi"
+	run(t, ctx, "H5 申请退出",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(phone),
+		chromedp.WaitVisible(`[data-test=h5-exit-form]`),
+		chromedp.SendKeys(`[data-test=h5-exit-reason] textarea`, "退休"),
+		chromedp.Evaluate[chromedp.Void](`(() => { const i = document.querySelector('[data-test=h5-exit-date] input');
+			i.value = '2025-06-30'; i.dispatchEvent(new Event('input', { bubbles: true })) })(); undefined`),
+		chromedp.Click(`[data-test=h5-exit-submit]`),
+		chromedp.WaitVisible(`//*[@data-test="h5-exit-request-status"][contains(.,"已提交")]`),
+	)
+	reqs := w.call(acct, "GET", "/api/v1/exit-requests", nil, 200)["items"].([]any)
+	if len(reqs) != 1 {
+		t.Fatalf("requests: %v", reqs)
+	}
+	id := idOf(reqs[0].(map[string]any)["id"])
+	run(t, ctx, "退出申请 in the console",
+		chromedp.EmulateViewport(1440, 900),
+		// The phone's session cookie is HttpOnly: the console signs in afresh.
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, network.ClearBrowserCookies, cdp.Empty{})
+			return err
+		}),
+		chromedp.Evaluate[chromedp.Void](`document.cookie = "hehuo_session=`+w.session("acct_huanhu")+`; path=/"; undefined`),
+		chromedp.Navigate(w.srv.URL+"/process?tab=exits&project="+proj),
+		chromedp.WaitVisible(`//*[@data-test="exit-request-status-`+id+`"][contains(.,"已提交")]`),
+		chromedp.Click(`[data-test=exit-request-quote-`+id+`]`),
+		chromedp.WaitVisible(`[data-test=exit-from-request]`),
+		chromedp.WaitVisible(`//*[@data-test="exit-user"]//*[contains(@class,"el-select__selected-item")][contains(.,"乙")]`),
+		clickUntil(`[data-test=exit-type]`, `[data-test=exit-type-retirement]`),
+		chromedp.Sleep(200*time.Millisecond),
+		chromedp.Click(`[data-test=exit-type-retirement]`),
+		chromedp.Click(`[data-test=exit-quote]`),
+		chromedp.WaitVisible(fmt.Sprintf(`[data-test=exit-quote-table-payout-%d]`, pid)),
+		chromedp.WaitVisible(`//*[@data-test="exit-request-status-`+id+`"][contains(.,"已测算")]`),
+	)
+	run(t, ctx, "the phone shows 已测算",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(phone),
+		chromedp.WaitVisible(`//*[@data-test="h5-exit-request-status"][contains(.,"已测算")]`),
+	)
 }
