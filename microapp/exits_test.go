@@ -301,6 +301,12 @@ func TestExitRefusals(t *testing.T) {
 		t.Fatalf("requests: %v", list)
 	}
 	statesLabelled(t, "exit requests", list)
+	if items, _ := e.must(200, e.do(other, "GET", "/api/v1/exit-requests", nil)).Body["items"].([]any); len(items) != 0 {
+		t.Fatalf("another city's accountant sees %d requests", len(items))
+	}
+	e.refusedUnchanged("another city's accountant rejects", 404, "exit_request_not_found", func() response {
+		return e.do(other, "POST", "/api/v1/exit-requests/"+itoa(num(req["id"]))+"/reject", nil)
+	})
 	q := e.must(201, e.do(f.acct, "POST", "/api/v1/exit-quotes", map[string]any{"user_id": ps[1].user, "exit_type": "retirement",
 		"exit_date": "2025-06-30", "request_id": num(req["id"])})).Body
 	myStatus := func() string {

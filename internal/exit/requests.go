@@ -118,12 +118,9 @@ func (s *Service) Requests(ctx context.Context, sc Scope) ([]Request, error) {
 	for _, r := range all {
 		visible, ok := seen[r.PartnerID]
 		if !ok {
-			ps, err := s.pos.Positions(ctx, s.db, position.Query{PartnerID: r.PartnerID})
-			if err != nil {
+			var err error
+			if visible, err = s.visible(ctx, s.db, sc, r.PartnerID); err != nil {
 				return nil, err
-			}
-			for _, p := range ps {
-				visible = visible || (sc == nil || sc.Contains(p.ProjectID))
 			}
 			seen[r.PartnerID] = visible
 		}
@@ -142,6 +139,11 @@ func (s *Service) RejectRequest(ctx context.Context, a audit.Actor, sc Scope, id
 		if err != nil {
 			return err
 		}
+		if ok, err := s.visible(ctx, tx, sc, r.PartnerID); err != nil {
+			return err
+		} else if !ok {
+			return ErrRequestNotFound
+		}
 		if r.Status != RequestSubmitted && r.Status != RequestQuoted {
 			return apperr.Conflict("exit_request_closed", "该退出申请%s，不能驳回", r.Status.Label())
 		}
@@ -156,4 +158,19 @@ func (s *Service) RejectRequest(ctx context.Context, a audit.Actor, sc Scope, id
 		return Request{}, err
 	}
 	return loadRequest(ctx, s.db, id, false)
+}
+
+// visible reports whether partnerID holds (or held) a stake in a project of
+// sc: staff see the requests of the partners of their projects.
+func (s *Service) visible(ctx context.Context, q sqlx.QueryerContext, sc Scope, partnerID int64) (bool, error) {
+	ps, err := s.pos.Positions(ctx, q, position.Query{PartnerID: partnerID})
+	if err != nil {
+		return false, err
+	}
+	for _, p := range ps {
+		if sc == nil || sc.Contains(p.ProjectID) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
