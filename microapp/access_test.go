@@ -72,6 +72,8 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	profitUpdateID := e.mustDisclosureFixture(w.projA, processID, auditorID)
 	// An agreement of the auditor's, for /me/agreements paths.
 	agreementID := e.mustAgreementFixture(w.projA, auditorID)
+	// An exit quote of a partner of project A, for /exits paths.
+	exitID := e.mustQuotedExitFixture(w.projA)
 	// The accountant is granted city B only; the matrix probes project A.
 	e.must(200, e.do(admin, "PUT", "/api/v1/org-units/"+itoa(w.cityB)+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))
@@ -86,6 +88,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 		path = fillDistributionPath(fillAdjustmentPath(path, adjustmentID), distributionID)
 		path = fillDisclosurePath(path, profitUpdateID, w.projA, attachmentID)
 		path = fillAgreementPath(path, agreementID)
+		path = fillExitPath(path, exitID)
 		body := bodyFor(r, w, acctID)
 		write := r.Method != http.MethodGet
 

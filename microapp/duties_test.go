@@ -107,6 +107,9 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 	// for the create case above.
 	payoutBatch := approvedBatch(t, e.db, w.projA, "profit", map[int64][2]string{own: {"0", "1000"}, other: {"0", "1000"}})
 
+	// An agreed exit of the accountant (登记退出打款).
+	ownExit := e.mustExitFixture(w.projA, own, acctID, "agreed")
+
 	rounds := func(id int64, rest string) string { return fmt.Sprintf("/api/v1/rounds/%d%s", id, rest) }
 	invitation := map[string]any{"user_id": acctID, "tier": "city", "min_amount": "100000", "max_amount": "900000",
 		"deadline": deadline.String(), "version": 1}
@@ -188,6 +191,13 @@ func TestEveryLineWriteRefusesTheCallersOwnLine(t *testing.T) {
 		"POST /api/v1/distributions/:id/payouts/import": func() response {
 			return e.upload(acct, fmt.Sprintf("/api/v1/distributions/%d/payouts/import", payoutBatch),
 				sheet(t, [][]any{{"户名", "金额", "打款日期"}, {"会计合伙人", "1000.00", today.String()}}))
+		},
+		"POST /api/v1/exit-quotes": func() response {
+			return e.do(acct, "POST", "/api/v1/exit-quotes", map[string]any{"user_id": acctID, "exit_type": "resignation", "exit_date": today.String()})
+		},
+		"POST /api/v1/exits/:id/payout": func() response {
+			return e.payDo(acct, "duties-4", "POST", fmt.Sprintf("/api/v1/exits/%d/payout", ownExit),
+				map[string]any{"paid_on": today.String(), "amount": "1000.00"})
 		},
 		"POST /api/v1/adjustments/:id/review": func() response {
 			return e.do(biz, "POST", fmt.Sprintf("/api/v1/adjustments/%d/review", underReview), map[string]any{"approve": true, "version": 1})

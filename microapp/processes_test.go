@@ -139,7 +139,8 @@ func TestProcessCenterOverHTTP(t *testing.T) {
 	if row := kindRow(t, list, "disclosure"); row["available"] != true || len(row["actions"].([]any)) != 1 {
 		t.Errorf("disclosure row %v", row)
 	}
-	if row := kindRow(t, list, "exit"); row["available"] != false || len(row["actions"].([]any)) != 0 {
+	// exit is built (issue 12): launchable, and its Prepare wants a quote.
+	if row := kindRow(t, list, "exit"); row["available"] != true || len(row["actions"].([]any)) != 1 {
 		t.Errorf("exit row %v", row)
 	}
 
@@ -246,7 +247,8 @@ func TestProcessRefusalsOverHTTP(t *testing.T) {
 		{"ungranted accountant downloads", e.do(otherAcct, "GET", attPath, nil), 404, "attachment_not_found"},
 		{"angle bracket", e.do(acct, "POST", proj+"/processes", map[string]any{"kind": "disclosure", "form": map[string]string{"情况说明": "a<b"}}), 400, "angle_brackets"},
 		{"Prepare refuses", e.do(acct, "POST", proj+"/processes", map[string]any{"kind": "disclosure", "subject_id": 404}), 422, "disclosure_not_ready"},
-		{"kind not built", e.do(acct, "POST", proj+"/processes", map[string]any{"kind": "exit"}), 422, "process_kind_unavailable"},
+		// A kind without an effect (process_kind_unavailable) is internal/workflow's test: every kind is built here.
+		{"exit without a quote", e.do(acct, "POST", proj+"/processes", map[string]any{"kind": "exit"}), 422, "exit_quote_required"},
 		{"unknown kind", e.do(acct, "POST", proj+"/processes", map[string]any{"kind": "bonus"}), 400, "process_kind_unknown"},
 		{"admin without DingTalk", e.do(admin, "POST", proj+"/processes", launch), 422, "initiator_without_dingtalk"},
 		{"forbidden type", e.uploadFile(acct, proj+"/attachments", "tool.exe", exe), 422, "attachment_type_forbidden"},

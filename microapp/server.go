@@ -31,6 +31,7 @@ import (
 	"hehuo/internal/disclosure"
 	"hehuo/internal/distribution"
 	"hehuo/internal/establishment"
+	"hehuo/internal/exit"
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
 	"hehuo/internal/opening"
@@ -68,6 +69,7 @@ type Deps struct {
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
 	Disclosures   *disclosure.Service
+	Exits         *exit.Service
 	Opening       *opening.Service
 	Agreements    *agreement.Service
 	Log           *slog.Logger
@@ -148,6 +150,7 @@ func New(d Deps) *Server {
 	s.distributionPayoutRoutes()
 	s.disclosureRoutes()
 	s.agreementRoutes()
+	s.exitRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -262,6 +265,6 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments, WorkCalendar: ws.WorkCalendar,
 		Payout: ws.Payout, Adjustments: ws.Adjustments, Distributions: ws.Distributions, Disclosures: ws.Disclosures,
-		Opening: ws.Opening, Agreements: ws.Agreements,
+		Opening: ws.Opening, Agreements: ws.Agreements, Exits: ws.Exits,
 	}
 }

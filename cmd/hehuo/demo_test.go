@@ -101,6 +101,15 @@ func TestDemoPutsAProjectMidDistribution(t *testing.T) {
 	if err != nil || name != "泰安-锦艺誉峯" {
 		t.Fatalf("demo distribution: %q %v", name, err)
 	}
+	// One exited partner (退投): quoted, agreed (承接) and paid.
+	if err := demoExit(ctx, a, sim.Sim); err != nil {
+		t.Fatalf("demo exit: %v", err)
+	}
+	var exits int
+	if err := a.db.GetContext(ctx, &exits, `SELECT count(*) FROM exits e JOIN partners p ON p.id = e.partner_id
+		WHERE e.status = 'paid' AND p.exited_on IS NOT NULL AND p.left_on IS NOT NULL`); err != nil || exits != 1 {
+		t.Fatalf("demo exits paid: %d %v", exits, err)
+	}
 	ledgertest.AssertReconciles(t, a.db)
 	// The approved rounds have their agreements; one is signed, with its PDF's hash.
 	if n, err := demoAgreements(ctx, a, sim.Sim); err != nil || n == 0 {
@@ -145,6 +154,9 @@ func TestDemoPutsAProjectMidDistribution(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := demoAgreements(ctx, a, sim.Sim); err != nil {
+		t.Fatal(err)
+	}
+	if err := demoExit(ctx, a, sim.Sim); err != nil {
 		t.Fatal(err)
 	}
 	var after int

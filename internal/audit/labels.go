@@ -145,6 +145,16 @@ var actionLabels = map[string]string{
 	"user.sync_disable":               "同步停用账号",
 	"user.unlock":                     "解锁账号",
 	"work_calendar.put":               "设置工作日历",
+	// exits (退投, R9)
+	"exit.quote":          "离职退休测算",
+	"exit.in_approval":    "发起退出审批",
+	"exit.returned":       "退出审批未通过",
+	"exit.agreed":         "退出审批通过",
+	"exit.takeover":       "平台公司承接",
+	"exit.payout":         "登记退出打款",
+	"exit_policy.update":  "修改退出政策",
+	"exit_request.create": "申请退出",
+	"exit_request.reject": "驳回退出申请",
 }
 
 // entityLabels names every entity (对象) an entry may be about.
@@ -184,6 +194,9 @@ var entityLabels = map[string]string{
 	"shareholding_version":  "股权合作",
 	"user":                  "账号",
 	"work_calendar":         "工作日历",
+	"exit":                  "退出",
+	"exit_policy":           "退出政策",
+	"exit_request":          "退出申请",
 }
 
 // fieldLabels names the fields of the records entries carry (their JSON
@@ -265,6 +278,10 @@ var fieldLabels = map[string]string{
 	"profit_ratio": "本次分配比例", "partnership_ratio": "合伙投资占比", "sales_target_on": "销售去化达标时间",
 	"collection_target_on": "销售回款达标时间", "actual_peak_id": "实际资金峰值确认ID", "unlocked": "解锁编辑",
 	"c": "其它", "c_reason": "其它说明", "d": "本金分配（不含其它）", "e": "本金分配（含其它）", "f": "利润分配", "manual": "手工录入",
+	// exits (退投, R9)
+	"exit_type": "退出类型", "exit_date": "退出日期", "superseded": "作废的测算", "request_id": "退出申请ID",
+	"holding_return": "计持有收益", "platform_partner_id": "承接方ID", "ledger_transactions": "记账凭证", "exited": "退",
+	"left": "离", "on": "日期", "desired_date": "期望退出日期",
 }
 
 var (

@@ -218,7 +218,7 @@ func (s *Service) holders(ctx context.Context, q sqlx.QueryerContext, projectID 
 	}
 	var out []holder
 	for _, p := range ps {
-		h := holder{PartnerID: p.PartnerID, UserID: p.UserID, Held: p.Paid.Sub(p.Returned), Interest: decimal.Min(p.Interest, decimal.Zero),
+		h := holder{PartnerID: p.PartnerID, UserID: p.UserID, Held: p.Held(), Interest: decimal.Min(p.Interest, decimal.Zero),
 			Stake: stakeOf(p)}
 		if h.Held.IsNegative() {
 			h.Held = decimal.Zero

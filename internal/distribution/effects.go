@@ -174,7 +174,7 @@ func (s *Service) checkReturnsAll(ctx context.Context, tx *sqlx.Tx, b Batch) err
 		names[l.PartnerID] = l.Name
 	}
 	for _, p := range ps {
-		held := p.Paid.Sub(p.Returned)
+		held := p.Held()
 		if got := returns[p.PartnerID]; !got.Equal(held) {
 			name := names[p.PartnerID]
 			if name == "" {

@@ -35,6 +35,9 @@ import (
 //   - distribution_lines: internal/distribution writes them (batches,
 //     calculation, manual entry, payouts) and reads them for its screens;
 //     position reads the B they deducted (R6);
+//   - exit_lines: internal/exit writes them (离职退休测算) and reads them
+//     for its screens and report; position reads the I an agreed exit
+//     settled (R9);
 //   - internal/position is the one read model across areas: principal in
 //     force, paid, outstanding, interest and profit for everyone else.
 //
@@ -48,9 +51,10 @@ var moneyTables = map[string][]string{
 	"ledger_balances":    {"internal/ledger", "internal/position"},
 	"opening_balances":   {"internal/opening", "internal/position"},
 	"distribution_lines": {"internal/distribution", "internal/position"},
+	"exit_lines":         {"internal/exit", "internal/position"},
 }
 
-var tableRE = regexp.MustCompile(`\b(allocation_lines|adjustment_lines|ledger_postings|ledger_balances|opening_balances|distribution_lines)\b`)
+var tableRE = regexp.MustCompile(`\b(allocation_lines|adjustment_lines|ledger_postings|ledger_balances|opening_balances|distribution_lines|exit_lines)\b`)
 
 // mentions returns, per table, the string literals of a Go source that
 // name it (SQL, or a table name passed to COPY).

@@ -55,6 +55,14 @@ const (
 	KindAdjustmentRefund = "adjustment_refund"
 	// KindAdjustmentTopUp is the ledger kind of an adjustment's top-up (补缴).
 	KindAdjustmentTopUp = "adjustment_top_up"
+	// KindExitTakeover is the ledger kind of an agreed exit's transfer of a
+	// stake to the platform company (承接, R9): the exited partner's
+	// principal account debited, the platform's credited.
+	KindExitTakeover = "exit_takeover"
+	// ExitAgreed: an exit quote (e) whose approval transferred the stake;
+	// its lines' I counts as deducted. The literals are exit.StatusAgreed
+	// and StatusPaid (exit imports this package; a test checks they agree).
+	ExitAgreed = "e.status IN ('agreed', 'paid')"
 )
 
 // Position is one partner's money in one project. Amounts are in yuan to
@@ -84,7 +92,17 @@ type Position struct {
 	Paid decimal.Decimal `db:"paid"`
 	// Returned is the principal paid back: debits to the same account
 	// (adjustment refunds and principal distributions), reversals left out.
+	// A stake taken over by the platform company (exit_takeover) is not
+	// returned: it is TransferredOut.
 	Returned decimal.Decimal `db:"returned"`
+	// TransferredOut is the principal an agreed exit (退投, R9) transferred
+	// to the platform company (承接): debits of kind exit_takeover. An
+	// exited partner's principal in force and outstanding are then 0.
+	TransferredOut decimal.Decimal `db:"transferred_out"`
+	// TransferredIn is the principal the platform company took over from
+	// exited partners (credits of kind exit_takeover); it is part of Paid
+	// and of the principal in force.
+	TransferredIn decimal.Decimal `db:"transferred_in"`
 	// Refunded is the part of Returned that adjustments refunded (退款).
 	Refunded decimal.Decimal `db:"refunded"`
 	// Outstanding is what the partner still owes: max(0, Principal −
@@ -115,15 +133,30 @@ func (p Position) Tiers() []string {
 	return out
 }
 
-// PaidIn is the principal the partnership holds from the partner's own
-// contributions: paid less refunded (what 立项及缴款汇总表 calls 已缴款).
-func (p Position) PaidIn() decimal.Decimal { return p.Paid.Sub(p.Refunded) }
+// PaidIn is the principal the partnership holds from the partner's
+// contributions: paid less refunded (what 立项及缴款汇总表 calls 已缴款). A
+// stake taken over by the platform company counts as the platform's paid-in
+// (TransferredIn is part of its Paid) and no longer as the exited partner's,
+// so a project's Σ PaidIn is unchanged by an exit.
+func (p Position) PaidIn() decimal.Decimal { return p.Paid.Sub(p.Refunded).Sub(p.TransferredOut) }
 
 // FullyPaid reports whether a partner with principal in force owes nothing.
 func (p Position) FullyPaid() bool { return p.Principal.IsPositive() && !p.Outstanding.IsPositive() }
 
+// Held is the principal outstanding in the partnership (在投本金, R9's P):
+// paid less returned less transferred to the platform company.
+func (p Position) Held() decimal.Decimal { return p.Paid.Sub(p.Returned).Sub(p.TransferredOut) }
+
+// derive fills Principal and Outstanding. An exit transfers the partner's
+// whole stake (docs/exits.md): a partner with principal transferred out has
+// no principal in force left and owes nothing (a commitment not yet paid
+// in is waived with the exit); the taker holds what it took over.
 func (p *Position) derive() {
 	p.Principal = p.Allocated.Add(p.Delta)
+	if p.TransferredOut.IsPositive() {
+		p.Principal = decimal.Zero
+	}
+	p.Principal = p.Principal.Add(p.TransferredIn)
 	p.Outstanding = decimal.Max(decimal.Zero, p.Principal.Sub(p.PaidIn()))
 }
 
@@ -173,6 +206,8 @@ const positionsSQL = `
 			sum(credits) FILTER (WHERE kind = 'principal') AS paid,
 			sum(debits) FILTER (WHERE kind = 'principal') AS returned,
 			sum(refunded) FILTER (WHERE kind = 'principal') AS refunded,
+			sum(transferred_out) FILTER (WHERE kind = 'principal') AS transferred_out,
+			sum(transferred_in) FILTER (WHERE kind = 'principal') AS transferred_in,
 			sum(credits) FILTER (WHERE kind = 'profit') AS profit_allocated,
 			sum(debits) FILTER (WHERE kind = 'profit') AS profit_paid
 		FROM ({{ledger}}) s GROUP BY project_id, partner_id
@@ -182,6 +217,7 @@ const positionsSQL = `
 		coalesce(al.tiers, 0) | coalesce(ad.tiers, 0) AS tiers, (al.partner_id IS NOT NULL OR ad.partner_id IS NOT NULL) AS committed,
 		coalesce(al.allocated, 0) AS allocated, coalesce(ad.delta, 0) AS delta,
 		coalesce(lg.paid, 0) AS paid, coalesce(lg.returned, 0) AS returned, coalesce(lg.refunded, 0) AS refunded,
+		coalesce(lg.transferred_out, 0) AS transferred_out, coalesce(lg.transferred_in, 0) AS transferred_in,
 		coalesce(lg.profit_allocated, 0) AS profit_allocated, coalesce(lg.profit_paid, 0) AS profit_paid
 	FROM (SELECT project_id, partner_id FROM al UNION SELECT project_id, partner_id FROM ad
 		UNION SELECT project_id, partner_id FROM lg) x
@@ -197,9 +233,12 @@ const positionsSQL = `
 const tierBit = `CASE l.tier WHEN 'holding' THEN 1 WHEN 'property' THEN 2 WHEN 'city' THEN 4 WHEN 'other' THEN 8 ELSE 0 END`
 
 // ledgerSums are the sums of a posting set p of transaction t on account la.
+// Debits of kind exit_takeover are transferred out, not returned.
 const ledgerSums = `coalesce(sum(-p.amount) FILTER (WHERE p.amount < 0), 0) AS credits,
-	coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0) AS debits,
-	coalesce(sum(p.amount) FILTER (WHERE p.amount > 0 AND t.kind = '` + KindAdjustmentRefund + `'), 0) AS refunded`
+	coalesce(sum(p.amount) FILTER (WHERE p.amount > 0 AND t.kind <> '` + KindExitTakeover + `'), 0) AS debits,
+	coalesce(sum(p.amount) FILTER (WHERE p.amount > 0 AND t.kind = '` + KindAdjustmentRefund + `'), 0) AS refunded,
+	coalesce(sum(p.amount) FILTER (WHERE p.amount > 0 AND t.kind = '` + KindExitTakeover + `'), 0) AS transferred_out,
+	coalesce(sum(-p.amount) FILTER (WHERE p.amount < 0 AND t.kind = '` + KindExitTakeover + `'), 0) AS transferred_in`
 
 // notReversed leaves out a reversal and the transaction it reverses.
 const notReversed = `t.reverses_id IS NULL AND NOT EXISTS (SELECT 1 FROM ledger_transactions rv WHERE rv.reverses_id = t.id)`
@@ -282,7 +321,7 @@ func scanPositions(ctx context.Context, conn sqlx.QueryerContext, query string, 
 	for rows.Next() {
 		var p Position
 		if err := rows.Scan(&p.ProjectID, &p.ProjectName, &p.PartnerID, &p.PartnerName, &p.UserID, &p.TierBits, &p.Committed,
-			&p.Allocated, &p.Delta, &p.Paid, &p.Returned, &p.Refunded, &p.ProfitAllocated, &p.ProfitPaid); err != nil {
+			&p.Allocated, &p.Delta, &p.Paid, &p.Returned, &p.Refunded, &p.TransferredOut, &p.TransferredIn, &p.ProfitAllocated, &p.ProfitPaid); err != nil {
 			return nil, err
 		}
 		p.derive()
@@ -387,14 +426,21 @@ const receiptsSQL = `
 
 // deductedSQL sums, per (project, partner), the B already deducted by
 // posted principal and liquidation batches, in one set-based query.
-const deductedSQL = `SELECT b.project_id, l.partner_id, sum(l.b) AS b
+// The I of agreed exit lines (R9) counts as deducted too: the exit price
+// settled it.
+const deductedSQL = `SELECT project_id, partner_id, sum(b) AS b FROM (
+	SELECT b.project_id, l.partner_id, l.b
 	FROM distribution_lines l JOIN distribution_batches b ON b.id = l.batch_id
 	WHERE ` + DistributionPosted + ` AND l.b <> 0 AND {{where}}
-	GROUP BY b.project_id, l.partner_id`
+	UNION ALL
+	SELECT x.project_id, x.partner_id, x.i
+	FROM exit_lines x JOIN exits e ON e.id = x.exit_id
+	WHERE ` + ExitAgreed + ` AND x.i <> 0 AND {{where_x}}) d
+	GROUP BY project_id, partner_id`
 
 var (
-	deductedByProjects = strings.NewReplacer("{{where}}", "b.project_id = ANY($1)").Replace(deductedSQL)
-	deductedByPartner  = strings.NewReplacer("{{where}}", "l.partner_id = $1").Replace(deductedSQL)
+	deductedByProjects = strings.NewReplacer("{{where}}", "b.project_id = ANY($1)", "{{where_x}}", "x.project_id = ANY($1)").Replace(deductedSQL)
+	deductedByPartner  = strings.NewReplacer("{{where}}", "l.partner_id = $1", "{{where_x}}", "x.partner_id = $1").Replace(deductedSQL)
 )
 
 var (

@@ -9,12 +9,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Held is the principal the partner still holds in the project (R9's P,
-// 本金余额): what was paid in less what went back, refunds and
-// distributions alike (Paid − Returned, reversed pairs left out). An exit's
-// takeover posts it to the platform company, leaving the partner 0.
-func (p Position) Held() decimal.Decimal { return p.Paid.Sub(p.Returned) }
-
 // ReturnedByDistribution is the principal paid back by distributions:
 // Returned less what adjustments refunded.
 func (p Position) ReturnedByDistribution() decimal.Decimal { return p.Returned.Sub(p.Refunded) }

@@ -17,6 +17,7 @@ import (
 	"hehuo/internal/disclosure"
 	"hehuo/internal/distribution"
 	"hehuo/internal/establishment"
+	"hehuo/internal/exit"
 	"hehuo/internal/holding"
 	"hehuo/internal/notify"
 	"hehuo/internal/opening"
@@ -52,6 +53,7 @@ type Services struct {
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
 	Disclosures   *disclosure.Service
+	Exits         *exit.Service
 	Opening       *opening.Service
 	Agreements    *agreement.Service
 }
@@ -83,6 +85,7 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Adjustments = adjustment.NewService(d, s.Establishment, s.Workflow)
 	s.Distributions = distribution.NewService(d, s.Establishment, s.Workflow)
 	s.Disclosures = disclosure.NewService(d, s.Establishment, s.Workflow)
+	s.Exits = exit.NewService(d, s.Establishment, s.Workflow)
 	s.Opening = opening.NewService(d)
 	// Agreements observe round and adjustment approvals (docs/agreements.md).
 	s.Agreements = agreement.NewService(d, s.Establishment, s.Rounds, s.Workflow, cfg)

@@ -16,6 +16,7 @@ const adminComponents = {
   notices: () => import('./admin/notify/NoticesPage.vue'),
   dingtalk: () => import('./admin/notify/DingTalkPage.vue'),
   rates: () => import('./admin/rates/RatesPage.vue'),
+  'exit-policies': () => import('./admin/exits/ExitPoliciesPage.vue'),
   workcal: () => import('./admin/workcal/WorkCalendarPage.vue'),
   mandatory: () => import('./admin/mandatory/MandatoryPage.vue'),
   tools: () => import('./admin/tools/ToolsPage.vue'),
@@ -41,7 +42,7 @@ const stageComponents = {
   payment: () => import('./payment/PaymentView.vue'),
   distribution: () => import('./distribution/DistributionView.vue'),
   disclosure: () => import('./disclosure/DisclosureView.vue'),
-  process: () => import('./process/ProcessPage.vue'),
+  process: () => import('./process/ProcessView.vue'),
 }
 
 const routes = [

@@ -36,6 +36,7 @@ export const ADMIN_PAGES = [
   { name: 'audit', label: '系统日志' },
   { name: 'mandatory', label: '强投名单' },
   { name: 'rates', label: '资金成本利率' },
+  { name: 'exit-policies', label: '退出政策' },
   { name: 'workcal', label: '工作日历' },
   { name: 'tools', label: '辅助工具' },
 ]

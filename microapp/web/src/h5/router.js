@@ -53,6 +53,7 @@ export const router = createRouter({
       meta: { title: '项目披露' },
     },
     { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: '个人中心' } },
+    { path: '/exit-request', name: 'exit-request', component: () => import('./views/ExitRequestView.vue'), meta: { title: '申请退出' } },
     {
       path: '/payout-account',
       name: 'payout-account',
