@@ -96,6 +96,9 @@ func TestH5DisclosurePageShowsTheChart(t *testing.T) {
 	)
 	// 发起披露 opens 项目流程's launch dialog on the period.
 	run(t, ctx, "console 发起披露",
+		// The period's dialog fades out over the page: a click before it is
+		// gone lands on its overlay.
+		chromedp.WaitNotVisible(`[data-test=pnl-dialog]`),
 		chromedp.Click(`[data-test^=pnl-launch-]`),
 		chromedp.WaitVisible(`[data-test=launch-dialog]`),
 		chromedp.WaitVisible(`//*[@data-test="launch-form-preview"][contains(.,"盈亏期间")][contains(.,"2026年第四季度")]`),
