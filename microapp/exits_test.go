@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"hehuo/internal/holding/holdingtest"
 	"hehuo/internal/ledger"
 	"hehuo/internal/partner"
@@ -143,6 +145,22 @@ func TestExitR9ThroughTheAPI(t *testing.T) {
 					p.PartnerName, p.Principal, p.Outstanding, p.Held(), p.Returned, p.Interest)
 			}
 		}
+	}
+	// The exited partners' tiers are the platform company's: an adjustment
+	// (R5) re-splits its principal, and a distribution's tier table counts it.
+	tiers, err := position.NewService(e.db, e.deps.Establishment).Tiers(ctx, e.db, f.projA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tierSum := decimal.Zero
+	for _, tp := range tiers {
+		if tp.PartnerID != platform || tp.UserID != nil {
+			t.Errorf("tier %s after every exit: partner %d user %v, want the platform company's", tp.Tier, tp.PartnerID, tp.UserID)
+		}
+		tierSum = tierSum.Add(tp.Principal)
+	}
+	if tierSum.StringFixed(2) != "1420000.00" {
+		t.Errorf("the platform company's tiers sum to %s, want 1420000.00", tierSum)
 	}
 	// A partner who has exited has nothing left to quote.
 	e.refusedUnchanged("quote after the exit", 422, "exit_no_stake", func() response {

@@ -365,17 +365,29 @@ type TierPrincipal struct {
 }
 
 // Tiers returns the principal in force of every partner of the project per
-// tier, by partner then tier: what an establishment adjustment (R5) re-splits.
+// tier, by partner then tier: what an establishment adjustment (R5) re-splits
+// and a distribution's tier table (本次分配信息) sums. The tiers of a partner
+// whose exit was agreed are the platform company's, which took the stake over.
 func (s *Service) Tiers(ctx context.Context, conn sqlx.QueryerContext, projectID int64) ([]TierPrincipal, error) {
 	var out []TierPrincipal
-	if err := sqlx.SelectContext(ctx, conn, &out, `SELECT partner_id,
-			COALESCE(max(user_id), (SELECT p.user_id FROM partners p WHERE p.id = x.partner_id)) AS user_id,
-			tier, sum(x) AS principal FROM (
+	if err := sqlx.SelectContext(ctx, conn, &out, `WITH exited AS (
+			SELECT DISTINCT x.partner_id FROM exit_lines x JOIN exits e ON e.id = x.exit_id
+			WHERE x.project_id = $1 AND `+ExitAgreed+`
+		), lines AS (
 			SELECT l.partner_id, l.user_id, l.tier, l.allocated AS x FROM allocation_lines l JOIN rounds r ON r.id = l.round_id
 			WHERE r.project_id = $1 AND `+RoundApproved+`
 			UNION ALL
 			SELECT l.partner_id, l.user_id, l.tier, l.delta FROM adjustment_lines l JOIN adjustments a ON a.id = l.adjustment_id
-			WHERE a.project_id = $1 AND `+AdjustmentAgreed+`) x
+			WHERE a.project_id = $1 AND `+AdjustmentAgreed+`
+		), held AS (
+			-- An exited partner's principal went to the platform company
+			-- (承接): its tiers are the platform's from then on.
+			SELECT CASE WHEN ex.partner_id IS NULL THEN l.partner_id ELSE (SELECT id FROM partners WHERE kind = 'platform') END AS partner_id,
+				CASE WHEN ex.partner_id IS NULL THEN l.user_id END AS user_id, l.tier, l.x
+			FROM lines l LEFT JOIN exited ex ON ex.partner_id = l.partner_id
+		)
+		SELECT partner_id, COALESCE(max(user_id), (SELECT p.user_id FROM partners p WHERE p.id = held.partner_id)) AS user_id,
+			tier, sum(x) AS principal FROM held
 		GROUP BY partner_id, tier ORDER BY partner_id, tier`, projectID); err != nil {
 		return nil, fmt.Errorf("position: tiers of project %d: %w", projectID, err)
 	}
