@@ -146,6 +146,21 @@ func TestExitR9ThroughTheAPI(t *testing.T) {
 			}
 		}
 	}
+	// 我的跟投 names what the platform company took over.
+	held := false
+	for _, h := range e.must(200, e.do(e.signInByAuthCode(ps[0].userid), "GET", "/api/v1/me/holdings", nil)).Body["items"].([]any) {
+		m := h.(map[string]any)
+		if num(m["project_id"]) != f.projA {
+			continue
+		}
+		held = true
+		if str(m["transferred"]) != "500000.00" || str(m["principal"]) != "0.00" {
+			t.Errorf("%s's holding after the exit: %v", ps[0].name, m)
+		}
+	}
+	if !held {
+		t.Errorf("%s's 我的跟投 no longer lists the project exited", ps[0].name)
+	}
 	// The exited partners' tiers are the platform company's: an adjustment
 	// (R5) re-splits its principal, and a distribution's tier table counts it.
 	tiers, err := position.NewService(e.db, e.deps.Establishment).Tiers(ctx, e.db, f.projA)

@@ -21,13 +21,16 @@ type holdingJSON struct {
 	Returned money.Amount `json:"returned"`
 	// ProfitReceived is the profit paid out (已分配收益).
 	ProfitReceived money.Amount `json:"profit_received"`
+	// Transferred is the principal the platform company took over at the
+	// partner's exit (已转让); "0.00" while the partner holds the stake.
+	Transferred money.Amount `json:"transferred"`
 }
 
 // holdingRoutes registers the signed-in partner's own stakes.
 func (s *Server) holdingRoutes() {
 	s.handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/me/holdings", Tag: "partners",
-		Summary:  "The signed-in partner's stakes per project (我的跟投): principal subscribed, paid, returned and profit received.",
+		Summary:  "The signed-in partner's stakes per project (我的跟投): principal subscribed, paid, returned, profit received and transferred to the platform company at an exit (已转让).",
 		Response: list[holdingJSON]{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			hs, err := s.deps.Holdings.ForUser(c.Request.Context(), p.UserID)
@@ -40,6 +43,7 @@ func (s *Server) holdingRoutes() {
 					ProjectID: h.ProjectID, ProjectName: h.ProjectName,
 					Principal: money.AmountOf(h.Principal), Paid: money.AmountOf(h.Paid),
 					Returned: money.AmountOf(h.Returned), ProfitReceived: money.AmountOf(h.ProfitReceived),
+					Transferred: money.AmountOf(h.Transferred),
 				})
 			}
 			return out, nil

@@ -27,6 +27,9 @@ type Holding struct {
 	Returned decimal.Decimal
 	// ProfitReceived is the profit paid out (已分配收益): debits to profit:{project}:{partner}.
 	ProfitReceived decimal.Decimal
+	// Transferred is the principal taken over by the platform company when
+	// the partner's exit was agreed (已转让, R9): 0 while the partner holds it.
+	Transferred decimal.Decimal
 }
 
 // Service reads holdings.
@@ -67,7 +70,7 @@ func (s *Service) holdings(ctx context.Context, q position.Query) ([]Holding, er
 	out := make([]Holding, len(ps))
 	for i, p := range ps {
 		h := Holding{ProjectID: p.ProjectID, ProjectName: p.ProjectName, Principal: p.Principal,
-			Paid: p.Paid, Returned: p.Returned, ProfitReceived: p.ProfitPaid}
+			Paid: p.Paid, Returned: p.Returned, ProfitReceived: p.ProfitPaid, Transferred: p.TransferredOut}
 		if !p.Committed {
 			h.Principal = p.Paid
 		}
