@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"hehuo/internal/agreement"
 	"hehuo/internal/audit"
 	"hehuo/internal/civil"
@@ -77,10 +79,10 @@ func demoEstablishedRound(ctx context.Context, a *app, sim *dtsim.Sim) error {
 	}
 	if err := a.db.GetContext(ctx, &proj, `SELECT p.id, p.name FROM projects p JOIN org_units u ON u.id = p.city_company_id
 		LEFT JOIN org_units parent ON parent.id = u.parent_id
-		WHERE (u.name = '环沪城市公司' OR parent.name = '环沪城市公司') AND p.is_open
+		WHERE (u.name = '环沪城市公司' OR parent.name = '环沪城市公司') AND p.is_open AND p.name <> ALL($1)
 		  AND NOT EXISTS (SELECT 1 FROM rounds r WHERE r.project_id = p.id)
 		  AND NOT EXISTS (SELECT 1 FROM establishments e WHERE e.project_id = p.id AND e.peak_capital IS NOT NULL)
-		ORDER BY p.id LIMIT 1`); err != nil {
+		ORDER BY p.id LIMIT 1`, pq.StringArray{demoDistProject, demoDisclosureProject}); err != nil {
 		return fmt.Errorf("demo agreements: a project for 立项: %w", err)
 	}
 	actor := audit.Actor{ID: &acct.ID, Name: acct.Name, RequestID: "demo"}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
 	"github.com/xuri/excelize/v2"
 
 	"hehuo/internal/audit"
@@ -51,11 +52,13 @@ func demoExit(ctx context.Context, a *app, sim *dtsim.Sim) error {
 		return fmt.Errorf("demo exit partner: %w", err)
 	}
 	var proj int64
-	if err := a.db.GetContext(ctx, &proj, `SELECT p.id FROM projects p WHERE p.is_open AND p.name <> $1
+	// Not a project another part of the demo puts elsewhere in its life,
+	// whichever ran first.
+	if err := a.db.GetContext(ctx, &proj, `SELECT p.id FROM projects p WHERE p.is_open AND p.name <> ALL($1)
 		AND NOT EXISTS (SELECT 1 FROM rounds r WHERE r.project_id = p.id)
 		AND NOT EXISTS (SELECT 1 FROM opening_imports o WHERE o.project_id = p.id)
 		AND NOT EXISTS (SELECT 1 FROM establishments e WHERE e.project_id = p.id AND e.funding_date IS NOT NULL)
-		ORDER BY p.id DESC LIMIT 1`, demoDistProject); err != nil {
+		ORDER BY p.id DESC LIMIT 1`, pq.StringArray{demoDistProject, demoDisclosureProject}); err != nil {
 		return fmt.Errorf("demo exit project: %w", err)
 	}
 	accountant := audit.Actor{ID: &acct.ID, Name: acct.Name, RequestID: "demo"}
