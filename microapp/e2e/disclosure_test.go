@@ -95,12 +95,27 @@ func TestH5DisclosurePageShowsTheChart(t *testing.T) {
 		chromedp.WaitVisible(`//*[@data-test="pnl-diff-net_profit"][contains(.,"-10,000,000.00")]`),
 	)
 	// 发起披露 opens 项目流程's launch dialog on the period.
+	// The period's dialog fades out over the page and the list reloads
+	// after the save: a click on a row being replaced does nothing, so
+	// 发起披露 is clicked again until 项目流程's dialog opens.
+	run(t, ctx, "console 发起披露", chromedp.WaitNotVisible(`[data-test=pnl-dialog]`))
+	for try := 1; ; try++ {
+		// Once the page has left, there is nothing to click: wait for the dialog.
+		click, cancel := context.WithTimeout(ctx, 5*time.Second)
+		clicked := chromedp.Do(click, chromedp.Click(`[data-test^=pnl-launch-]`)) == nil
+		cancel()
+		wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := chromedp.Do(wait, chromedp.WaitVisible(`[data-test=launch-dialog]`))
+		cancel()
+		if err == nil {
+			break
+		}
+		if try == 3 || !clicked {
+			body, _ := chromedp.Run(ctx, chromedp.Text(`body`))
+			t.Fatalf("发起披露 did not open the launch dialog (%d clicks): %v\npage: %s", try, err, body)
+		}
+	}
 	run(t, ctx, "console 发起披露",
-		// The period's dialog fades out over the page: a click before it is
-		// gone lands on its overlay.
-		chromedp.WaitNotVisible(`[data-test=pnl-dialog]`),
-		chromedp.Click(`[data-test^=pnl-launch-]`),
-		chromedp.WaitVisible(`[data-test=launch-dialog]`),
 		chromedp.WaitVisible(`//*[@data-test="launch-form-preview"][contains(.,"盈亏期间")][contains(.,"2026年第四季度")]`),
 		chromedp.Click(`[data-test=launch-submit]:not(.is-disabled)`),
 		chromedp.WaitVisible(`//*[starts-with(@data-test,"process-status-")][@data-status="running"]`),
