@@ -41,8 +41,40 @@ func failedLoads(t *testing.T, ctx context.Context) {
 
 // Every console tab opens without a console error, an uncaught exception or
 // a failed request, for a staff member who may use all of them, on a project
-// with an approved round and a payment.
+// with an approved round and a payment: the stages with every sub-tab here,
+// 报表 and 后台管理 in the two tests below (each walk has a browser's time
+// budget of its own).
 func TestConsoleEveryTabWithoutConsoleErrors(t *testing.T) {
+	walkConsole(t, []string{
+		"/establishment/basic", "/establishment/shareholding", "/establishment/terms", "/establishment/milestones",
+		"/establishment/indicators", "/establishment/partners", "/establishment/subscriptions", "/establishment/review",
+		"/establishment/adjustment", "/establishment/signing",
+		"/payment", "/payment?tab=settlements", "/disclosure", "/distribution", "/process", "/process?tab=exits", "/minority",
+	})
+}
+
+// Every tab of 报表 opens without a console error, an uncaught exception or
+// a failed request.
+func TestConsoleEveryReportWithoutConsoleErrors(t *testing.T) {
+	walkConsole(t, []string{
+		"/report", "/report?report=establishment-payments", "/report?report=partners", "/report?report=exit-candidates",
+		"/report?report=exits",
+	})
+}
+
+// Every page of 后台管理 opens without a console error, an uncaught
+// exception or a failed request.
+func TestConsoleEveryAdminPageWithoutConsoleErrors(t *testing.T) {
+	walkConsole(t, []string{
+		"/admin/orgs", "/admin/projects", "/admin/accounts", "/admin/shareholders", "/admin/templates", "/admin/notices",
+		"/admin/dingtalk", "/admin/audit", "/admin/mandatory", "/admin/rates", "/admin/exit-policies", "/admin/workcal", "/admin/tools",
+	})
+}
+
+// walkConsole opens pages in turn, and every sub-tab of a stage page, as a
+// staff member with every role.
+func walkConsole(t *testing.T, pages []string) {
+	t.Helper()
 	ctx := browser(t)
 	w := newLiveServer(t)
 	_, _, proj := w.projectWithTerms()
@@ -66,16 +98,6 @@ func TestConsoleEveryTabWithoutConsoleErrors(t *testing.T) {
 	// Signed in, no request of any page may fail (the sign-in page's own
 	// probe of /me before the session existed is its 401 by design).
 	failedLoads(t, ctx)
-	pages := []string{
-		"/establishment/basic", "/establishment/shareholding", "/establishment/terms", "/establishment/milestones",
-		"/establishment/indicators", "/establishment/partners", "/establishment/subscriptions", "/establishment/review",
-		"/establishment/adjustment", "/establishment/signing",
-		"/payment", "/payment?tab=settlements", "/disclosure", "/distribution", "/process", "/process?tab=exits", "/minority",
-		"/report", "/report?report=establishment-payments", "/report?report=partners", "/report?report=exit-candidates",
-		"/report?report=exits",
-		"/admin/orgs", "/admin/projects", "/admin/accounts", "/admin/shareholders", "/admin/templates", "/admin/notices",
-		"/admin/dingtalk", "/admin/audit", "/admin/mandatory", "/admin/rates", "/admin/exit-policies", "/admin/workcal", "/admin/tools",
-	}
 	for _, p := range pages {
 		sep := "?"
 		if strings.Contains(p, "?") {
