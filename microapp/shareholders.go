@@ -34,7 +34,7 @@ func (s *Server) shareholderRoutes() {
 		Summary: "Register a minority shareholder: name, kind company (统一社会信用代码, GB 32100 check character: 400 " +
 			"credit_code_invalid) or person (身份证号, GB 11643 check digit and birth date: 400 id_number_invalid), contact, bank, " +
 			"account_number (8–30 digits, optional). The numbers are sealed; the same ID number twice → 409 shareholder_duplicate.",
-		Access:  Access{Roles: registryEditors}, Request: shareholder.Input{}, Response: shareholder.Shareholder{},
+		Access: Access{Roles: registryEditors}, Request: shareholder.Input{}, Response: shareholder.Shareholder{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			var in shareholder.Input
 			if err := bind(c, &in); err != nil {
@@ -111,7 +111,7 @@ func (s *Server) shareholderRoutes() {
 		Summary: "Enter a draft registration: shareholder_id, stake (fraction string, > 0, ≤ 1, at most six decimals: 400 " +
 			"stake_invalid), contributed (yuan to the fen, ≥ 0), contributed_on. One unfinished registration per shareholder and " +
 			"project (409 registration_open); a new one after an approved one is its next version.",
-		Access:  Access{Roles: establishmentEditors, ProjectParam: "id"}, Request: shareholder.RegistrationInput{}, Response: shareholder.Registration{},
+		Access: Access{Roles: establishmentEditors, ProjectParam: "id"}, Request: shareholder.RegistrationInput{}, Response: shareholder.Registration{},
 		Handle: func(c *gin.Context, p auth.Principal) (any, error) {
 			id, err := pathID(c, "id")
 			if err != nil {
