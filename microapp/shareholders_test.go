@@ -133,7 +133,7 @@ func TestShareholderRegistryAndRegistrations(t *testing.T) {
 
 	// Excel: a bad cell names its row and column; nothing written.
 	rows := [][]any{header(shareholder.ImportColumns), {"丙公司", "企业", wrong, "", "", ""}}
-	r := keep(e.refusedUnchanged("bad cell", 422, "import_invalid", func() response {
+	r := keep(e.refusedUnchanged("bad cell", 400, "import_invalid", func() response {
 		return e.upload(acct, "/api/v1/shareholders/import", xlsxOf(t, rows))
 	}))
 	if !strings.Contains(string(r.Raw), "第2行「证件号码」") {

@@ -45,7 +45,7 @@ func ImportTemplate(w io.Writer) error {
 var importKinds = map[string]Kind{"企业": KindCompany, "个人": KindPerson, "company": KindCompany, "person": KindPerson}
 
 // Import registers every shareholder of the sheet, or none: each bad cell
-// is reported with its row and column (422 import_invalid), and nothing is
+// is reported with its row and column (400 import_invalid, as every import), and nothing is
 // written. The numbers are never put in a message.
 func (s *Service) Import(ctx context.Context, a audit.Actor, r io.Reader) (int, error) {
 	rows, err := sheet.Read(r, sheet.MaxFileSize, ImportColumns, maxImportRows)
@@ -100,7 +100,7 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, r io.Reader) (int, 
 		rowNos = append(rowNos, rowNo)
 	}
 	if len(bad) > 0 {
-		return 0, importInvalid(bad)
+		return 0, apperr.ImportInvalid(bad)
 	}
 	box, err := s.Box()
 	if err != nil {
@@ -117,7 +117,7 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, r io.Reader) (int, 
 			}
 		}
 		if len(bad) > 0 {
-			return importInvalid(bad)
+			return apperr.ImportInvalid(bad)
 		}
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "minority_shareholder.import", Entity: "minority_shareholder",
 			EntityID: 0, After: map[string]any{"count": len(inputs)}})
@@ -128,10 +128,3 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, r io.Reader) (int, 
 	return len(inputs), nil
 }
 
-// importInvalid is apperr.ImportInvalid as a broken rule (422): the sheet
-// was read, a cell of it is wrong; every bad cell is in the details.
-func importInvalid(bad []apperr.RowError) error {
-	e := apperr.ImportInvalid(bad)
-	e.Kind = apperr.KindRule
-	return e
-}

@@ -221,7 +221,7 @@ func TestImportAllOrNothing(t *testing.T) {
 		[]any{"张三", "个人", "110105194912310021", "", "", ""},
 	))
 	e := apperr.As(err)
-	if e == nil || e.Code != "import_invalid" || e.Kind != apperr.KindRule || !strings.Contains(e.Message, "第3行「证件号码」") {
+	if e == nil || e.Code != "import_invalid" || e.Kind != apperr.KindInvalid || !strings.Contains(e.Message, "第3行「证件号码」") {
 		t.Fatalf("bad cell: %v", err)
 	}
 	if strings.Contains(e.Message, "110105194912310021") {
