@@ -2,6 +2,7 @@ package microapp_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,14 @@ func (e *env) mustShareholderDistFixture(projectID int64) int64 {
 	e.db.MustExec(`INSERT INTO shareholder_distribution_lines (distribution_id, shareholder_id, registration_id, stake, amount)
 		VALUES ($1, $2, $3, 0.1, 1000)`, id, sh, reg)
 	return id
+}
+
+func fillShareholderDistPath(p string, id int64) string {
+	const prefix = "/api/v1/shareholder-distributions/:id"
+	if strings.HasPrefix(p, prefix) {
+		p = "/api/v1/shareholder-distributions/" + itoa(id) + p[len(prefix):]
+	}
+	return p
 }
 
 func sdPath(id any, suffix string) string {
