@@ -97,11 +97,11 @@ type Batch struct {
 
 // Line is one shareholder's part of a batch.
 type Line struct {
-	ShareholderID  int64        `json:"shareholder_id" db:"shareholder_id"`
-	RegistrationID int64        `json:"registration_id" db:"registration_id"`
-	Name           string       `json:"name" db:"name"`
-	AccountMasked  string       `json:"account_masked" db:"-"`
-	Bank           string       `json:"bank" db:"-"`
+	ShareholderID  int64  `json:"shareholder_id" db:"shareholder_id"`
+	RegistrationID int64  `json:"registration_id" db:"registration_id"`
+	Name           string `json:"name" db:"name"`
+	AccountMasked  string `json:"account_masked" db:"-"`
+	Bank           string `json:"bank" db:"-"`
 	// Stake is the fraction in force when the batch was created ("0.150000").
 	Stake       string       `json:"stake" db:"stake"`
 	Amount      money.Amount `json:"amount" db:"amount"`
