@@ -74,6 +74,8 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	agreementID := e.mustAgreementFixture(w.projA, auditorID)
 	// An exit quote of a partner of project A, for /exits paths.
 	exitID := e.mustQuotedExitFixture(w.projA)
+	// A draft minority shareholder registration of project A, for /shareholder-registrations paths.
+	shRegID := e.mustShareholderRegistrationFixture(w.projA)
 	// A draft shareholder distribution of project A, for /shareholder-distributions paths.
 	sdID := e.mustShareholderDistFixture(w.projA)
 	// The accountant is granted city B only; the matrix probes project A.
@@ -91,6 +93,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 		path = fillDisclosurePath(path, profitUpdateID, w.projA, attachmentID)
 		path = fillAgreementPath(path, agreementID)
 		path = fillExitPath(path, exitID)
+		path = fillShareholderPath(path, shRegID)
 		path = fillShareholderDistPath(path, sdID)
 		body := bodyFor(r, w, acctID)
 		write := r.Method != http.MethodGet

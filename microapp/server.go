@@ -41,6 +41,7 @@ import (
 	"hehuo/internal/project"
 	"hehuo/internal/report"
 	"hehuo/internal/round"
+	"hehuo/internal/shareholder"
 	"hehuo/internal/shareholderdist"
 	"hehuo/internal/wire"
 	"hehuo/internal/workcal"
@@ -69,6 +70,7 @@ type Deps struct {
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
+	Shareholders  *shareholder.Service
 	Disclosures   *disclosure.Service
 	Exits         *exit.Service
 	Opening       *opening.Service
@@ -149,6 +151,7 @@ func New(d Deps) *Server {
 	s.exitCandidateRoutes()
 	s.actualPeakRoutes()
 	s.distributionRoutes()
+	s.shareholderRoutes()
 	s.distributionSheetRoutes()
 	s.distributionPayoutRoutes()
 	s.disclosureRoutes()
@@ -269,7 +272,7 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Workflow: ws.Workflow, Attachments: ws.Attachments, Establishment: ws.Establishment,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments, WorkCalendar: ws.WorkCalendar,
 		Payout: ws.Payout, Adjustments: ws.Adjustments, Distributions: ws.Distributions, Disclosures: ws.Disclosures,
-		Opening: ws.Opening, Agreements: ws.Agreements, Exits: ws.Exits,
+		Opening: ws.Opening, Agreements: ws.Agreements, Exits: ws.Exits, Shareholders: ws.Shareholders,
 		ShareholderDists: ws.ShareholderDists,
 	}
 }

@@ -62,7 +62,7 @@ func demoMinority(ctx context.Context, a *app) error {
 	}
 	accountant := audit.Actor{ID: &acct.ID, Name: acct.Name, RequestID: "demo"}
 	reviewer := audit.Actor{ID: &biz.ID, Name: biz.Name, RequestID: "demo"}
-	registry := shareholder.NewService(a.db, a.cfg, a.log)
+	registry := a.deps.Shareholders
 	today := civil.Today(time.Now())
 	for i, d := range demoMinorityShareholders {
 		id := d.id

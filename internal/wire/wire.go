@@ -28,6 +28,7 @@ import (
 	"hehuo/internal/project"
 	"hehuo/internal/report"
 	"hehuo/internal/round"
+	"hehuo/internal/shareholder"
 	"hehuo/internal/shareholderdist"
 	"hehuo/internal/workcal"
 	"hehuo/internal/workflow"
@@ -53,6 +54,7 @@ type Services struct {
 	Payout        *payout.Service
 	Adjustments   *adjustment.Service
 	Distributions *distribution.Service
+	Shareholders  *shareholder.Service
 	Disclosures   *disclosure.Service
 	Exits         *exit.Service
 	Opening       *opening.Service
@@ -87,6 +89,7 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Payout = payout.NewService(d, cfg, log)
 	s.Adjustments = adjustment.NewService(d, s.Establishment, s.Workflow)
 	s.Distributions = distribution.NewService(d, s.Establishment, s.Workflow)
+	s.Shareholders = shareholder.NewService(d, cfg, log)
 	s.Disclosures = disclosure.NewService(d, s.Establishment, s.Workflow)
 	s.Exits = exit.NewService(d, s.Establishment, s.Workflow)
 	s.Opening = opening.NewService(d)
