@@ -2,6 +2,7 @@ package microapp_test
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,9 @@ import (
 	"github.com/shopspring/decimal"
 
 	"hehuo/internal/civil"
+	"hehuo/internal/shareholder"
+	"hehuo/internal/shareholderdist"
+	"hehuo/microapp"
 )
 
 // mustMinorityFixture registers a minority shareholder (sealed numbers
@@ -246,5 +250,115 @@ func TestShareholderDistributionLifecycle(t *testing.T) {
 	}
 	if r := e.do(partnerTok, "GET", "/api/v1/reports/minority-shareholders", nil); r.Status != 403 {
 		t.Fatalf("partner report: %d", r.Status)
+	}
+}
+
+// withMinorityKey serves e again with a secret key for both the registry
+// and the shareholder distributions (the bank file unseals accounts).
+func (e *env) withMinorityKey() *syncBuffer {
+	e.t.Helper()
+	logs := e.withShareholderKeyLogs()
+	deps := e.deps
+	deps.ShareholderDists = shareholderdist.NewService(e.db, deps.Config)
+	s := microapp.New(deps)
+	hs := httptest.NewServer(s.Handler())
+	e.t.Cleanup(hs.Close)
+	e.deps, e.server, e.http = deps, s, hs
+	return logs
+}
+
+// Must show: register → review → distribute → pay through the API only.
+// Three shareholders registered and approved by the business admin, a
+// fourth submitted and never reviewed; 100,000.00 over 0.15/0.10/0.05 to
+// the fen; the bank file is the one place an account number is in clear;
+// the ledger reconciles after every payout.
+func TestShareholderRegisterReviewDistributePay(t *testing.T) {
+	e := newEnv(t)
+	f := e.flowWorld()
+	logs := e.withMinorityKey()
+	today := civil.Today(time.Now()).String()
+	accounts := []string{"6222021602012345678", "6217002870012345671", "6228480402564890018", "6214830000099998888"}
+	stakes := []string{"0.15", "0.10", "0.05", "0.20"}
+	var ids []int64
+	for i, name := range []string{"泰山城建投资有限公司", "岱岳土地开发有限公司", "江南产业基金", "未审核公司"} {
+		stem := fmt.Sprintf("9137090%dMA3C5LXX8", i)
+		c, _ := shareholder.CreditCheckChar(stem)
+		sh := e.must(201, e.do(f.acct, "POST", "/api/v1/shareholders", map[string]any{"name": name, "kind": "company",
+			"id_number": stem + string(c), "contact": "联系人", "bank": "工商银行泰安分行", "account_number": accounts[i]})).Body
+		ids = append(ids, num(sh["id"]))
+		reg := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/shareholder-registrations", map[string]any{
+			"shareholder_id": sh["id"], "stake": stakes[i], "contributed": "1000000.00", "contributed_on": "2024-03-01"})).Body
+		reg = e.must(200, e.do(f.acct, "POST", "/api/v1/shareholder-registrations/"+itoa(num(reg["id"]))+"/submit",
+			map[string]any{"version": reg["version"]})).Body
+		if i < 3 {
+			e.must(200, e.do(f.biz, "POST", "/api/v1/shareholder-registrations/"+itoa(num(reg["id"]))+"/review",
+				map[string]any{"approve": true, "version": reg["version"]}))
+		}
+	}
+	batch := e.must(201, e.do(f.acct, "POST", "/api/v1/projects/"+f.proj+"/shareholder-distributions",
+		map[string]any{"distribution_date": "2025-06-30", "amount": "100000.00"})).Body
+	lines := linesOf(batch)
+	if len(lines) != 3 || lines[ids[3]] != nil {
+		t.Fatalf("lines %v: the unreviewed registration must receive nothing", batch["lines"])
+	}
+	for i, want := range []string{"50000.00", "33333.33", "16666.67"} {
+		if lines[ids[i]]["amount"] != want || lines[ids[i]]["stake"] != strings.TrimSuffix(stakes[i], "0") {
+			t.Errorf("line %d: %v, want %s", i, lines[ids[i]], want)
+		}
+		if strings.Contains(string(e.do(f.acct, "GET", sdPath(batch["id"], ""), nil).Raw), accounts[i]) {
+			t.Fatalf("a batch shows an account number in clear")
+		}
+	}
+	batch = e.must(200, e.do(f.acct, "POST", sdPath(batch["id"], "/submit"), map[string]any{"version": batch["version"]})).Body
+	batch = e.must(200, e.do(f.biz, "POST", sdPath(batch["id"], "/review"), map[string]any{"approve": true, "version": batch["version"]})).Body
+
+	// The bank file: the numbers in clear, there only; the export is in the audit log without them.
+	bf := e.do(f.acct, "GET", sdPath(batch["id"], "/bank-file.xlsx"), nil)
+	if bf.Status != 200 {
+		t.Fatalf("bank file: %d %s", bf.Status, bf.Raw)
+	}
+	rows := readSheet(t, bf.Raw)
+	if len(rows) != 4 || rows[1][1] != accounts[0] || rows[1][3] != "50000.00" {
+		t.Fatalf("bank file rows: %v", rows)
+	}
+	var logged int
+	e.db.Get(&logged, `SELECT count(*) FROM audit_log WHERE action = 'shareholder_distribution.bank_file'`)
+	if logged != 1 {
+		t.Fatalf("bank file exports logged: %d", logged)
+	}
+	for _, acc := range accounts {
+		var n int
+		e.db.Get(&n, `SELECT count(*) FROM audit_log WHERE coalesce(before::text, '') || coalesce(after::text, '') LIKE '%' || $1 || '%'`, acc)
+		if n != 0 || strings.Contains(logs.String(), acc) {
+			t.Fatalf("account %s in clear in the audit log (%d) or the logs", acc, n)
+		}
+	}
+
+	var before int
+	e.db.Get(&before, `SELECT count(*) FROM ledger_transactions`)
+	for i := 0; i < 3; i++ {
+		key := fmt.Sprintf("flow-%d", i)
+		body := map[string]any{"shareholder_id": ids[i], "paid_on": today}
+		first := e.must(201, e.payDo(f.acct, key, "POST", sdPath(batch["id"], "/payouts"), body)).Body
+		again := e.must(201, e.payDo(f.acct, key, "POST", sdPath(batch["id"], "/payouts"), body)).Body
+		if again["replayed"] != true || again["ledger_transaction_id"] != first["ledger_transaction_id"] {
+			t.Fatalf("payout %d registered twice: %v / %v", i, first, again)
+		}
+		e.reconciles(fmt.Sprintf("payout %d", i))
+	}
+	var after int
+	e.db.Get(&after, `SELECT count(*) FROM ledger_transactions`)
+	if after-before != 3 {
+		t.Fatalf("%d ledger transactions for 3 payouts each registered twice", after-before)
+	}
+	batch = e.must(200, e.do(f.acct, "GET", sdPath(batch["id"], ""), nil)).Body
+	if batch["status"] != "paid" || batch["status_label"] != "已打款" || batch["paid"] != "100000.00" {
+		t.Fatalf("batch after the payouts: %v", batch)
+	}
+	var ext string
+	e.db.Get(&ext, `SELECT b.balance::text FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.account_id WHERE a.code = $1`,
+		"external:shareholder_"+itoa(ids[0]))
+	if ext != "50000.00" {
+		t.Fatalf("external:shareholder_%d = %s, want 50000.00", ids[0], ext)
 	}
 }
