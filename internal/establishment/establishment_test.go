@@ -266,7 +266,7 @@ func TestPeakCapitalEffectLocksPeakAndRatios(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := s.PutShareholding(ctx, audit.System, pid, ShareholdingInput{EffectiveOn: day("2019-03-21"), Shareholders: []ShareholderInput{
-		{"锦艺置业", KindGroup, "0.9"}, {"泰安誉峯合伙企业", KindPartnership, "0.1"}}}); err != nil {
+		{Name: "锦艺置业", Kind: KindGroup, Stake: "0.9"}, {Name: "泰安誉峯合伙企业", Kind: KindPartnership, Stake: "0.1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := prepare()
@@ -346,12 +346,12 @@ func TestShareholdingIsVersioned(t *testing.T) {
 		holders []ShareholderInput
 		code    string
 	}{
-		{[]ShareholderInput{{"锦艺置业", KindGroup, "0.6"}, {"合作方甲", KindCooperator, "0.3"}}, "stakes_not_whole"},
-		{[]ShareholderInput{{"锦艺置业", KindGroup, "0.6"}, {"合作方甲", KindCooperator, "0.5"}}, "stakes_not_whole"},
-		{[]ShareholderInput{{"锦艺置业", "bank", "1"}}, "shareholder_kind_invalid"},
-		{[]ShareholderInput{{"锦艺置业", KindGroup, "0.5"}, {"锦艺置业", KindGroup, "0.5"}}, "shareholder_duplicate"},
-		{[]ShareholderInput{{"锦艺置业", KindGroup, "1"}, {"合作方甲", KindCooperator, "0"}}, "stake_invalid"},
-		{[]ShareholderInput{{"", KindGroup, "1"}}, "required"},
+		{[]ShareholderInput{{"锦艺置业", KindGroup, "0.6", nil}, {"合作方甲", KindCooperator, "0.3", nil}}, "stakes_not_whole"},
+		{[]ShareholderInput{{"锦艺置业", KindGroup, "0.6", nil}, {"合作方甲", KindCooperator, "0.5", nil}}, "stakes_not_whole"},
+		{[]ShareholderInput{{"锦艺置业", "bank", "1", nil}}, "shareholder_kind_invalid"},
+		{[]ShareholderInput{{"锦艺置业", KindGroup, "0.5", nil}, {"锦艺置业", KindGroup, "0.5", nil}}, "shareholder_duplicate"},
+		{[]ShareholderInput{{"锦艺置业", KindGroup, "1", nil}, {"合作方甲", KindCooperator, "0", nil}}, "stake_invalid"},
+		{[]ShareholderInput{{"", KindGroup, "1", nil}}, "required"},
 		{nil, "shareholders_required"},
 	}
 	for _, b := range bad {
@@ -364,20 +364,20 @@ func TestShareholdingIsVersioned(t *testing.T) {
 	s.db.Get(&uid, `INSERT INTO users (name) VALUES ('城市会计') RETURNING id`)
 	actor := audit.Actor{ID: &uid, Name: "城市会计"}
 	v1, err := s.PutShareholding(ctx, actor, pid, ShareholdingInput{EffectiveOn: day("2019-03-21"), Shareholders: []ShareholderInput{
-		{"锦艺置业", KindGroup, "0.51"}, {"合作方甲", KindCooperator, "0.39"}, {"泰安誉峯合伙企业", KindPartnership, "0.1"}}})
+		{"锦艺置业", KindGroup, "0.51", nil}, {"合作方甲", KindCooperator, "0.39", nil}, {"泰安誉峯合伙企业", KindPartnership, "0.1", nil}}})
 	if err != nil || v1.Version != 1 || len(v1.Shareholders) != 3 || v1.CreatedByName != "城市会计" || v1.Shareholders[1].KindLabel != "合作方" {
 		t.Fatalf("v1 = %+v, %v", v1, err)
 	}
 	if _, err := s.PutShareholding(ctx, actor, pid, ShareholdingInput{EffectiveOn: day("2020-05-27"),
-		Shareholders: []ShareholderInput{{"锦艺置业", KindGroup, "1"}}}); !errors.Is(err, apperr.ErrStaleVersion) {
+		Shareholders: []ShareholderInput{{"锦艺置业", KindGroup, "1", nil}}}); !errors.Is(err, apperr.ErrStaleVersion) {
 		t.Fatalf("stale = %v", err)
 	}
 	if _, err := s.PutShareholding(ctx, actor, pid, ShareholdingInput{EffectiveOn: day("2019-01-01"), Version: 1,
-		Shareholders: []ShareholderInput{{"锦艺置业", KindGroup, "1"}}}); code(err) != "effective_on_before_previous" {
+		Shareholders: []ShareholderInput{{"锦艺置业", KindGroup, "1", nil}}}); code(err) != "effective_on_before_previous" {
 		t.Fatalf("earlier effective date = %v", err)
 	}
 	v2, err := s.PutShareholding(ctx, actor, pid, ShareholdingInput{EffectiveOn: day("2020-05-27"), Reason: "峰值变更", Version: 1,
-		Shareholders: []ShareholderInput{{"锦艺置业", KindGroup, "0.55"}, {"合作方甲", KindCooperator, "0.45"}}})
+		Shareholders: []ShareholderInput{{"锦艺置业", KindGroup, "0.55", nil}, {"合作方甲", KindCooperator, "0.45", nil}}})
 	if err != nil || v2.Version != 2 {
 		t.Fatalf("v2 = %+v, %v", v2, err)
 	}

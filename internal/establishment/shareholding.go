@@ -12,6 +12,7 @@ import (
 	"hehuo/internal/audit"
 	"hehuo/internal/calc"
 	"hehuo/internal/civil"
+	"hehuo/internal/db"
 	"hehuo/internal/text"
 )
 
@@ -44,6 +45,9 @@ type Shareholder struct {
 	Kind      string          `db:"kind" json:"kind"`
 	KindLabel string          `db:"-" json:"kind_label"`
 	Stake     decimal.Decimal `db:"stake" json:"stake"` // a fraction: "0.51" = 51%
+	// MinorityShareholderID links a cooperator to the registered minority
+	// shareholder (外部股东, internal/shareholder) it is; nil when unlinked.
+	MinorityShareholderID *int64 `db:"minority_shareholder_id" json:"minority_shareholder_id,omitempty"`
 }
 
 // Shareholding is one version of the shareholding (股权合作). Version is the
@@ -65,6 +69,9 @@ type ShareholderInput struct {
 	Name  string `json:"name"`
 	Kind  string `json:"kind"`
 	Stake string `json:"stake"`
+	// MinorityShareholderID optionally links a cooperator row to a
+	// registered minority shareholder (外部股东); other kinds → 400.
+	MinorityShareholderID *int64 `json:"minority_shareholder_id,omitempty"`
 }
 
 // ShareholdingInput is the body of PUT /projects/{id}/shareholding: the
@@ -85,7 +92,7 @@ func loadHolders(ctx context.Context, q sqlx.QueryerContext, v *Shareholding) er
 	if v.ID == 0 {
 		return nil
 	}
-	if err := sqlx.SelectContext(ctx, q, &v.Shareholders, `SELECT name, kind, stake FROM shareholders
+	if err := sqlx.SelectContext(ctx, q, &v.Shareholders, `SELECT name, kind, stake, minority_shareholder_id FROM shareholders
 		WHERE version_id = $1 ORDER BY position`, v.ID); err != nil {
 		return fmt.Errorf("shareholders of version %d: %w", v.ID, err)
 	}
@@ -167,7 +174,14 @@ func checkShareholders(in []ShareholderInput) ([]Shareholder, error) {
 			return nil, apperr.Invalid("stake_invalid", field+".stake", "第%d行持股比例须大于0", i+1)
 		}
 		sum = sum.Add(*stake)
-		out = append(out, Shareholder{Name: name, Kind: h.Kind, KindLabel: KindLabel(h.Kind), Stake: *stake})
+		link := h.MinorityShareholderID
+		if link != nil && *link <= 0 {
+			link = nil
+		}
+		if link != nil && h.Kind != KindCooperator {
+			return nil, apperr.Invalid("minority_link_kind", field+".minority_shareholder_id", "第%d行：只有合作方可以关联外部股东", i+1)
+		}
+		out = append(out, Shareholder{Name: name, Kind: h.Kind, KindLabel: KindLabel(h.Kind), Stake: *stake, MinorityShareholderID: link})
 	}
 	if !sum.Equal(decimal.NewFromInt(1)) {
 		return nil, apperr.Rule("stakes_not_whole", "shareholders", "持股比例合计须为100%%，现为%s", calc.Percent(sum))
@@ -231,8 +245,12 @@ func (s *Service) SaveShareholding(ctx context.Context, tx *sqlx.Tx, a audit.Act
 		return Shareholding{}, fmt.Errorf("insert shareholding version: %w", err)
 	}
 	for i, h := range holders {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO shareholders (version_id, position, name, kind, stake) VALUES ($1, $2, $3, $4, $5)`,
-			id, i+1, h.Name, h.Kind, h.Stake); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO shareholders (version_id, position, name, kind, stake, minority_shareholder_id)
+			VALUES ($1, $2, $3, $4, $5, $6)`, id, i+1, h.Name, h.Kind, h.Stake, h.MinorityShareholderID); err != nil {
+			if _, ok := db.IsForeignKeyViolation(err); ok {
+				return Shareholding{}, apperr.Invalid("shareholder_not_found", fmt.Sprintf("shareholders[%d].minority_shareholder_id", i),
+					"第%d行关联的外部股东不存在", i+1)
+			}
 			return Shareholding{}, fmt.Errorf("insert shareholder: %w", err)
 		}
 	}

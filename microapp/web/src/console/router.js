@@ -20,6 +20,7 @@ const adminComponents = {
   workcal: () => import('./admin/workcal/WorkCalendarPage.vue'),
   mandatory: () => import('./admin/mandatory/MandatoryPage.vue'),
   tools: () => import('./admin/tools/ToolsPage.vue'),
+  shareholders: () => import('./admin/shareholders/ShareholdersPage.vue'),
 }
 
 // The 立项 sub-tabs; a tab without a component shows the stage placeholder.
@@ -43,6 +44,7 @@ const stageComponents = {
   distribution: () => import('./distribution/DistributionView.vue'),
   disclosure: () => import('./disclosure/DisclosureView.vue'),
   process: () => import('./process/ProcessView.vue'),
+  minority: () => import('./minority/MinorityView.vue'),
 }
 
 const routes = [
