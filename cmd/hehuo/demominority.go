@@ -18,13 +18,13 @@ import (
 // demo: the first two hold stakes in the first demo project, the last two
 // in the second (stake fraction, capital contributed).
 var demoMinorityShareholders = []struct {
-	name, kind, stem, id, bank, account string
+	name, kind, stem, _, bank, account string
 	stake, contributed                  string
 }{
 	{"泰山城建投资有限公司", "company", "91370900MA3C5LXX8", "", "工商银行泰安分行", "6222021602012345678", "0.15", "15000000.00"},
 	{"岱岳土地开发有限公司", "company", "91370911MA3D2K8Q7", "", "建设银行泰安分行", "6217002870012345671", "0.10", "10000000.00"},
 	{"江南产业基金合伙企业（有限合伙）", "company", "91320200MA1W7T3N4", "", "招商银行无锡分行", "6214830000012345", "0.20", "30000000.00"},
-	{"王建国", "person", "", "11010519491231002X", "农业银行无锡分行", "6228480402564890018", "0.05", "7500000.00"},
+	{"王建国", "person", "32020219800101123", "", "农业银行无锡分行", "6228480402564890018", "0.05", "7500000.00"},
 }
 
 // demoMinority shows 小股东: two open projects (not those the other demo
@@ -65,14 +65,15 @@ func demoMinority(ctx context.Context, a *app) error {
 	registry := a.deps.Shareholders
 	today := civil.Today(time.Now())
 	for i, d := range demoMinorityShareholders {
-		id := d.id
-		if d.kind == "company" {
-			c, ok := shareholder.CreditCheckChar(d.stem)
-			if !ok {
-				return fmt.Errorf("demo credit code %s", d.stem)
-			}
-			id = d.stem + string(c)
+		check := shareholder.CreditCheckChar
+		if d.kind == "person" {
+			check = shareholder.IDCheckChar
 		}
+		c, ok := check(d.stem)
+		if !ok {
+			return fmt.Errorf("demo ID number %s", d.stem)
+		}
+		id := d.stem + string(c)
 		sh, err := registry.Create(ctx, accountant, shareholder.Input{Name: d.name, Kind: d.kind, IDNumber: id,
 			Contact: "演示联系人", Bank: d.bank, AccountNumber: d.account})
 		if err != nil {

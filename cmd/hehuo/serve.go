@@ -240,6 +240,9 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 			if inDistribution, err = demoDistribution(ctx, a, sim); err != nil {
 				a.log.Error("demo: the project mid-distribution could not be set up", "err", err)
 			}
+			if err := demoShareholders(ctx, a); err != nil {
+				a.log.Error("demo: the minority shareholders could not be set up", "err", err)
+			}
 			if _, err := demoDisclosure(ctx, a, sim); err != nil {
 				a.log.Error("demo: the project in the holding period could not be set up", "err", err)
 			}
@@ -250,7 +253,7 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 				a.log.Error("demo: the exited partner could not be set up", "err", err)
 			}
 			if err := demoMinority(ctx, a); err != nil {
-				a.log.Error("demo: the minority shareholders could not be set up", "err", err)
+				a.log.Error("demo: the paid shareholder distribution could not be set up", "err", err)
 			}
 		}
 		fmt.Printf(`
