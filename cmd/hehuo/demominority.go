@@ -19,7 +19,7 @@ import (
 // in the second (stake fraction, capital contributed).
 var demoMinorityShareholders = []struct {
 	name, kind, stem, _, bank, account string
-	stake, contributed                  string
+	stake, contributed                 string
 }{
 	{"泰山城建投资有限公司", "company", "91370900MA3C5LXX8", "", "工商银行泰安分行", "6222021602012345678", "0.15", "15000000.00"},
 	{"岱岳土地开发有限公司", "company", "91370911MA3D2K8Q7", "", "建设银行泰安分行", "6217002870012345671", "0.10", "10000000.00"},
