@@ -70,9 +70,9 @@ func TestConsoleEveryTabWithoutConsoleErrors(t *testing.T) {
 		"/establishment/basic", "/establishment/shareholding", "/establishment/terms", "/establishment/milestones",
 		"/establishment/indicators", "/establishment/partners", "/establishment/subscriptions", "/establishment/review",
 		"/establishment/adjustment", "/establishment/signing",
-		"/payment", "/payment?tab=settlements", "/disclosure", "/distribution", "/process", "/process?tab=exits", "/minority", "/minority?tab=distributions",
+		"/payment", "/payment?tab=settlements", "/disclosure", "/distribution", "/process", "/process?tab=exits", "/minority",
 		"/report", "/report?report=establishment-payments", "/report?report=partners", "/report?report=exit-candidates",
-		"/report?report=exits", "/report?report=minority-shareholders",
+		"/report?report=exits",
 		"/admin/orgs", "/admin/projects", "/admin/accounts", "/admin/shareholders", "/admin/templates", "/admin/notices",
 		"/admin/dingtalk", "/admin/audit", "/admin/mandatory", "/admin/rates", "/admin/exit-policies", "/admin/workcal", "/admin/tools",
 	}
