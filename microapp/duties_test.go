@@ -276,16 +276,25 @@ func TestReviewerNeverReviewsTheirOwnSubmission(t *testing.T) {
 		t.Fatal(err)
 	}
 	sdReview := "/api/v1/shareholder-distributions/" + itoa(sdID) + "/review"
+	// A minority shareholder's registration (股东登记) the same user submitted.
+	regID := e.mustShareholderRegistrationFixture(w.projA)
+	reg, err := e.deps.Shareholders.Submit(ctx, submitter, regID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	roundReview := "/api/v1/rounds/" + itoa(roundID) + "/review"
 	adjReview := "/api/v1/adjustments/" + itoa(adjID) + "/review"
+	regReview := "/api/v1/shareholder-registrations/" + itoa(regID) + "/review"
 	before := fingerprint(t, e.db)
 	e.refused(403, "own_submission", e.do(both, "POST", sdReview, map[string]any{"approve": true, "version": 2}))
 	e.refused(403, "own_submission", e.do(both, "POST", roundReview, map[string]any{"decision": "approve"}))
 	e.refused(403, "own_submission", e.do(both, "POST", adjReview, map[string]any{"approve": true, "version": adj.Version}))
+	e.refused(403, "own_submission", e.do(both, "POST", regReview, map[string]any{"approve": true, "version": reg.Version}))
 	if fingerprint(t, e.db) != before {
 		t.Fatal("refused reviews changed the database")
 	}
 	e.must(200, e.do(hh, "POST", roundReview, map[string]any{"decision": "approve"}))
 	e.must(200, e.do(hh, "POST", adjReview, map[string]any{"approve": true, "version": adj.Version}))
 	e.must(200, e.do(hh, "POST", sdReview, map[string]any{"approve": true, "version": 2}))
+	e.must(200, e.do(hh, "POST", regReview, map[string]any{"approve": true, "version": reg.Version}))
 }

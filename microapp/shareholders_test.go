@@ -230,4 +230,34 @@ func TestShareholderRegistryAndRegistrations(t *testing.T) {
 		t.Fatalf("sealed: %d %v", sealed, err)
 	}
 	_ = context.Background()
+
+	// 股权合作: a cooperator row links to the registered shareholder; a
+	// partnership row cannot.
+	share := func(kind string) map[string]any {
+		return map[string]any{"effective_on": "2024-03-01", "version": 0, "shareholders": []map[string]any{
+			{"name": "锦艺置业", "kind": "group", "stake": "0.4"},
+			{"name": "泰安城投", "kind": kind, "stake": "0.6", "minority_shareholder_id": co["id"]}}}
+	}
+	sharePath := "/api/v1/projects/" + itoa(w.projA) + "/shareholding"
+	e.refusedUnchanged("partnership linked", 400, "minority_link_kind", func() response { return e.do(acct, "PUT", sharePath, share("partnership")) })
+	v := e.must(200, e.do(acct, "PUT", sharePath, share("cooperator"))).Body
+	holders := v["shareholders"].([]any)
+	if num(holders[1].(map[string]any)["minority_shareholder_id"]) != num(co["id"]) || holders[0].(map[string]any)["minority_shareholder_id"] != nil {
+		t.Fatalf("linked: %v", holders)
+	}
+
+	// A good sheet imports every row.
+	rows = [][]any{header(shareholder.ImportColumns), {"丁公司", "企业", shCreditCodeOf(t, "91110000MA01ABCD1"), "", "", ""},
+		{"戊", "个人", "110105198001010032", "", "", ""}}
+	if got := e.must(200, e.upload(biz, "/api/v1/shareholders/import", xlsxOf(t, rows))).Body; num(got["imported"]) != 2 {
+		t.Fatalf("imported: %v", got)
+	}
+}
+
+func shCreditCodeOf(t *testing.T, stem string) string {
+	c, ok := shareholder.CreditCheckChar(stem)
+	if !ok {
+		t.Fatal("credit code stem")
+	}
+	return stem + string(c)
 }

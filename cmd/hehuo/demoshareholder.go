@@ -15,11 +15,11 @@ import (
 // when the registry holds anyone already, so it may run again. The numbers
 // are made-up ones with valid check characters.
 func demoShareholders(ctx context.Context, a *app) error {
-	var n int
-	if err := a.db.GetContext(ctx, &n, `SELECT count(*) FROM minority_shareholders`); err != nil {
+	registered, err := a.deps.Shareholders.List(ctx)
+	if err != nil {
 		return err
 	}
-	if n > 0 {
+	if len(registered) > 0 {
 		return nil
 	}
 	var acct, biz struct {
