@@ -136,6 +136,18 @@ func TestShareholderDistributionLifecycle(t *testing.T) {
 	e.refusedUnchanged("other city get", 404, "shareholder_distribution_not_found", func() response {
 		return e.do(other, "GET", sdPath(batch["id"], ""), nil)
 	})
+	e.refusedUnchanged("other city submit", 404, "shareholder_distribution_not_found", func() response {
+		return e.do(other, "POST", sdPath(batch["id"], "/submit"), map[string]any{"version": batch["version"]})
+	})
+	e.refusedUnchanged("other city line", 404, "shareholder_distribution_not_found", func() response {
+		return e.do(other, "PATCH", sdPath(batch["id"], "/lines/"+itoa(a)), map[string]any{"amount": "1.00", "version": batch["version"]})
+	})
+	if r := e.do(partnerTok, "GET", sdPath(batch["id"], ""), nil); r.Status != 403 {
+		t.Fatalf("partner reads a batch: %d", r.Status)
+	}
+	if r := e.must(200, e.do(f.acct, "GET", "/api/v1/projects/"+f.proj+"/shareholder-distributions", nil)).Body; len(r["items"].([]any)) != 1 {
+		t.Fatalf("list: %v", r)
+	}
 
 	// A line by hand: the batch's amount follows Σ lines; a stale version is 409.
 	batch = e.must(200, e.do(f.acct, "PATCH", sdPath(batch["id"], "/lines/"+itoa(c)),
@@ -213,6 +225,9 @@ func TestShareholderDistributionLifecycle(t *testing.T) {
 	e.refusedUnchanged("payout without key", 400, e.payDo(f.acct, "", "POST", sdPath(batch["id"], "/payouts"),
 		map[string]any{"shareholder_id": b, "paid_on": today}).errCode(), func() response {
 		return e.payDo(f.acct, "", "POST", sdPath(batch["id"], "/payouts"), map[string]any{"shareholder_id": b, "paid_on": today})
+	})
+	e.refusedUnchanged("other city payout", 404, "shareholder_distribution_not_found", func() response {
+		return e.payDo(other, "sd-other", "POST", sdPath(batch["id"], "/payouts"), map[string]any{"shareholder_id": b, "paid_on": today})
 	})
 	e.refusedUnchanged("unreviewed shareholder payout", 404, "shareholder_distribution_line_not_found", func() response {
 		return e.payDo(f.acct, "sd-u", "POST", sdPath(batch["id"], "/payouts"), map[string]any{"shareholder_id": unreviewed, "paid_on": today})
