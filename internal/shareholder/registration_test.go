@@ -246,3 +246,51 @@ func TestImportAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Two approvals racing for the same project cannot pass the 100% check
+// together: exactly one of 60% and 60% is approved.
+func TestConcurrentApprovalsKeepTheCap(t *testing.T) {
+	ctx := context.Background()
+	d, s := newService(t)
+	project := holdingtest.Project(t, d, holdingtest.CityCompany(t, d, "泰安城市公司"), "泰安-锦艺誉峯")
+	acct, biz := actor(t, d, "会计甲"), actor(t, d, "业务管理员乙")
+	var regs []Registration
+	for i, in := range []Input{{Name: "泰安城投", Kind: "company", IDNumber: creditCode(t, "91370900MA3C5LXX1")}, {Name: "张三", Kind: "person", IDNumber: personID}} {
+		sh, err := s.Create(ctx, acct, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.CreateRegistration(ctx, acct, project, RegistrationInput{ShareholderID: sh.ID, Stake: "0.6", Contributed: "0", ContributedOn: "2024-03-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err = s.Submit(ctx, acct, r.ID, r.Version); err != nil {
+			t.Fatal(i, err)
+		}
+		regs = append(regs, r)
+	}
+	errs := make(chan error, 2)
+	for _, r := range regs {
+		go func() {
+			_, err := s.Review(ctx, biz, r.ID, ReviewInput{Approve: true, Version: r.Version})
+			errs <- err
+		}()
+	}
+	var ok, refused int
+	for range regs {
+		switch err := <-errs; code(err) {
+		case "":
+			ok++
+		case "stake_total_exceeded":
+			refused++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if ok != 1 || refused != 1 {
+		t.Fatalf("approved %d, refused %d", ok, refused)
+	}
+	if total, _ := StakeTotal(ctx, d, project); Percent(total) != "60.00%" {
+		t.Fatalf("total %s", Percent(total))
+	}
+}
