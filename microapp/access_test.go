@@ -76,6 +76,8 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 	exitID := e.mustQuotedExitFixture(w.projA)
 	// A draft minority shareholder registration of project A, for /shareholder-registrations paths.
 	shRegID := e.mustShareholderRegistrationFixture(w.projA)
+	// A draft shareholder distribution of project A, for /shareholder-distributions paths.
+	sdID := e.mustShareholderDistFixture(w.projA)
 	// The accountant is granted city B only; the matrix probes project A.
 	e.must(200, e.do(admin, "PUT", "/api/v1/org-units/"+itoa(w.cityB)+"/grants",
 		map[string]any{"grants": []map[string]any{{"role": "accountant", "user_ids": []int64{acctID}}}}))
@@ -92,6 +94,7 @@ func TestRoleScopeMatrixOverEveryRoute(t *testing.T) {
 		path = fillAgreementPath(path, agreementID)
 		path = fillExitPath(path, exitID)
 		path = fillShareholderPath(path, shRegID)
+		path = fillShareholderDistPath(path, sdID)
 		body := bodyFor(r, w, acctID)
 		write := r.Method != http.MethodGet
 

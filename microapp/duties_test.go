@@ -16,6 +16,7 @@ import (
 	"hehuo/internal/org"
 	"hehuo/internal/payment"
 	"hehuo/internal/round"
+	"hehuo/internal/shareholderdist"
 )
 
 // dutyUser is a Hehuo user with a job number (for imports), roles and a session.
@@ -269,6 +270,12 @@ func TestReviewerNeverReviewsTheirOwnSubmission(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A shareholder distribution (股东分配) the same user submitted.
+	sdID := e.mustShareholderDistFixture(w.projA)
+	if _, err := e.deps.ShareholderDists.Submit(ctx, submitter, sdID, shareholderdist.VersionInput{Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	sdReview := "/api/v1/shareholder-distributions/" + itoa(sdID) + "/review"
 	// A minority shareholder's registration (股东登记) the same user submitted.
 	regID := e.mustShareholderRegistrationFixture(w.projA)
 	reg, err := e.deps.Shareholders.Submit(ctx, submitter, regID, 1)
@@ -279,6 +286,7 @@ func TestReviewerNeverReviewsTheirOwnSubmission(t *testing.T) {
 	adjReview := "/api/v1/adjustments/" + itoa(adjID) + "/review"
 	regReview := "/api/v1/shareholder-registrations/" + itoa(regID) + "/review"
 	before := fingerprint(t, e.db)
+	e.refused(403, "own_submission", e.do(both, "POST", sdReview, map[string]any{"approve": true, "version": 2}))
 	e.refused(403, "own_submission", e.do(both, "POST", roundReview, map[string]any{"decision": "approve"}))
 	e.refused(403, "own_submission", e.do(both, "POST", adjReview, map[string]any{"approve": true, "version": adj.Version}))
 	e.refused(403, "own_submission", e.do(both, "POST", regReview, map[string]any{"approve": true, "version": reg.Version}))
@@ -287,5 +295,6 @@ func TestReviewerNeverReviewsTheirOwnSubmission(t *testing.T) {
 	}
 	e.must(200, e.do(hh, "POST", roundReview, map[string]any{"decision": "approve"}))
 	e.must(200, e.do(hh, "POST", adjReview, map[string]any{"approve": true, "version": adj.Version}))
+	e.must(200, e.do(hh, "POST", sdReview, map[string]any{"approve": true, "version": 2}))
 	e.must(200, e.do(hh, "POST", regReview, map[string]any{"approve": true, "version": reg.Version}))
 }

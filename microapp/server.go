@@ -42,6 +42,7 @@ import (
 	"hehuo/internal/report"
 	"hehuo/internal/round"
 	"hehuo/internal/shareholder"
+	"hehuo/internal/shareholderdist"
 	"hehuo/internal/wire"
 	"hehuo/internal/workcal"
 	"hehuo/internal/workflow"
@@ -74,8 +75,10 @@ type Deps struct {
 	Exits         *exit.Service
 	Opening       *opening.Service
 	Agreements    *agreement.Service
-	Log           *slog.Logger
-	Version       string
+	// ShareholderDists are the shareholder distributions (股东分配).
+	ShareholderDists *shareholderdist.Service
+	Log              *slog.Logger
+	Version          string
 }
 
 // Server is the HTTP server.
@@ -154,6 +157,7 @@ func New(d Deps) *Server {
 	s.disclosureRoutes()
 	s.agreementRoutes()
 	s.exitRoutes()
+	s.shareholderDistributionRoutes()
 	s.engine.GET("/api/v1/openapi.json", func(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) })
 	s.webRoutes()
 	return s
@@ -269,5 +273,6 @@ func FromServices(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger,
 		Rounds: ws.Rounds, Holdings: ws.Holdings, Reports: ws.Reports, Payments: ws.Payments, WorkCalendar: ws.WorkCalendar,
 		Payout: ws.Payout, Adjustments: ws.Adjustments, Distributions: ws.Distributions, Disclosures: ws.Disclosures,
 		Opening: ws.Opening, Agreements: ws.Agreements, Exits: ws.Exits, Shareholders: ws.Shareholders,
+		ShareholderDists: ws.ShareholderDists,
 	}
 }

@@ -168,6 +168,25 @@ func TestDemoPutsAProjectMidDistribution(t *testing.T) {
 	if err := demoExit(ctx, a, sim.Sim); err != nil {
 		t.Fatal(err)
 	}
+	// 小股东: two projects with approved registrations, one paid shareholder distribution; again: nothing.
+	if err := demoMinority(ctx, a); err != nil {
+		t.Fatalf("demo minority: %v", err)
+	}
+	var minority struct {
+		Projects int `db:"projects"`
+		Paid     int `db:"paid"`
+	}
+	if err := a.db.GetContext(ctx, &minority, `SELECT
+		(SELECT count(DISTINCT project_id) FROM shareholder_registrations WHERE status = 'approved') AS projects,
+		(SELECT count(*) FROM shareholder_distributions WHERE status = 'paid') AS paid`); err != nil ||
+		minority.Projects < 2 || minority.Paid != 1 {
+		t.Fatalf("demo minority: %+v %v", minority, err)
+	}
+	ledgertest.AssertReconciles(t, a.db)
+	a.db.GetContext(ctx, &before, `SELECT count(*) FROM audit_log`)
+	if err := demoMinority(ctx, a); err != nil {
+		t.Fatal(err)
+	}
 	if err := demoShareholders(ctx, a); err != nil {
 		t.Fatal(err)
 	}

@@ -252,6 +252,9 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 			if err := demoExit(ctx, a, sim); err != nil {
 				a.log.Error("demo: the exited partner could not be set up", "err", err)
 			}
+			if err := demoMinority(ctx, a); err != nil {
+				a.log.Error("demo: the paid shareholder distribution could not be set up", "err", err)
+			}
 		}
 		fmt.Printf(`
   Hehuo (合伙) demo is running — demo data %s: %d projects, %d partners

@@ -33,6 +33,12 @@ const (
 	// KindExternal is external:{party}, money outside the partnership: a partner's
 	// own pocket (external:{partner}) or a named party (external:platform, external:group).
 	KindExternal AccountKind = "external"
+	// KindMinority is minority:{project}:{shareholder}, the project company's
+	// distributions to one of its minority shareholders (小股东, credit): a
+	// shareholder payout (股东分配打款) credits it against the shareholder's
+	// pocket, external:shareholder_{id}. Its second id slot carries the
+	// minority shareholder's id (minority_shareholders.id), not a partner's.
+	KindMinority AccountKind = "minority"
 )
 
 // kindLabels name the kinds of account in Chinese, for the screens that
@@ -40,6 +46,7 @@ const (
 var kindLabels = map[AccountKind]string{
 	KindBank: "项目银行账户", KindPrincipal: "合伙人本金", KindInterest: "资金利息", KindProfit: "应付利润",
 	KindOther: "其它调整", KindProjectCompany: "项目公司投资", KindPayable: "应付分配款", KindExternal: "外部",
+	KindMinority: "小股东分配",
 }
 
 // Label is the kind in Chinese, or the code itself for an unknown kind.
@@ -63,7 +70,11 @@ func AccountLabel(code string) string {
 		parts = append(parts, "项目 "+strconv.FormatInt(*a.ProjectID, 10))
 	}
 	if a.PartnerID != nil {
-		parts = append(parts, "合伙人 "+strconv.FormatInt(*a.PartnerID, 10))
+		who := "合伙人 "
+		if a.Kind == KindMinority {
+			who = "小股东 "
+		}
+		parts = append(parts, who+strconv.FormatInt(*a.PartnerID, 10))
 	}
 	if a.Kind == KindExternal && a.PartnerID == nil {
 		parts = append(parts, externalParty(code))
@@ -76,14 +87,17 @@ func AccountLabel(code string) string {
 
 // externalParty names a named external party (平台公司, 集团).
 func externalParty(code string) string {
-	switch party := strings.TrimPrefix(code, string(KindExternal)+":"); party {
+	party := strings.TrimPrefix(code, string(KindExternal)+":")
+	switch party {
 	case "platform":
 		return "平台公司"
 	case "group":
 		return "集团"
-	default:
-		return party
 	}
+	if id, ok := strings.CutPrefix(party, "shareholder_"); ok {
+		return "小股东 " + id
+	}
+	return party
 }
 
 // chart says which ids each kind of account carries after its kind.
@@ -95,6 +109,7 @@ var chart = map[AccountKind]struct{ project, partner bool }{
 	KindOther:          {project: true, partner: true},
 	KindProjectCompany: {project: true},
 	KindPayable:        {project: true, partner: true},
+	KindMinority:       {project: true, partner: true},
 }
 
 // Account is one account of the chart, parsed from its code.
@@ -129,6 +144,16 @@ func ProjectCompany(project int64) string { return code(KindProjectCompany, proj
 // External is the code of a named party outside the partnership, such as
 // "platform" or "group".
 func External(party string) string { return string(KindExternal) + ":" + party }
+
+// Minority is the code of a project company's distributions to minority
+// shareholder sh (the id of minority_shareholders).
+func Minority(project, sh int64) string { return code(KindMinority, project, sh) }
+
+// ExternalShareholder is the code of a minority shareholder's own pocket,
+// outside the partnership: external:shareholder_{id}.
+func ExternalShareholder(sh int64) string {
+	return External("shareholder_" + strconv.FormatInt(sh, 10))
+}
 
 // ExternalPartner is the code of a partner's own pocket, outside the partnership.
 func ExternalPartner(partner int64) string { return code(KindExternal, partner) }

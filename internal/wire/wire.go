@@ -29,6 +29,7 @@ import (
 	"hehuo/internal/report"
 	"hehuo/internal/round"
 	"hehuo/internal/shareholder"
+	"hehuo/internal/shareholderdist"
 	"hehuo/internal/workcal"
 	"hehuo/internal/workflow"
 )
@@ -58,6 +59,8 @@ type Services struct {
 	Exits         *exit.Service
 	Opening       *opening.Service
 	Agreements    *agreement.Service
+	// ShareholderDists are the shareholder distributions (股东分配, issue 13).
+	ShareholderDists *shareholderdist.Service
 }
 
 // New builds the services over d and c for cfg. cfg.DingTalk is used as
@@ -92,5 +95,6 @@ func New(cfg config.Config, d *db.DB, c *cache.Cache, log *slog.Logger) *Service
 	s.Opening = opening.NewService(d)
 	// Agreements observe round and adjustment approvals (docs/agreements.md).
 	s.Agreements = agreement.NewService(d, s.Establishment, s.Rounds, s.Workflow, cfg)
+	s.ShareholderDists = shareholderdist.NewService(d, cfg)
 	return s
 }
