@@ -127,4 +127,3 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, r io.Reader) (int, 
 	}
 	return len(inputs), nil
 }
-
