@@ -52,9 +52,12 @@ var moneyTables = map[string][]string{
 	"opening_balances":   {"internal/opening", "internal/position"},
 	"distribution_lines": {"internal/distribution", "internal/position"},
 	"exit_lines":         {"internal/exit", "internal/position"},
+	// A minority shareholder's money is not a partner's position: only its
+	// owner reads it (小股东信息表 included).
+	"shareholder_distribution_lines": {"internal/shareholderdist"},
 }
 
-var tableRE = regexp.MustCompile(`\b(allocation_lines|adjustment_lines|ledger_postings|ledger_balances|opening_balances|distribution_lines|exit_lines)\b`)
+var tableRE = regexp.MustCompile(`\b(allocation_lines|adjustment_lines|ledger_postings|ledger_balances|opening_balances|distribution_lines|exit_lines|shareholder_distribution_lines)\b`)
 
 // mentions returns, per table, the string literals of a Go source that
 // name it (SQL, or a table name passed to COPY).
