@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -23,27 +22,10 @@ import (
 // appSecretPurpose binds the sealed app secret to this use.
 const appSecretPurpose = "dingtalk_app_secret"
 
-var demoKeyWarning sync.Once
-
 // secretBox returns the box for HEHUO_SECRET_KEY; in demo mode without a key,
 // the public demo key, with a warning logged once.
 func secretBox(cfg config.Config, log *slog.Logger) (*secret.Box, error) {
-	box, demo, err := secret.FromConfig(cfg.SecretKey, cfg.Demo)
-	if errors.Is(err, secret.ErrNoKey) {
-		return nil, apperr.Rule("secret_key_missing", "secret", "未配置加密密钥（HEHUO_SECRET_KEY），无法保存密钥")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
-	}
-	if demo {
-		demoKeyWarning.Do(func() {
-			if log == nil {
-				log = slog.Default()
-			}
-			log.Warn("HEHUO_SECRET_KEY is not set: demo mode seals stored secrets with a public demo key; set a key before real use")
-		})
-	}
-	return box, nil
+	return secret.Configured(cfg.SecretKey, cfg.Demo, log, "secret", "无法保存密钥")
 }
 
 func (s *Service) sealSecret(purpose, plain string) (string, error) {

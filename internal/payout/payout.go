@@ -8,7 +8,6 @@ package payout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -94,17 +93,7 @@ func NewService(d *db.DB, cfg config.Config, log *slog.Logger) *Service {
 }
 
 func (s *Service) box() (*secret.Box, error) {
-	box, demo, err := secret.FromConfig(s.cfg.SecretKey, s.cfg.Demo)
-	if errors.Is(err, secret.ErrNoKey) {
-		return nil, apperr.Rule("secret_key_missing", "number", "未配置加密密钥（HEHUO_SECRET_KEY），无法保存分配账户")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
-	}
-	if demo && s.log != nil {
-		s.log.Warn("HEHUO_SECRET_KEY is not set: demo mode seals payout accounts with a public demo key")
-	}
-	return box, nil
+	return secret.Configured(s.cfg.SecretKey, s.cfg.Demo, s.log, "number", "无法保存分配账户")
 }
 
 type row struct {

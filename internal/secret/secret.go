@@ -13,7 +13,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
+
+	"hehuo/internal/apperr"
 )
 
 // KeySize is the length of a key: AES-256.
@@ -122,4 +126,30 @@ func (b *Box) Open(purpose, sealed string) (string, error) {
 		return "", ErrOpen
 	}
 	return string(plain), nil
+}
+
+var demoKeyWarning sync.Once
+
+// Configured returns the box for HEHUO_SECRET_KEY as FromConfig does, with
+// what every caller answers: no key outside demo mode is 422
+// secret_key_missing on field, its message ending in consequence (e.g.
+// 无法保存分配账户); in demo mode without a key the public demo key, with
+// one warning per process.
+func Configured(key string, demoMode bool, log *slog.Logger, field, consequence string) (*Box, error) {
+	box, demo, err := FromConfig(key, demoMode)
+	if errors.Is(err, ErrNoKey) {
+		return nil, apperr.Rule("secret_key_missing", field, "未配置加密密钥（HEHUO_SECRET_KEY），%s", consequence)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	if demo {
+		demoKeyWarning.Do(func() {
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Warn("HEHUO_SECRET_KEY is not set: demo mode seals stored secrets with a public demo key; set a key before real use")
+		})
+	}
+	return box, nil
 }

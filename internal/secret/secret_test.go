@@ -7,6 +7,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"hehuo/internal/apperr"
 )
 
 func mustBox(t *testing.T, key []byte) *Box {
@@ -116,5 +118,18 @@ func TestFromConfig(t *testing.T) {
 	}
 	if _, _, err := FromConfig("nope", false); err == nil || !strings.Contains(err.Error(), "HEHUO_SECRET_KEY") {
 		t.Fatalf("bad key: %v", err)
+	}
+}
+
+func TestConfiguredRefusesAMissingKeyOutsideDemoMode(t *testing.T) {
+	if _, err := Configured("", false, nil, "number", "无法保存分配账户"); err == nil {
+		t.Fatal("no key outside demo mode gave a box")
+	} else if e := apperr.As(err); e == nil || e.Code != "secret_key_missing" || e.Field != "number" ||
+		e.Message != "未配置加密密钥（HEHUO_SECRET_KEY），无法保存分配账户" {
+		t.Fatalf("err = %v", err)
+	}
+	box, err := Configured("", true, nil, "number", "无法保存分配账户")
+	if err != nil || box == nil {
+		t.Fatalf("demo mode without a key: %v %v", box, err)
 	}
 }

@@ -2,7 +2,6 @@ package shareholder
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -31,17 +30,7 @@ func NewService(d *db.DB, cfg config.Config, log *slog.Logger) *Service {
 
 // Box returns the box the numbers are sealed with (for the bank payout file's Payee).
 func (s *Service) Box() (*secret.Box, error) {
-	box, demo, err := secret.FromConfig(s.cfg.SecretKey, s.cfg.Demo)
-	if errors.Is(err, secret.ErrNoKey) {
-		return nil, apperr.Rule("secret_key_missing", "id_number", "未配置加密密钥（HEHUO_SECRET_KEY），无法保存外部股东的证件号码和银行账号")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
-	}
-	if demo && s.log != nil {
-		s.log.Warn("HEHUO_SECRET_KEY is not set: demo mode seals minority shareholders' numbers with a public demo key")
-	}
-	return box, nil
+	return secret.Configured(s.cfg.SecretKey, s.cfg.Demo, s.log, "id_number", "无法保存外部股东的证件号码和银行账号")
 }
 
 // Input is a shareholder as entered (后台管理 → 外部股东). On a change

@@ -161,12 +161,9 @@ var BankFileColumns = []string{"户名", "账号", "开户行", "金额", "用�
 // file alone (shareholder.Payee); the export is recorded in the 系统日志
 // without them. A shareholder without an account is 422 naming them.
 func (s *Service) BankFile(ctx context.Context, a audit.Actor, id int64) (name string, content []byte, err error) {
-	box, _, err := secret.FromConfig(s.cfg.SecretKey, s.cfg.Demo)
-	if errors.Is(err, secret.ErrNoKey) {
-		return "", nil, apperr.Rule("secret_key_missing", "", "未配置加密密钥（HEHUO_SECRET_KEY），无法导出银行付款文件")
-	}
+	box, err := secret.Configured(s.cfg.SecretKey, s.cfg.Demo, nil, "", "无法导出银行付款文件")
 	if err != nil {
-		return "", nil, fmt.Errorf("secret key: %w", err)
+		return "", nil, err
 	}
 	err = s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		b, err := load(ctx, tx, id, false)
