@@ -228,7 +228,7 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 		if sum.Loaded {
 			loaded = "loaded"
 		}
-		inSubscription, inDistribution := "", ""
+		inSubscription, inDistribution, inHolding := "", "", ""
 		if sum.Loaded && sim != nil {
 			// The stream bot is connecting meanwhile; the simulator holds the
 			// approval event until it has.
@@ -243,7 +243,7 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 			if err := demoShareholders(ctx, a); err != nil {
 				a.log.Error("demo: the minority shareholders could not be set up", "err", err)
 			}
-			if _, err := demoDisclosure(ctx, a, sim); err != nil {
+			if inHolding, err = demoDisclosure(ctx, a, sim); err != nil {
 				a.log.Error("demo: the project in the holding period could not be set up", "err", err)
 			}
 			if _, err := demoAgreements(ctx, a, sim); err != nil {
@@ -281,6 +281,11 @@ func demoCmd(ctx context.Context, cfg config.Config) error {
 		if inDistribution != "" {
 			fmt.Printf("\n  Mid-distribution: %s — opening balances of 12 partners (demo_partner_09 … 20), the actual\n"+
 				"               peak agreed, 本金分配 agreed and paid out, 第1次利润分配 awaiting hhadmin's review\n", inDistribution)
+		}
+		if inHolding != "" {
+			fmt.Printf("\n  Holding period: %s — two 盈亏动态 periods disclosed, the second awaiting hhadmin's\n"+
+				"               合并发送通知 (披露 → 披露审核); agreements in the H5 app's 个人中心 → 协议下载; one\n"+
+				"               retired partner's exit in 流程 → 退出流程; 小股东 with a paid 股东分配\n", inHolding)
 		}
 		fmt.Print("\n  Accountants (sign in from the simulator's phone, or by DingTalk QR on the console):\n")
 		for _, acc := range sum.Accountants {
